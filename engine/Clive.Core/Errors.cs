@@ -1,0 +1,24 @@
+namespace Clive;
+
+/// <summary>
+/// An error a user can cause. It becomes one line at the edge of the program
+/// (<c>fatal: …</c> or a protocol error), never a stack trace.
+/// </summary>
+public class CliveException(string message) : Exception(message);
+
+public sealed class InvalidObjectException(string message) : CliveException(message);
+
+public sealed class InvalidPackException(string message) : CliveException(message);
+
+public sealed class RepoNotFoundException(string repo) : CliveException($"repository '{repo}' does not exist");
+
+public sealed class InvalidRepoNameException(string repo, string why)
+    : CliveException($"invalid repository name '{Printable(repo)}': {why}")
+{
+    private static string Printable(string s)
+        => string.Concat(s.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
+}
+
+public sealed class ProtocolException(string message) : CliveException(message);
+
+public sealed class UsageException(string message) : CliveException(message);

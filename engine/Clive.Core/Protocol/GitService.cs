@@ -1,0 +1,58 @@
+using Clive.Store;
+
+namespace Clive.Protocol;
+
+/// <summary>
+/// Runs one git service (upload-pack or receive-pack) for one repo over a pair of streams: what
+/// a remote helper does in-process for the local store, and what <c>clive serve</c> does at the
+/// far end of an SSH connection.
+/// </summary>
+public static class GitService
+{
+    public const string UploadPack = "git-upload-pack";
+    public const string ReceivePack = "git-receive-pack";
+
+    /// <summary>Serves; a user's mistake goes to the client as an ERR packet (git prints it) and returns 1.</summary>
+    public static int Serve(string service, string repo, Stream input, Stream output, string? storeDirectory, string who)
+    {
+        try
+        {
+            using var store = CliveStore.Open(storeDirectory);
+            switch (service)
+            {
+                case UploadPack:
+                    new UploadPackServer(store, repo, input, output).Run();
+                    break;
+                case ReceivePack:
+                    new ReceivePackServer(store, repo, input, output, who).Run();
+                    break;
+                default:
+                    throw new ProtocolException($"unknown service '{service}'");
+            }
+            return 0;
+        }
+        catch (CliveException e)
+        {
+            TrySendError(output, e.Message);
+            return 1;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            TrySendError(output, "store error: " + e.Message);
+            return 1;
+        }
+    }
+
+    private static void TrySendError(Stream output, string message)
+    {
+        try
+        {
+            new PktLineWriter(output).Error(message);
+            output.Flush();
+        }
+        catch (IOException)
+        {
+            // The client is gone; there is no one left to tell.
+        }
+    }
+}

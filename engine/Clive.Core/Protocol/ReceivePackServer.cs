@@ -1,0 +1,149 @@
+using System.Text;
+using Clive.Git;
+using Clive.Packs;
+using Clive.Store;
+using Clive.Store.Refs;
+using Clive.Store.Repos;
+
+namespace Clive.Protocol;
+
+/// <summary>
+/// The serving side of <c>git push</c> (git's v0 receive-pack protocol; git has no v2 push).
+/// The pack is verified completely before anything is written; then the pack, its index and
+/// every ref update go into the store in one transaction, each ref compared-and-swapped against
+/// the value the client saw. Only after that commit does the client hear "ok".
+/// </summary>
+public sealed class ReceivePackServer(CliveStore store, string repo, Stream input, Stream output, string who)
+{
+    private const string Capabilities = "report-status delete-refs side-band-64k quiet atomic ofs-delta push-options object-format=sha1 agent=clive/0.1";
+    private readonly PktLineReader _reader = new(input);
+    private readonly PktLineWriter _writer = new(output);
+
+    public void Run()
+    {
+        repo = RepoName.Normalize(repo);
+        Advertise();
+        var (updates, capabilities) = ReadCommands();
+        if (updates.Count == 0) return;
+        if (capabilities.Contains("push-options")) _reader.ReadSection(out _);
+
+        bool sideband = capabilities.Contains("side-band-64k");
+        bool quiet = capabilities.Contains("quiet");
+        bool atomic = capabilities.Contains("atomic");
+        var band = new SidebandStream(_writer, progressEnabled: sideband && !quiet);
+
+        IReadOnlyList<RefUpdateResult> results;
+        string unpackStatus = "ok";
+        try
+        {
+            IndexedPack? pack = null;
+            if (updates.Any(u => !u.New.IsZero)) pack = new PackIndexer(store.Objects, band.Progress).Index(input);
+            results = Commit(updates, pack, atomic);
+        }
+        catch (CliveException e)
+        {
+            unpackStatus = e.Message;
+            results = updates.Select(u => new RefUpdateResult(u, RefUpdateStatus.Invalid, "unpacker error")).ToList();
+        }
+        Report(unpackStatus, results, sideband ? band : null);
+    }
+
+    private void Advertise()
+    {
+        var refs = store.Repos.TryGetId(repo) is { } id
+            ? store.Refs.List(id).Where(r => r.Target is not null).ToList()
+            : [];
+        if (refs.Count == 0)
+        {
+            _writer.Write(Encoding.UTF8.GetBytes($"{ObjectId.Zero} capabilities^{{}}\0{Capabilities}\n"));
+        }
+        for (int i = 0; i < refs.Count; i++)
+        {
+            var line = $"{refs[i].Target} {refs[i].Name}" + (i == 0 ? "\0" + Capabilities : "") + "\n";
+            _writer.Write(Encoding.UTF8.GetBytes(line));
+        }
+        _writer.Flush();
+        output.Flush();
+    }
+
+    private (List<RefUpdate> Updates, HashSet<string> Capabilities) ReadCommands()
+    {
+        var updates = new List<RefUpdate>();
+        var capabilities = new HashSet<string>();
+        while (true)
+        {
+            var pkt = _reader.Read();
+            if (pkt.Kind is PktKind.Flush or PktKind.EndOfStream) break;
+            if (!pkt.IsData) throw new ProtocolException("unexpected packet in push commands");
+            var line = pkt.Text;
+            int nul = line.IndexOf('\0');
+            if (nul >= 0)
+            {
+                capabilities.UnionWith(line[(nul + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+                line = line[..nul];
+            }
+            // A shallow client names its shallow commits; we keep complete history, so they need nothing.
+            if (line.StartsWith("shallow ", StringComparison.Ordinal)) continue;
+            var parts = line.Split(' ');
+            if (parts.Length != 3 || !ObjectId.TryParse(parts[0], out var old) || !ObjectId.TryParse(parts[1], out var @new))
+                throw new ProtocolException($"malformed push command '{line}'");
+            updates.Add(new RefUpdate(parts[2], old, @new));
+        }
+        return (updates, capabilities);
+    }
+
+    private IReadOnlyList<RefUpdateResult> Commit(List<RefUpdate> updates, IndexedPack? pack, bool atomic)
+    {
+        // Every new tip must be in the pack or the store: a ref never points at a missing closure.
+        var missing = updates.Where(u => !u.New.IsZero && pack?.Contains(u.New) != true && !store.Objects.Contains(u.New)).ToList();
+
+        using var transaction = store.BeginWrite();
+        long repoId = store.Repos.TryGetId(repo) ?? store.Repos.Create(repo, InitialHead(updates));
+        if (pack is not null && pack.Entries.Count > 0) store.Objects.Insert(pack);
+        var valid = updates.Except(missing).ToList();
+        var applied = store.Refs.Apply(repo, repoId, valid, atomic && missing.Count == 0, who, "push");
+        var results = updates.Select(u => missing.Contains(u)
+                ? new RefUpdateResult(u, RefUpdateStatus.Invalid, "missing necessary objects")
+                : applied.First(r => r.Update == u))
+            .ToList();
+        if (atomic && results.Any(r => !r.Succeeded))
+            results = results.Select(r => r.Succeeded ? r with { Status = RefUpdateStatus.AtomicFailed, Message = "atomic push failed" } : r).ToList();
+        // Nothing accepted: leave the store exactly as it was (no orphan pack, no empty repo).
+        if (results.Any(r => r.Succeeded))
+        {
+            transaction.Committed += store.Events.Signal;
+            transaction.Commit();
+        }
+        return results;
+    }
+
+    /// <summary>A repo created by a push gets the conventional branch as HEAD if pushed, else the first branch.</summary>
+    private static string InitialHead(List<RefUpdate> updates)
+    {
+        var branches = updates.Where(u => !u.New.IsZero && u.Name.StartsWith("refs/heads/", StringComparison.Ordinal)).Select(u => u.Name).ToList();
+        return branches.FirstOrDefault(b => b is "refs/heads/main" or "refs/heads/master")
+            ?? branches.FirstOrDefault()
+            ?? RepoCatalog.DefaultBranch;
+    }
+
+    private void Report(string unpackStatus, IReadOnlyList<RefUpdateResult> results, SidebandStream? sideband)
+    {
+        var report = new MemoryStream();
+        var inner = new PktLineWriter(report);
+        inner.WriteLine("unpack " + unpackStatus);
+        foreach (var r in results)
+            inner.WriteLine(r.Succeeded ? $"ok {r.Update.Name}" : $"ng {r.Update.Name} {r.Message}");
+        inner.Flush();
+        if (sideband is not null)
+        {
+            sideband.Write(report.ToArray());
+            sideband.Flush();
+            _writer.Flush();
+        }
+        else
+        {
+            output.Write(report.ToArray());
+        }
+        output.Flush();
+    }
+}

@@ -1,0 +1,202 @@
+using System.Text;
+using Clive.Git;
+using Clive.Packs;
+using Clive.Store;
+using Clive.Store.Refs;
+using Clive.Transfer;
+
+namespace Clive.Protocol;
+
+/// <summary>
+/// The serving side of <c>git fetch</c>, <c>clone</c> and <c>ls-remote</c>, speaking protocol v2
+/// (gitprotocol-v2: <c>ls-refs</c> and <c>fetch</c>) straight from the store. git follows the
+/// version a server announces, so v2 is what a client always gets.
+/// </summary>
+public sealed class UploadPackServer(CliveStore store, string repo, Stream input, Stream output)
+{
+    private const string Agent = "clive/0.1";
+    private readonly PktLineReader _reader = new(input);
+    private readonly PktLineWriter _writer = new(output);
+    private long _repoId;
+
+    public void Run()
+    {
+        _repoId = store.Repos.GetId(repo);
+        _writer.WriteLine("version 2");
+        _writer.WriteLine("agent=" + Agent);
+        _writer.WriteLine("ls-refs=unborn");
+        _writer.WriteLine("fetch=shallow");
+        _writer.WriteLine("server-option");
+        _writer.WriteLine("object-format=sha1");
+        _writer.Flush();
+        output.Flush();
+
+        while (true)
+        {
+            var first = _reader.Read();
+            if (first.Kind is PktKind.EndOfStream or PktKind.Flush) return;
+            if (!first.IsData || !first.Text.StartsWith("command=", StringComparison.Ordinal))
+                throw new ProtocolException("expected a command request");
+            string command = first.Text["command=".Length..];
+            var capabilities = _reader.ReadSection(out var end);
+            var arguments = end == PktKind.Delimiter ? _reader.ReadSection(out _) : [];
+            switch (command)
+            {
+                case "ls-refs": ListRefs(arguments); break;
+                case "fetch": Fetch(arguments); break;
+                default: throw new ProtocolException($"unknown command '{command}'");
+            }
+            output.Flush();
+        }
+    }
+
+    private void ListRefs(List<string> arguments)
+    {
+        bool symrefs = arguments.Contains("symrefs");
+        bool peel = arguments.Contains("peel");
+        bool unborn = arguments.Contains("unborn");
+        var prefixes = arguments.Where(a => a.StartsWith("ref-prefix ", StringComparison.Ordinal)).Select(a => a[11..]).ToList();
+        bool Wanted(string name) => prefixes.Count == 0 || prefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
+
+        var refs = store.Refs.List(_repoId);
+        var byName = refs.Where(r => r.Target is not null).ToDictionary(r => r.Name, r => r.Target!.Value);
+        foreach (var r in refs.Where(r => r.Name == RefDatabase.Head).Concat(refs.Where(r => r.Name != RefDatabase.Head)))
+        {
+            if (!Wanted(r.Name)) continue;
+            var line = new StringBuilder();
+            if (r.SymbolicTarget is { } target)
+            {
+                if (byName.TryGetValue(target, out var id)) line.Append(id).Append(' ').Append(r.Name);
+                else if (unborn) line.Append("unborn ").Append(r.Name);
+                else continue;
+                if (symrefs || line[0] == 'u') line.Append(" symref-target:").Append(target);
+            }
+            else
+            {
+                line.Append(r.Target).Append(' ').Append(r.Name);
+                if (peel && Peel(r.Target!.Value) is { } peeled) line.Append(" peeled:").Append(peeled);
+            }
+            _writer.WriteLine(line.ToString());
+        }
+        _writer.Flush();
+    }
+
+    /// <summary>The object an annotated tag finally points at, or null for anything else.</summary>
+    private ObjectId? Peel(ObjectId id)
+    {
+        ObjectId? peeled = null;
+        while (store.Objects.TryLocate(id, out var location) && location.Type == ObjectType.Tag)
+        {
+            id = TagParser.Parse(store.Objects.Read(id, ObjectType.Tag)).Target;
+            peeled = id;
+        }
+        return peeled;
+    }
+
+    private void Fetch(List<string> arguments)
+    {
+        var wants = new List<ObjectId>();
+        var haves = new List<ObjectId>();
+        var clientShallow = new List<ObjectId>();
+        bool done = false, thin = false, progress = true, includeTag = false;
+        int depth = 0;
+        foreach (var argument in arguments)
+        {
+            var (key, value) = Split(argument);
+            switch (key)
+            {
+                case "want": wants.Add(ParseId(value)); break;
+                case "have": haves.Add(ParseId(value)); break;
+                case "shallow": clientShallow.Add(ParseId(value)); break;
+                case "deepen":
+                    if (!int.TryParse(value, out depth) || depth <= 0) throw new ProtocolException($"invalid depth '{value}'");
+                    break;
+                case "done": done = true; break;
+                case "thin-pack": thin = true; break;
+                case "no-progress": progress = false; break;
+                case "include-tag": includeTag = true; break;
+                case "ofs-delta": break;
+                case "deepen-relative" or "deepen-since" or "deepen-not" or "filter":
+                    throw new ProtocolException($"'{key}' is not supported by this server");
+            }
+        }
+        CheckWants(wants);
+
+        var common = haves.Where(store.Objects.Contains).ToList();
+        if (!done)
+        {
+            _writer.WriteLine("acknowledgments");
+            if (common.Count == 0) _writer.WriteLine("NAK");
+            foreach (var id in common) _writer.WriteLine("ACK " + id);
+            if (common.Count == 0)
+            {
+                // Nothing in common yet: the client sends more haves in its next request.
+                _writer.Flush();
+                return;
+            }
+            _writer.WriteLine("ready");
+            _writer.Delimiter();
+        }
+
+        var sideband = new SidebandStream(_writer, progress);
+        var walk = new ObjectWalk(store.Objects).Run(wants, common, depth, null);
+        if (depth > 0 || clientShallow.Count > 0)
+        {
+            _writer.WriteLine("shallow-info");
+            foreach (var id in walk.Shallow) _writer.WriteLine("shallow " + id);
+            // A commit the client had as shallow whose parents are now sent is shallow no more.
+            foreach (var id in clientShallow.Where(id => !walk.Shallow.Contains(id) && walk.Objects.Contains(id) is false && depth > 0))
+                _writer.WriteLine("unshallow " + id);
+            _writer.Delimiter();
+        }
+        if (includeTag) AddTagsOf(walk.Objects);
+
+        _writer.WriteLine("packfile");
+        sideband.Progress?.Invoke($"Enumerating objects: {walk.Objects.Count}, done.\n");
+        var stats = new PackWriter(store.Objects).Write(sideband, walk.Objects, thin ? walk.ClientHas : null, sideband.Progress);
+        sideband.Progress?.Invoke($"Total {stats.Total} (delta {stats.Deltas}), reused {stats.Reused} (delta {stats.ReusedDeltas}), pack-reused 0\n");
+        sideband.Flush();
+        _writer.Flush();
+    }
+
+    /// <summary>Only what this repo's refs can reach may be asked for: objects are shared across repos.</summary>
+    private void CheckWants(List<ObjectId> wants)
+    {
+        if (wants.Count == 0) throw new ProtocolException("fetch request has no wants");
+        var tips = new HashSet<ObjectId>();
+        foreach (var r in store.Refs.List(_repoId))
+        {
+            if (r.Target is not { } id) continue;
+            tips.Add(id);
+            if (Peel(id) is { } peeled) tips.Add(peeled);
+        }
+        foreach (var want in wants)
+        {
+            if (!tips.Contains(want)) throw new ProtocolException($"not our ref {want}");
+        }
+    }
+
+    /// <summary>include-tag: annotated tags whose target is being sent go along.</summary>
+    private void AddTagsOf(List<ObjectId> sending)
+    {
+        var set = sending.ToHashSet();
+        foreach (var r in store.Refs.List(_repoId))
+        {
+            if (r.Target is not { } id || set.Contains(id) || !r.Name.StartsWith("refs/tags/", StringComparison.Ordinal)) continue;
+            if (Peel(id) is { } peeled && set.Contains(peeled))
+            {
+                sending.Add(id);
+                set.Add(id);
+            }
+        }
+    }
+
+    private static (string Key, string Value) Split(string argument)
+    {
+        int space = argument.IndexOf(' ');
+        return space < 0 ? (argument, "") : (argument[..space], argument[(space + 1)..]);
+    }
+
+    private static ObjectId ParseId(string hex)
+        => ObjectId.TryParse(hex, out var id) ? id : throw new ProtocolException($"invalid object id '{hex}'");
+}

@@ -1,0 +1,128 @@
+using Clive.Store.Objects;
+using Clive.Store.Refs;
+using Clive.Store.Repos;
+using Microsoft.Data.Sqlite;
+
+namespace Clive.Store;
+
+/// <summary>
+/// One store: a single SQLite database in WAL mode holding Git objects (as packs), the refs of
+/// many repos, and the event sequence of every ref change. Many processes open it at once;
+/// readers never wait for writers, and writers hold short <c>BEGIN IMMEDIATE</c> transactions.
+/// One instance per thread.
+/// </summary>
+public sealed class CliveStore : IDisposable
+{
+    private const int SchemaVersion = 1;
+
+    private CliveStore(string directory, SqliteConnection connection)
+    {
+        Directory = directory;
+        Connection = connection;
+        Objects = new ObjectDatabase(connection);
+        Repos = new RepoCatalog(this);
+        Refs = new RefDatabase(this);
+        Events = new EventLog(this);
+    }
+
+    public string Directory { get; }
+    internal SqliteConnection Connection { get; }
+    public ObjectDatabase Objects { get; }
+    public RepoCatalog Repos { get; }
+    public RefDatabase Refs { get; }
+    public EventLog Events { get; }
+
+    public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
+
+    /// <summary>Opens (creating on first use) the store in <paramref name="directory"/> or the default place.</summary>
+    public static CliveStore Open(string? directory = null)
+    {
+        var dir = StoreLocation.Resolve(directory);
+        System.IO.Directory.CreateDirectory(dir);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dir, StoreLocation.DatabaseFileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            // Seconds a writer waits for another writer's transaction before giving up.
+            DefaultTimeout = 120,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        try
+        {
+            Configure(connection);
+            return new CliveStore(dir, connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static void Configure(SqliteConnection connection)
+    {
+        // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a push that git
+        // reported "ok" must survive one.
+        connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        long version = connection.Scalar<long>("PRAGMA user_version");
+        if (version == SchemaVersion) return;
+        if (version > SchemaVersion)
+            throw new CliveException($"the store at {connection.DataSource} was written by a newer clive (schema {version})");
+        using var transaction = new WriteTransaction(connection);
+        if (connection.Scalar<long>("PRAGMA user_version") == 0)
+        {
+            connection.Execute(Schema);
+            connection.Execute($"PRAGMA user_version={SchemaVersion}");
+        }
+        transaction.Commit();
+    }
+
+    private const string Schema = """
+        CREATE TABLE repos(
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created INTEGER NOT NULL);
+        CREATE TABLE refs(
+            repo_id INTEGER NOT NULL REFERENCES repos(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            oid BLOB,
+            symref TEXT,
+            PRIMARY KEY(repo_id, name)) WITHOUT ROWID;
+        CREATE TABLE packs(
+            id INTEGER PRIMARY KEY,
+            size INTEGER NOT NULL,
+            objects INTEGER NOT NULL,
+            created INTEGER NOT NULL);
+        -- Packs in 1 MiB chunks: small enough for SQLite's blob limit, large enough that the
+        -- per-row overhead is negligible (a rowid table, so chunks stay in their own pages).
+        CREATE TABLE pack_chunks(
+            pack_id INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            UNIQUE(pack_id, seq));
+        CREATE TABLE objects(
+            oid BLOB PRIMARY KEY,
+            pack_id INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            length INTEGER NOT NULL,
+            type INTEGER NOT NULL) WITHOUT ROWID;
+        -- The event sequence and the reflog are one table: every ref change is both.
+        CREATE TABLE events(
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            repo TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            old BLOB,
+            new BLOB,
+            time INTEGER NOT NULL,
+            who TEXT NOT NULL,
+            why TEXT NOT NULL);
+        CREATE INDEX events_by_ref ON events(repo, ref, seq);
+        """;
+
+    /// <summary>Starts a write transaction; <c>BEGIN IMMEDIATE</c>, so writers queue instead of deadlocking.</summary>
+    public WriteTransaction BeginWrite() => new(Connection);
+
+    public void Dispose() => Connection.Dispose();
+}

@@ -1,0 +1,146 @@
+using Clive.Compression;
+using Clive.Git;
+using Clive.Packs;
+using Microsoft.Data.Sqlite;
+
+namespace Clive.Store.Objects;
+
+/// <summary>
+/// The objects of a store: packs kept as chunks, and an index from object id to its entry.
+/// Deltas are kept as they arrived (stored packs may lean on each other's objects by id), and
+/// resolved on read with a bounded cache of delta bases.
+/// </summary>
+public sealed class ObjectDatabase : IObjectSource, IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly ChunkCache _chunks;
+    private readonly Inflater _inflater = new();
+    private readonly Dictionary<long, StoredPack> _packs = [];
+    private readonly DeltaBaseCache _bases = new();
+    private SqliteCommand? _locate;
+
+    internal ObjectDatabase(SqliteConnection connection)
+    {
+        _connection = connection;
+        _chunks = new ChunkCache(connection);
+    }
+
+    public bool Contains(ObjectId id) => TryLocate(id, out _);
+
+    public bool TryLocate(ObjectId id, out ObjectLocation location)
+    {
+        _locate ??= _connection.Command("SELECT pack_id, offset, length, type FROM objects WHERE oid=$oid", ("$oid", Array.Empty<byte>()));
+        _locate.Parameters["$oid"].Value = id.ToBytes();
+        using var reader = _locate.ExecuteReader();
+        if (!reader.Read())
+        {
+            location = default;
+            return false;
+        }
+        location = new ObjectLocation(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (ObjectType)reader.GetInt32(3));
+        return true;
+    }
+
+    public bool TryRead(ObjectId id, out ObjectType type, out byte[] data)
+    {
+        if (!TryLocate(id, out var location))
+        {
+            type = ObjectType.None;
+            data = [];
+            return false;
+        }
+        data = ReadAt(location.PackId, location.Offset, out type);
+        return true;
+    }
+
+    public byte[] Read(ObjectId id, out ObjectType type)
+        => TryRead(id, out type, out var data) ? data : throw new CliveException($"object {id} is missing from the store");
+
+    public byte[] Read(ObjectId id, ObjectType expected)
+    {
+        var data = Read(id, out var type);
+        if (type != expected) throw new CliveException($"object {id} is a {type.Name()}, not a {expected.Name()}");
+        return data;
+    }
+
+    public CommitInfo ReadCommit(ObjectId id) => CommitParser.Parse(Read(id, ObjectType.Commit));
+
+    internal IPackBytes Pack(long packId)
+    {
+        if (!_packs.TryGetValue(packId, out var pack)) _packs[packId] = pack = new StoredPack(packId, _chunks);
+        return pack;
+    }
+
+    /// <summary>Reads the object whose entry starts at <paramref name="offset"/>, resolving its delta chain.</summary>
+    internal byte[] ReadAt(long packId, long offset, out ObjectType type)
+    {
+        if (_bases.TryGet(packId, offset, out type, out var cached)) return cached;
+        var pack = Pack(packId);
+        var header = PackEntryHeader.Read(pack, offset);
+        long dataPos = offset + header.Length;
+        byte[] data;
+        switch (header.Type)
+        {
+            case ObjectType.OfsDelta:
+            {
+                var baseData = ReadAt(packId, header.BaseOffset, out type);
+                data = Delta.Apply(baseData, EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _));
+                break;
+            }
+            case ObjectType.RefDelta:
+            {
+                if (!TryLocate(header.BaseId, out var baseLocation))
+                    throw new CliveException($"delta base {header.BaseId} is missing from the store");
+                var baseData = ReadAt(baseLocation.PackId, baseLocation.Offset, out type);
+                data = Delta.Apply(baseData, EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _));
+                break;
+            }
+            default:
+                type = header.Type;
+                data = EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _);
+                break;
+        }
+        // Only trees and commits are read over and over (walks, delta chains of trees); caching
+        // big blobs would just push them out.
+        if (type != ObjectType.Blob || data.Length < 64 * 1024) _bases.Add(packId, offset, type, data);
+        return data;
+    }
+
+    /// <summary>Writes a verified pack and indexes its objects. Call inside a write transaction.</summary>
+    internal long Insert(IndexedPack pack)
+    {
+        long packId = _connection.Scalar<long>(
+            "INSERT INTO packs(size, objects, created) VALUES($size, $objects, $now) RETURNING id",
+            ("$size", pack.Length), ("$objects", pack.Entries.Count), ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        using (var insertChunk = _connection.Command("INSERT INTO pack_chunks(pack_id, seq, data) VALUES($pack, $seq, $data)",
+                   ("$pack", packId), ("$seq", 0L), ("$data", Array.Empty<byte>())))
+        {
+            for (int i = 0; i < pack.Bytes.Chunks.Count; i++)
+            {
+                insertChunk.Parameters["$seq"].Value = (long)i;
+                insertChunk.Parameters["$data"].Value = pack.Bytes.Chunk(i).ToArray();
+                insertChunk.ExecuteNonQuery();
+            }
+        }
+        using var insertObject = _connection.Command(
+            "INSERT OR IGNORE INTO objects(oid, pack_id, offset, length, type) VALUES($oid, $pack, $offset, $length, $type)",
+            ("$oid", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0L), ("$type", 0));
+        insertObject.Prepare();
+        foreach (var entry in pack.Entries)
+        {
+            insertObject.Parameters["$oid"].Value = entry.Id.ToBytes();
+            insertObject.Parameters["$offset"].Value = entry.Offset;
+            insertObject.Parameters["$length"].Value = entry.Length;
+            insertObject.Parameters["$type"].Value = (int)entry.Type;
+            insertObject.ExecuteNonQuery();
+        }
+        return packId;
+    }
+
+    public void Dispose()
+    {
+        _locate?.Dispose();
+        _chunks.Dispose();
+        _inflater.Dispose();
+    }
+}
