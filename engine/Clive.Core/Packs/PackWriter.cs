@@ -19,7 +19,8 @@ public sealed record PackStatistics(int Total, int Deltas, int Reused, int Reuse
 /// </summary>
 public sealed class PackWriter(ObjectDatabase objects)
 {
-    public PackStatistics Write(Stream output, IReadOnlyList<ObjectId> ids, IReadOnlySet<ObjectId>? clientHas, Action<string>? progress)
+    public PackStatistics Write(Stream output, IReadOnlyList<ObjectId> ids, IReadOnlySet<ObjectId>? clientHas, Action<string>? progress,
+        List<PackedObject>? index = null)
     {
         var located = new List<(ObjectId Id, ObjectLocation Location)>(ids.Count);
         foreach (var id in ids)
@@ -81,6 +82,7 @@ public sealed class PackWriter(ObjectDatabase objects)
             if (copied) reused++;
             if (copied && stored.IsDelta) { deltas++; reusedDeltas++; }
             written[(location.PackId, location.Offset)] = outOffset;
+            index?.Add(new PackedObject(id, outOffset, hashing.Position - outOffset, location.Type));
             meter?.Report(++count);
         }
         meter?.Done();

@@ -139,14 +139,12 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         }
 
         var sideband = new SidebandStream(_writer, progress);
-        var walk = new ObjectWalk(store.Objects).Run(wants, common, depth, null);
-        if (depth > 0 || clientShallow.Count > 0)
+        var walk = new ObjectWalk(store.Objects).Run(wants, common, depth, clientShallow.ToHashSet(), null);
+        if (depth > 0)
         {
             _writer.WriteLine("shallow-info");
             foreach (var id in walk.Shallow) _writer.WriteLine("shallow " + id);
-            // A commit the client had as shallow whose parents are now sent is shallow no more.
-            foreach (var id in clientShallow.Where(id => !walk.Shallow.Contains(id) && walk.Objects.Contains(id) is false && depth > 0))
-                _writer.WriteLine("unshallow " + id);
+            foreach (var id in walk.Unshallow) _writer.WriteLine("unshallow " + id);
             _writer.Delimiter();
         }
         if (includeTag) AddTagsOf(walk.Objects);

@@ -73,6 +73,8 @@ public sealed class CliveStore : IDisposable
         using var transaction = new WriteTransaction(connection);
         if (connection.Scalar<long>("PRAGMA user_version") == 0)
         {
+            // Before any table exists: lets gc hand freed pages back to the file system.
+            connection.Execute("PRAGMA auto_vacuum=INCREMENTAL");
             connection.Execute(Schema);
             connection.Execute($"PRAGMA user_version={SchemaVersion}");
         }

@@ -4,7 +4,7 @@ using Clive.Store.Objects;
 namespace Clive.Transfer;
 
 /// <summary>What a fetch must send: objects in an order that puts commits first, and the new shallow boundary.</summary>
-public sealed record WalkResult(List<ObjectId> Objects, HashSet<ObjectId> Shallow, HashSet<ObjectId> ClientHas);
+public sealed record WalkResult(List<ObjectId> Objects, HashSet<ObjectId> Shallow, HashSet<ObjectId> Unshallow, HashSet<ObjectId> ClientHas);
 
 /// <summary>
 /// Finds the objects reachable from the wants and not from the haves, as <c>git rev-list --objects
@@ -15,7 +15,9 @@ public sealed class ObjectWalk(ObjectDatabase objects)
 {
     private readonly Dictionary<ObjectId, CommitInfo> _commits = [];
 
-    public WalkResult Run(IReadOnlyCollection<ObjectId> wants, IReadOnlyCollection<ObjectId> haves, int depth, Action<string>? progress)
+    /// <param name="clientShallow">Commits the client has without their parents.</param>
+    public WalkResult Run(IReadOnlyCollection<ObjectId> wants, IReadOnlyCollection<ObjectId> haves, int depth,
+        IReadOnlySet<ObjectId> clientShallow, Action<string>? progress)
     {
         var result = new List<ObjectId>();
         var added = new HashSet<ObjectId>();
@@ -36,8 +38,9 @@ public sealed class ObjectWalk(ObjectDatabase objects)
         }
 
         var shallow = new HashSet<ObjectId>();
+        var unshallow = new HashSet<ObjectId>();
         var (interesting, boundary) = depth > 0
-            ? WalkShallow(wantCommits, haves, depth, shallow)
+            ? WalkShallow(wantCommits, haves, depth, clientShallow, shallow, unshallow)
             : WalkCommits(wantCommits, haves);
 
         // Everything reachable from the boundary's trees is the client's already.
@@ -57,7 +60,7 @@ public sealed class ObjectWalk(ObjectDatabase objects)
         }
         meter?.Report(result.Count);
         meter?.Done();
-        return new WalkResult(result, shallow, clientHas);
+        return new WalkResult(result, shallow, unshallow, clientHas);
     }
 
     public CommitInfo Commit(ObjectId id)
@@ -128,7 +131,13 @@ public sealed class ObjectWalk(ObjectDatabase objects)
         }
     }
 
-    private (List<ObjectId> Interesting, HashSet<ObjectId> Boundary) WalkShallow(List<ObjectId> wants, IReadOnlyCollection<ObjectId> haves, int depth, HashSet<ObjectId> shallow)
+    /// <summary>
+    /// A walk limited to <paramref name="depth"/> commits from the wants. A commit the client has
+    /// stops it, unless the client has it shallow: then the walk goes on into its parents, and
+    /// the client is told the commit is shallow no more.
+    /// </summary>
+    private (List<ObjectId> Interesting, HashSet<ObjectId> Boundary) WalkShallow(List<ObjectId> wants, IReadOnlyCollection<ObjectId> haves,
+        int depth, IReadOnlySet<ObjectId> clientShallow, HashSet<ObjectId> shallow, HashSet<ObjectId> unshallow)
     {
         var have = haves.ToHashSet();
         var interesting = new List<ObjectId>();
@@ -140,18 +149,17 @@ public sealed class ObjectWalk(ObjectDatabase objects)
             var next = new List<ObjectId>();
             foreach (var id in level)
             {
-                if (have.Contains(id))
-                {
-                    boundary.Add(id);
-                    continue;
-                }
-                interesting.Add(id);
+                bool clientHasIt = have.Contains(id) || clientShallow.Contains(id);
+                if (clientHasIt) boundary.Add(id);
+                if (clientHasIt && !clientShallow.Contains(id)) continue;
+                if (!clientHasIt) interesting.Add(id);
                 var info = Commit(id);
                 if (d >= depth)
                 {
-                    if (info.Parents.Count > 0) shallow.Add(id);
+                    if (info.Parents.Count > 0 && !clientShallow.Contains(id)) shallow.Add(id);
                     continue;
                 }
+                if (clientShallow.Contains(id) && info.Parents.Count > 0) unshallow.Add(id);
                 next.AddRange(info.Parents.Where(p => seen.Add(p)));
             }
             level = next;

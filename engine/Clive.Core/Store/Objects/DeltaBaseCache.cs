@@ -21,6 +21,13 @@ internal sealed class DeltaBaseCache(long budgetBytes = 128L << 20)
         return false;
     }
 
+    public void Clear()
+    {
+        _entries.Clear();
+        _order.Clear();
+        _bytes = 0;
+    }
+
     public void Add(long pack, long offset, ObjectType type, byte[] data)
     {
         if (!_entries.TryAdd((pack, offset), (type, data))) return;

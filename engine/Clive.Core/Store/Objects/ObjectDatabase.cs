@@ -27,6 +27,8 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     public bool Contains(ObjectId id) => TryLocate(id, out _);
 
+    public long Count() => _connection.Scalar<long>("SELECT count(*) FROM objects");
+
     public bool TryLocate(ObjectId id, out ObjectLocation location)
     {
         _locate ??= _connection.Command("SELECT pack_id, offset, length, type FROM objects WHERE oid=$oid", ("$oid", Array.Empty<byte>()));
@@ -108,25 +110,35 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     /// <summary>Writes a verified pack and indexes its objects. Call inside a write transaction.</summary>
     internal long Insert(IndexedPack pack)
+        => Insert(Enumerable.Range(0, pack.Bytes.Chunks.Count).Select(pack.Bytes.Chunk), pack.Length,
+            pack.Entries.Select(e => new PackedObject(e.Id, e.Offset, e.Length, e.Type)).ToList());
+
+    /// <summary>
+    /// Writes a pack given as chunks, with the index of its objects. An object the store already
+    /// has keeps its old entry unless <paramref name="relocate"/> (gc, which is about to drop the
+    /// old packs). Call inside a write transaction.
+    /// </summary>
+    internal long Insert(IEnumerable<ReadOnlyMemory<byte>> chunks, long size, IReadOnlyCollection<PackedObject> entries, bool relocate = false)
     {
         long packId = _connection.Scalar<long>(
             "INSERT INTO packs(size, objects, created) VALUES($size, $objects, $now) RETURNING id",
-            ("$size", pack.Length), ("$objects", pack.Entries.Count), ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+            ("$size", size), ("$objects", entries.Count), ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         using (var insertChunk = _connection.Command("INSERT INTO pack_chunks(pack_id, seq, data) VALUES($pack, $seq, $data)",
                    ("$pack", packId), ("$seq", 0L), ("$data", Array.Empty<byte>())))
         {
-            for (int i = 0; i < pack.Bytes.Chunks.Count; i++)
+            long seq = 0;
+            foreach (var chunk in chunks)
             {
-                insertChunk.Parameters["$seq"].Value = (long)i;
-                insertChunk.Parameters["$data"].Value = pack.Bytes.Chunk(i).ToArray();
+                insertChunk.Parameters["$seq"].Value = seq++;
+                insertChunk.Parameters["$data"].Value = chunk.ToArray();
                 insertChunk.ExecuteNonQuery();
             }
         }
         using var insertObject = _connection.Command(
-            "INSERT OR IGNORE INTO objects(oid, pack_id, offset, length, type) VALUES($oid, $pack, $offset, $length, $type)",
+            (relocate ? "INSERT OR REPLACE" : "INSERT OR IGNORE") + " INTO objects(oid, pack_id, offset, length, type) VALUES($oid, $pack, $offset, $length, $type)",
             ("$oid", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0L), ("$type", 0));
         insertObject.Prepare();
-        foreach (var entry in pack.Entries)
+        foreach (var entry in entries)
         {
             insertObject.Parameters["$oid"].Value = entry.Id.ToBytes();
             insertObject.Parameters["$offset"].Value = entry.Offset;
@@ -135,6 +147,26 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             insertObject.ExecuteNonQuery();
         }
         return packId;
+    }
+
+    /// <summary>Every stored object, in pack order (the order that reads them fastest).</summary>
+    internal IEnumerable<(ObjectId Id, ObjectLocation Location)> All()
+        => _connection.Rows("SELECT oid, pack_id, offset, length, type FROM objects ORDER BY pack_id, offset")
+            .Select(r => (new ObjectId((byte[])r.GetValue(0)),
+                new ObjectLocation(r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), (ObjectType)r.GetInt32(4))));
+
+    /// <summary>Drops every pack but <paramref name="keep"/>. Call inside a write transaction.</summary>
+    internal void DeletePacksExcept(long keep)
+    {
+        foreach (var id in _connection.Rows("SELECT id FROM packs WHERE id != $keep", ("$keep", keep)).Select(r => r.GetInt64(0)).ToList())
+        {
+            _chunks.Forget(id);
+            _packs.Remove(id);
+        }
+        _bases.Clear();
+        _connection.Execute("DELETE FROM objects WHERE pack_id != $keep", ("$keep", keep));
+        _connection.Execute("DELETE FROM pack_chunks WHERE pack_id != $keep", ("$keep", keep));
+        _connection.Execute("DELETE FROM packs WHERE id != $keep", ("$keep", keep));
     }
 
     public void Dispose()

@@ -1,0 +1,47 @@
+using Clive.Git;
+using Clive.Store.Objects;
+
+namespace Clive.Store.Maintenance;
+
+/// <summary>Every object reachable from the refs of every repo, in the order found.</summary>
+internal static class Reachability
+{
+    public static List<ObjectId> FromAllRefs(CliveStore store, Action<string>? progress)
+    {
+        var found = new List<ObjectId>();
+        var seen = new HashSet<ObjectId>();
+        var stack = new Stack<ObjectId>();
+        foreach (var repo in store.Repos.List())
+        {
+            long repoId = store.Repos.GetId(repo.Name);
+            foreach (var r in store.Refs.List(repoId))
+                if (r.Target is { } id) stack.Push(id);
+        }
+        var meter = Progress.ProgressMeter.Start("Counting objects", 0, progress);
+        while (stack.TryPop(out var id))
+        {
+            if (!seen.Add(id)) continue;
+            found.Add(id);
+            meter?.Report(found.Count);
+            if (!store.Objects.TryLocate(id, out var location))
+                throw new CliveException($"object {id} is reachable from a ref but missing; run `clive fsck`");
+            switch (location.Type)
+            {
+                case ObjectType.Commit:
+                    var commit = CommitParser.Parse(store.Objects.Read(id, ObjectType.Commit));
+                    stack.Push(commit.Tree);
+                    foreach (var parent in commit.Parents) stack.Push(parent);
+                    break;
+                case ObjectType.Tree:
+                    foreach (var entry in TreeParser.Entries(store.Objects.Read(id, ObjectType.Tree)))
+                        if (!entry.IsGitlink) stack.Push(entry.Id);
+                    break;
+                case ObjectType.Tag:
+                    stack.Push(TagParser.Parse(store.Objects.Read(id, ObjectType.Tag)).Target);
+                    break;
+            }
+        }
+        meter?.Done();
+        return found;
+    }
+}

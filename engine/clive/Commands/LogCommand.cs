@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Clive.Store;
+
+namespace Clive.Cli.Commands;
+
+internal static class LogCommand
+{
+    public static Command Create()
+    {
+        var repo = new Argument<string>("repo") { Description = "Repo name" };
+        var refName = new Argument<string?>("ref") { Description = "A ref (refs/heads/main, main, HEAD); default: every ref", Arity = ArgumentArity.ZeroOrOne };
+        var limit = new Option<int>("--max-count", "-n") { Description = "Show at most this many entries", DefaultValueFactory = _ => 100 };
+        var json = GlobalOptions.Json();
+        var command = new Command("log", "Show the reflog of a repo: old and new value, when, who, why; newest first") { repo, refName, limit, json };
+        command.SetAction(result =>
+        {
+            using var store = GlobalOptions.OpenStore(result);
+            var name = Clive.Store.Repos.RepoName.Normalize(result.GetValue(repo)!);
+            long id = store.Repos.GetId(name);
+            var full = result.GetValue(refName) is { } r ? FullRefName(store, id, r) : null;
+            var entries = store.Events.Log(name, full, result.GetValue(limit));
+            if (result.GetValue(json))
+            {
+                JsonOutput.Write(entries.Select(EventJson.From));
+                return 0;
+            }
+            foreach (var e in entries)
+                Console.WriteLine($"{e.Sequence,6} {e.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss} {Short(e.Old)}..{Short(e.New)} {e.Ref}  {e.Who}: {e.Why}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string FullRefName(CliveStore store, long repoId, string name)
+    {
+        if (store.Refs.SymbolicTarget(repoId, name) is { } target) return target;
+        if (name.StartsWith("refs/", StringComparison.Ordinal)) return name;
+        foreach (var candidate in new[] { "refs/heads/" + name, "refs/tags/" + name })
+            if (store.Refs.Get(repoId, candidate) is not null) return candidate;
+        return "refs/heads/" + name;
+    }
+
+    private static string Short(Clive.Git.ObjectId id) => id.IsZero ? "0000000" : id.ToString()[..7];
+}
+
+internal sealed record EventJson(long Seq, string Repo, string Ref, string? Old, string? New, string Time, string Who, string Why)
+{
+    public static EventJson From(RefEvent e) => new(e.Sequence, e.Repo, e.Ref,
+        e.Old.IsZero ? null : e.Old.ToString(), e.New.IsZero ? null : e.New.ToString(), e.Time.ToString("o"), e.Who, e.Why);
+}

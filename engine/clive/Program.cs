@@ -1,0 +1,3 @@
+using Clive.Cli;
+
+return CliApplication.Run(args);
