@@ -1,0 +1,2 @@
+// The tests drive real git, FUSE and sshd: Linux only.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
