@@ -3,8 +3,10 @@ using System.Text;
 
 namespace Clive.Tests.Fixtures;
 
-public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
+public sealed record ProcessResult(int ExitCode, byte[] StdoutBytes, string Stderr)
 {
+    public string Stdout => Encoding.UTF8.GetString(StdoutBytes);
+
     public string Output => Stdout + Stderr;
 
     public ProcessResult EnsureSuccess(string what)
@@ -30,7 +32,7 @@ public static class ProcessRunner
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish");
         }
-        return new ProcessResult(process.ExitCode, Encoding.UTF8.GetString(stdout.Result), Encoding.UTF8.GetString(stderr.Result));
+        return new ProcessResult(process.ExitCode, stdout.Result, Encoding.UTF8.GetString(stderr.Result));
     }
 
     public static Process Start(string file, IEnumerable<string> args, string workingDirectory, IDictionary<string, string> environment)

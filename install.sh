@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs clive and git-remote-clive into $PREFIX/bin (default /usr/local as root, ~/.local
+# otherwise). Safe to run again: it rebuilds and replaces what an earlier run installed.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [ "$(id -u)" = 0 ]; then default_prefix=/usr/local; else default_prefix="$HOME/.local"; fi
+PREFIX="${PREFIX:-$default_prefix}"
+libdir="$PREFIX/lib/clive"
+bindir="$PREFIX/bin"
+
+say() { printf 'install.sh: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+  die "the .NET 10 SDK is required (https://dot.net): 'dotnet --list-sdks' shows no 10.x SDK"
+fi
+
+# Runtime needs: git itself, and the system zlib that the pack parser calls.
+missing=()
+command -v git >/dev/null 2>&1 || missing+=(git)
+[ -e /usr/lib/x86_64-linux-gnu/libz.so.1 ] || [ -e /lib/x86_64-linux-gnu/libz.so.1 ] || ldconfig -p 2>/dev/null | grep -q 'libz.so.1 ' || missing+=(zlib1g)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
+      || die "could not install ${missing[*]}"
+  else
+    die "please install: ${missing[*]}"
+  fi
+fi
+
+say "building into $libdir"
+staging="$(mktemp -d)"
+trap 'rm -rf "$staging"' EXIT
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+for project in engine/clive/clive.csproj git-remote-clive/git-remote-clive.csproj; do
+  dotnet publish "$here/$project" -c Release -o "$staging" --nologo -v quiet -p:TieredPGO=true >/dev/null \
+    || die "build of $project failed (run: dotnet publish $project -c Release)"
+done
+
+mkdir -p "$bindir" "$PREFIX/lib"
+rm -rf "$libdir.new" && mv "$staging" "$libdir.new" && chmod 755 "$libdir.new"
+rm -rf "$libdir" && mv "$libdir.new" "$libdir"
+for exe in clive git-remote-clive; do
+  ln -sfn "$libdir/$exe" "$bindir/$exe"
+done
+
+case ":$PATH:" in
+  *":$bindir:"*) ;;
+  *) say "note: $bindir is not on your PATH; add it: export PATH=\"$bindir:\$PATH\"" ;;
+esac
+say "installed clive and git-remote-clive in $bindir"

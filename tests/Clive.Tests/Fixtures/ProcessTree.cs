@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace Clive.Tests.Fixtures;
+
+/// <summary>Finds a process's descendants through /proc, so a test kills only what it started.</summary>
+public static class ProcessTree
+{
+    public static IEnumerable<(int Pid, string Command)> Descendants(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        var commands = new Dictionary<int, string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                // "pid (comm) state ppid ...": comm may hold spaces, so split after the last ')'.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[pid] = int.Parse(fields[1]);
+                commands[pid] = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        var found = new List<(int, string)>();
+        var frontier = new Queue<int>([root]);
+        while (frontier.TryDequeue(out int parent))
+        {
+            foreach (var (pid, ppid) in parents)
+            {
+                if (ppid != parent) continue;
+                found.Add((pid, commands[pid]));
+                frontier.Enqueue(pid);
+            }
+        }
+        return found;
+    }
+
+    public static void KillNamed(Process root, string name)
+    {
+        foreach (var (pid, command) in Descendants(root.Id))
+        {
+            if (!command.Contains(name, StringComparison.Ordinal)) continue;
+            try { Process.GetProcessById(pid).Kill(); }
+            catch (ArgumentException) { }
+            catch (InvalidOperationException) { }
+        }
+    }
+}
