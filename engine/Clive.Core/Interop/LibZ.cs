@@ -42,7 +42,9 @@ internal static unsafe partial class LibZ
     [LibraryImport(Library, EntryPoint = "inflate")]
     public static partial int Inflate(ZStream* stream, int flush);
 
+    // Constant time and never blocks: no GC transition needed.
     [LibraryImport(Library, EntryPoint = "inflateReset")]
+    [SuppressGCTransition]
     public static partial int InflateReset(ZStream* stream);
 
     [LibraryImport(Library, EntryPoint = "inflateEnd")]

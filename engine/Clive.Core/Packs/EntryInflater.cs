@@ -56,11 +56,11 @@ public static class EntryInflater
         inflater.Reset();
         long pos = position;
         int filled = 0;
-        var overflow = new byte[1];
+        Span<byte> overflow = stackalloc byte[1];
         while (true)
         {
             var input = pack.GetSpan(pos);
-            var target = filled < output.Length ? output.AsSpan(filled) : overflow.AsSpan();
+            var target = filled < output.Length ? output.AsSpan(filled) : overflow;
             bool end = inflater.Inflate(input, target, out int consumed, out int produced);
             pos += consumed;
             if (filled == output.Length && produced > 0) throw new InvalidPackException($"object at {position} is longer than its header says");

@@ -139,6 +139,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         }
 
         var sideband = new SidebandStream(_writer, progress);
+        Trace.Write($"fetch: {wants.Count} wants, {common.Count} common haves, depth {depth}");
         var walk = new ObjectWalk(store.Objects).Run(wants, common, depth, clientShallow.ToHashSet(), null);
         if (depth > 0)
         {
@@ -148,10 +149,12 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
             _writer.Delimiter();
         }
         if (includeTag) AddTagsOf(walk.Objects);
+        Trace.Write($"fetch: walk found {walk.Objects.Count} objects");
 
         _writer.WriteLine("packfile");
         sideband.Progress?.Invoke($"Enumerating objects: {walk.Objects.Count}, done.\n");
         var stats = new PackWriter(store.Objects).Write(sideband, walk.Objects, thin ? walk.ClientHas : null, sideband.Progress);
+        Trace.Write($"fetch: pack written ({stats.Total} objects, {stats.Reused} reused)");
         sideband.Progress?.Invoke($"Total {stats.Total} (delta {stats.Deltas}), reused {stats.Reused} (delta {stats.ReusedDeltas}), pack-reused 0\n");
         sideband.Flush();
         _writer.Flush();

@@ -63,9 +63,15 @@ public sealed class CliveStore : IDisposable
 
     private static void Configure(SqliteConnection connection)
     {
+        // First, while a new database file is still empty: incremental auto-vacuum lets gc hand
+        // freed pages back to the file system, and can be chosen only before anything is written.
+        connection.Execute("PRAGMA auto_vacuum=INCREMENTAL");
         // FULL: in WAL mode NORMAL may lose the last commits on power loss, and a push that git
         // reported "ok" must survive one.
         connection.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        // Pack chunks span hundreds of overflow pages: read through a memory map they cost no
+        // syscall per page. A big push's WAL is cut back after its checkpoint.
+        connection.Execute("PRAGMA mmap_size=68719476736; PRAGMA journal_size_limit=67108864;");
         long version = connection.Scalar<long>("PRAGMA user_version");
         if (version == SchemaVersion) return;
         if (version > SchemaVersion)
@@ -73,8 +79,6 @@ public sealed class CliveStore : IDisposable
         using var transaction = new WriteTransaction(connection);
         if (connection.Scalar<long>("PRAGMA user_version") == 0)
         {
-            // Before any table exists: lets gc hand freed pages back to the file system.
-            connection.Execute("PRAGMA auto_vacuum=INCREMENTAL");
             connection.Execute(Schema);
             connection.Execute($"PRAGMA user_version={SchemaVersion}");
         }
@@ -126,5 +130,10 @@ public sealed class CliveStore : IDisposable
     /// <summary>Starts a write transaction; <c>BEGIN IMMEDIATE</c>, so writers queue instead of deadlocking.</summary>
     public WriteTransaction BeginWrite() => new(Connection);
 
-    public void Dispose() => Connection.Dispose();
+    public void Dispose()
+    {
+        // Prepared statements must be finalized before the connection can close.
+        Objects.Dispose();
+        Connection.Dispose();
+    }
 }

@@ -17,12 +17,19 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     private readonly Inflater _inflater = new();
     private readonly Dictionary<long, StoredPack> _packs = [];
     private readonly DeltaBaseCache _bases = new();
-    private SqliteCommand? _locate;
+    private readonly ObjectIndexQueries _index;
+
+    // Past this many point lookups a process is walking a large part of the store (a clone, a
+    // big push, fsck): one scan of the index into memory then beats a query per object.
+    private const int PointLookupsBeforePreload = 4096;
+    private Dictionary<ObjectId, ObjectLocation>? _preloaded;
+    private int _pointLookups;
 
     internal ObjectDatabase(SqliteConnection connection)
     {
         _connection = connection;
         _chunks = new ChunkCache(connection);
+        _index = new ObjectIndexQueries(connection);
     }
 
     public bool Contains(ObjectId id) => TryLocate(id, out _);
@@ -31,17 +38,19 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     public bool TryLocate(ObjectId id, out ObjectLocation location)
     {
-        _locate ??= _connection.Command("SELECT pack_id, offset, length, type FROM objects WHERE oid=$oid", ("$oid", Array.Empty<byte>()));
-        _locate.Parameters["$oid"].Value = id.ToBytes();
-        using var reader = _locate.ExecuteReader();
-        if (!reader.Read())
-        {
-            location = default;
-            return false;
-        }
-        location = new ObjectLocation(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (ObjectType)reader.GetInt32(3));
-        return true;
+        if (_preloaded is null && ++_pointLookups == PointLookupsBeforePreload) Preload();
+        // A miss in the preloaded map may be an object another process wrote since: ask SQLite.
+        if (_preloaded is not null && _preloaded.TryGetValue(id, out location)) return true;
+        return QueryLocation(id, out location);
     }
+
+    private void Preload()
+    {
+        _preloaded = _index.LoadAll(checked((int)Count()));
+        Trace.Write($"object index preloaded: {_preloaded.Count} objects");
+    }
+
+    private bool QueryLocation(ObjectId id, out ObjectLocation location) => _index.TryLocate(id, out location);
 
     public bool TryRead(ObjectId id, out ObjectType type, out byte[] data)
     {
@@ -146,6 +155,9 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             insertObject.Parameters["$type"].Value = (int)entry.Type;
             insertObject.ExecuteNonQuery();
         }
+        // The transaction may still roll back; forget the map rather than risk stale entries.
+        _preloaded = null;
+        _pointLookups = 0;
         return packId;
     }
 
@@ -164,6 +176,7 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             _packs.Remove(id);
         }
         _bases.Clear();
+        _preloaded = null;
         _connection.Execute("DELETE FROM objects WHERE pack_id != $keep", ("$keep", keep));
         _connection.Execute("DELETE FROM pack_chunks WHERE pack_id != $keep", ("$keep", keep));
         _connection.Execute("DELETE FROM packs WHERE id != $keep", ("$keep", keep));
@@ -171,7 +184,7 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     public void Dispose()
     {
-        _locate?.Dispose();
+        _index.Dispose();
         _chunks.Dispose();
         _inflater.Dispose();
     }
