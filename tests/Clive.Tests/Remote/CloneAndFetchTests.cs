@@ -164,6 +164,25 @@ public sealed class CloneAndFetchTests : IDisposable
     }
 
     [Fact]
+    public void Clone_ThroughLocalhostAlias_ReachesTheSameStore()
+    {
+        PushedRepo();
+        _sandbox.GitOk("", "clone", "-q", "clive::localhost/demo", "copy");
+        Assert.Equal(_sandbox.RevParse("src", "HEAD"), _sandbox.RevParse("copy", "HEAD"));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    [InlineData("2")]
+    public void Clone_WithAnyClientProtocolVersion_Works(string version)
+    {
+        PushedRepo();
+        _sandbox.GitOk("", "-c", $"protocol.version={version}", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        Assert.Equal(_sandbox.RevParse("src", "HEAD"), _sandbox.RevParse("copy", "HEAD"));
+    }
+
+    [Fact]
     public void Clone_OfMissingRepo_FailsWithOneLineAndCreatesNothing()
     {
         PushedRepo();

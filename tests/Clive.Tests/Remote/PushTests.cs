@@ -112,6 +112,14 @@ public sealed class PushTests : IDisposable
     }
 
     [Fact]
+    public void Push_WithPushOptions_IsAccepted()
+    {
+        _sandbox.NewRepo("src", ("a", "1"));
+        _sandbox.GitOk("src", "push", "-q", "-o", "ci.skip", "-o", "reviewer=ada", Url, "main");
+        Assert.Equal(_sandbox.RevParse("src", "main"), RemoteRef("refs/heads/main"));
+    }
+
+    [Fact]
     public void Push_WithNothingNew_SaysEverythingUpToDate()
     {
         _sandbox.NewRepo("src", ("a", "1"));
