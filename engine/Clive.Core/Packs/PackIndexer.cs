@@ -24,7 +24,6 @@ public sealed class IndexedPack(ChunkedPackBuffer bytes, IndexedEntry[] entries,
     public IReadOnlyList<IndexedEntry> Entries => entries;
     public long Length => Bytes.Length;
     public bool Contains(ObjectId id) => byId.ContainsKey(id);
-    public int DeltaCount => entries.Count(e => e.Header.IsDelta);
 }
 
 /// <summary>

@@ -98,7 +98,7 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         var missing = updates.Where(u => !u.New.IsZero && pack?.Contains(u.New) != true && !store.Objects.Contains(u.New)).ToList();
 
         using var transaction = store.BeginWrite();
-        long repoId = store.Repos.TryGetId(repo) ?? store.Repos.Create(repo, InitialHead(updates));
+        long repoId = store.Repos.TryGetId(repo) ?? store.Repos.CreateInTransaction(repo, InitialHead(updates));
         if (pack is not null && pack.Entries.Count > 0) store.Objects.Insert(pack);
         var valid = updates.Except(missing).ToList();
         var applied = store.Refs.Apply(repo, repoId, valid, atomic && missing.Count == 0, who, "push");

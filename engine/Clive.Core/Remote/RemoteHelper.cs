@@ -27,10 +27,6 @@ public sealed class RemoteHelper(string url, Stream input, Stream output, string
                 Write("\n");
                 return GitService.Serve(line["connect ".Length..], address.Repo, input, output, storeDirectory, who);
             }
-            else if (line.StartsWith("option ", StringComparison.Ordinal))
-            {
-                Write("unsupported\n");
-            }
             else
             {
                 throw new ProtocolException($"unknown remote helper command '{line}'");

@@ -30,7 +30,7 @@ public sealed class RepoCatalog(CliveStore store)
     public long GetId(string name) => TryGetId(name) ?? throw new RepoNotFoundException(RepoName.Normalize(name));
 
     /// <summary>Creates a repo whose HEAD names <paramref name="headTarget"/>. Call inside a write transaction.</summary>
-    internal long Create(string name, string headTarget)
+    internal long CreateInTransaction(string name, string headTarget)
     {
         name = RepoName.Normalize(name);
         if (!RefName.IsValid(headTarget) || !headTarget.StartsWith("refs/heads/", StringComparison.Ordinal))
@@ -43,10 +43,11 @@ public sealed class RepoCatalog(CliveStore store)
         return id;
     }
 
-    public void Create(string name, string branch = DefaultBranch, string who = "", string why = "")
+    /// <summary>Creates an empty repo; <paramref name="branch"/> is a branch name or a full ref.</summary>
+    public void Create(string name, string branch = DefaultBranch)
     {
         using var transaction = store.BeginWrite();
-        Create(name, branch.StartsWith("refs/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch);
+        CreateInTransaction(name, branch.StartsWith("refs/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch);
         transaction.Commit();
     }
 
