@@ -7,12 +7,14 @@ if (args.Length < 1 || args[0] is "-h" or "--help")
     Console.Error.WriteLine("usage: git-remote-clive <remote> [<url>]\n\nA git remote helper: git runs it for URLs like clive::local/<repo>.\nSee `clive --help` for the store itself.");
     return args.Length < 1 ? 129 : 0;
 }
+// git passes the remote's name, or the URL itself when the command line named no remote.
+string? remote = args.Length > 1 && !args[0].Contains("::") && !args[0].Contains("://") ? args[0] : null;
 string url = args.Length > 1 ? args[1] : args[0];
 using var stdin = new BufferedStream(Console.OpenStandardInput(), 1 << 16);
 using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
 try
 {
-    return new RemoteHelper(url, stdin, stdout, null, Identity.LocalUser).Run();
+    return new RemoteHelper(remote, url, stdin, stdout, null).Run();
 }
 catch (CliveException e)
 {

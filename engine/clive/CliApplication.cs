@@ -19,6 +19,10 @@ public static class CliApplication
         root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(FsckCommand.Create());
         root.Subcommands.Add(GcCommand.Create());
+        root.Subcommands.Add(KeysCommands.Create());
+        root.Subcommands.Add(GrantCommands.Grant());
+        root.Subcommands.Add(GrantCommands.Revoke());
+        root.Subcommands.Add(GrantCommands.List());
         root.Subcommands.Add(ServeCommand.Create());
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try

@@ -1,3 +1,4 @@
+using Clive.Access;
 using Clive.Store;
 
 namespace Clive.Protocol;
@@ -13,7 +14,7 @@ public static class GitService
     public const string ReceivePack = "git-receive-pack";
 
     /// <summary>Serves; a user's mistake goes to the client as an ERR packet (git prints it) and returns 1.</summary>
-    public static int Serve(string service, string repo, Stream input, Stream output, string? storeDirectory, string who)
+    public static int Serve(string service, string repo, Stream input, Stream output, string? storeDirectory, Principal principal)
     {
         try
         {
@@ -21,10 +22,10 @@ public static class GitService
             switch (service)
             {
                 case UploadPack:
-                    new UploadPackServer(store, repo, input, output).Run();
+                    new UploadPackServer(store, repo, input, output, principal).Run();
                     break;
                 case ReceivePack:
-                    new ReceivePackServer(store, repo, input, output, who).Run();
+                    new ReceivePackServer(store, repo, input, output, principal).Run();
                     break;
                 default:
                     throw new ProtocolException($"unknown service '{service}'");

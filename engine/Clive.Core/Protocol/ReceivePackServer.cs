@@ -1,5 +1,7 @@
 using System.Text;
+using Clive.Access;
 using Clive.Git;
+using Clive.Transfer;
 using Clive.Packs;
 using Clive.Store;
 using Clive.Store.Refs;
@@ -13,7 +15,7 @@ namespace Clive.Protocol;
 /// every ref update go into the store in one transaction, each ref compared-and-swapped against
 /// the value the client saw. Only after that commit does the client hear "ok".
 /// </summary>
-public sealed class ReceivePackServer(CliveStore store, string repo, Stream input, Stream output, string who)
+public sealed class ReceivePackServer(CliveStore store, string repo, Stream input, Stream output, Principal principal)
 {
     private const string Capabilities = "report-status delete-refs side-band-64k quiet atomic ofs-delta push-options object-format=sha1 agent=clive/0.1";
     private readonly PktLineReader _reader = new(input);
@@ -22,6 +24,8 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
     public void Run()
     {
         repo = RepoName.Normalize(repo);
+        // Refuse before the client sends a pack it has no right to push anywhere.
+        store.Access.DemandAny(principal, Right.Write, repo);
         Advertise();
         var (updates, capabilities) = ReadCommands();
         if (updates.Count == 0) return;
@@ -50,8 +54,9 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
 
     private void Advertise()
     {
+        var readable = store.Access.ReadableRefs(principal, repo);
         var refs = store.Repos.TryGetId(repo) is { } id
-            ? store.Refs.List(id).Where(r => r.Target is not null).ToList()
+            ? store.Refs.List(id).Where(r => r.Target is not null && readable(r.Name)).ToList()
             : [];
         if (refs.Count == 0)
         {
@@ -100,10 +105,14 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         using var transaction = store.BeginWrite();
         long repoId = store.Repos.TryGetId(repo) ?? store.Repos.CreateInTransaction(repo, InitialHead(updates));
         if (pack is not null && pack.Entries.Count > 0) store.Objects.Insert(pack);
-        var valid = updates.Except(missing).ToList();
-        var applied = store.Refs.Apply(repo, repoId, valid, atomic && missing.Count == 0, who, "push");
-        var results = updates.Select(u => missing.Contains(u)
-                ? new RefUpdateResult(u, RefUpdateStatus.Invalid, "missing necessary objects")
+        // Rights are checked here, with the pack's objects readable, because telling a
+        // fast-forward from a rewrite needs the new commits.
+        var denied = updates.Except(missing).Select(u => (Update: u, Denial: Denial(repoId, u))).Where(d => d.Denial is not null)
+            .ToDictionary(d => d.Update, d => d.Denial!);
+        var valid = updates.Except(missing).Where(u => !denied.ContainsKey(u)).ToList();
+        var applied = store.Refs.Apply(repo, repoId, valid, atomic && valid.Count == updates.Count, principal.Name, "push");
+        var results = updates.Select(u => missing.Contains(u) ? new RefUpdateResult(u, RefUpdateStatus.Invalid, "missing necessary objects")
+                : denied.TryGetValue(u, out var why) ? new RefUpdateResult(u, RefUpdateStatus.Denied, why)
                 : applied.First(r => r.Update == u))
             .ToList();
         if (atomic && results.Any(r => !r.Succeeded))
@@ -115,6 +124,18 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
             transaction.Commit();
         }
         return results;
+    }
+
+    /// <summary>Why this principal may not make this update, or null: creating and fast-forwarding need write, rewriting and deleting need force.</summary>
+    private string? Denial(long repoId, RefUpdate update)
+    {
+        if (principal.IsOwner) return null;
+        var needed = update.New.IsZero ? Right.Force
+            : update.Old.IsZero || Ancestry.IsAncestor(store.Objects, update.Old, update.New) ? Right.Write
+            : Right.Force;
+        return store.Access.Has(principal, needed, repo, update.Name)
+            ? null
+            : $"permission denied: '{principal}' lacks the '{needed.Name()}' right on {repo}:{update.Name}";
     }
 
     /// <summary>A repo created by a push gets the conventional branch as HEAD if pushed, else the first branch.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Clive.Access;
 using Clive.Git;
 using Clive.Packs;
 using Clive.Store;
@@ -12,16 +13,20 @@ namespace Clive.Protocol;
 /// (gitprotocol-v2: <c>ls-refs</c> and <c>fetch</c>) straight from the store. git follows the
 /// version a server announces, so v2 is what a client always gets.
 /// </summary>
-public sealed class UploadPackServer(CliveStore store, string repo, Stream input, Stream output)
+public sealed class UploadPackServer(CliveStore store, string repo, Stream input, Stream output, Principal principal)
 {
     private const string Agent = "clive/0.1";
     private readonly PktLineReader _reader = new(input);
     private readonly PktLineWriter _writer = new(output);
     private long _repoId;
+    private Func<string, bool> _readable = _ => false;
 
     public void Run()
     {
+        repo = Clive.Store.Repos.RepoName.Normalize(repo);
+        store.Access.DemandAny(principal, Right.Read, repo);
         _repoId = store.Repos.GetId(repo);
+        _readable = store.Access.ReadableRefs(principal, repo);
         _writer.WriteLine("version 2");
         _writer.WriteLine("agent=" + Agent);
         _writer.WriteLine("ls-refs=unborn");
@@ -58,7 +63,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         var prefixes = arguments.Where(a => a.StartsWith("ref-prefix ", StringComparison.Ordinal)).Select(a => a[11..]).ToList();
         bool Wanted(string name) => prefixes.Count == 0 || prefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
-        var refs = store.Refs.List(_repoId);
+        var refs = ReadableRefs();
         var byName = refs.Where(r => r.Target is not null).ToDictionary(r => r.Name, r => r.Target!.Value);
         foreach (var r in refs.Where(r => r.Name == RefDatabase.Head).Concat(refs.Where(r => r.Name != RefDatabase.Head)))
         {
@@ -165,7 +170,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
     {
         if (wants.Count == 0) throw new ProtocolException("fetch request has no wants");
         var tips = new HashSet<ObjectId>();
-        foreach (var r in store.Refs.List(_repoId))
+        foreach (var r in ReadableRefs())
         {
             if (r.Target is not { } id) continue;
             tips.Add(id);
@@ -181,7 +186,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
     private void AddTagsOf(List<ObjectId> sending)
     {
         var set = sending.ToHashSet();
-        foreach (var r in store.Refs.List(_repoId))
+        foreach (var r in ReadableRefs())
         {
             if (r.Target is not { } id || set.Contains(id) || !r.Name.StartsWith("refs/tags/", StringComparison.Ordinal)) continue;
             if (Peel(id) is { } peeled && set.Contains(peeled))
@@ -191,6 +196,10 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
             }
         }
     }
+
+    /// <summary>The refs this principal may see; HEAD when the branch it names is one of them.</summary>
+    private List<StoredRef> ReadableRefs()
+        => store.Refs.List(_repoId).Where(r => _readable(r.SymbolicTarget ?? r.Name)).ToList();
 
     private static (string Key, string Value) Split(string argument)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Clive.Access;
 using Clive.Protocol;
 
 namespace Clive.Remote;
@@ -6,15 +7,15 @@ namespace Clive.Remote;
 /// <summary>
 /// git's side of the conversation with <c>git-remote-clive</c> (gitremote-helpers): we offer
 /// only <c>connect</c>, so after one command the pipes carry git's own pack protocol and git
-/// runs its full client (negotiation, shallow, leases, atomic, progress) against our server.
+/// runs its full client (negotiation, shallow, leases, atomic, progress) against our server:
+/// in this process for the local store, or <c>clive serve</c> on another host over SSH.
 /// </summary>
-public sealed class RemoteHelper(string url, Stream input, Stream output, string? storeDirectory, string who)
+public sealed class RemoteHelper(string? remoteName, string url, Stream input, Stream output, string? storeDirectory)
 {
     public int Run()
     {
         var address = RemoteAddress.Parse(url);
-        if (!address.IsLocal)
-            throw new UsageException($"host '{address.Host}': only clive::local/<repo> is available in this version");
+        var destination = address.IsLocal ? null : SshDestination.Parse(address.Host);
         while (ReadLine() is { } line)
         {
             if (line.Length == 0) return 0;
@@ -24,8 +25,13 @@ public sealed class RemoteHelper(string url, Stream input, Stream output, string
             }
             else if (line.StartsWith("connect ", StringComparison.Ordinal))
             {
+                var service = line["connect ".Length..];
+                if (service is not (GitService.UploadPack or GitService.ReceivePack))
+                    throw new ProtocolException($"unsupported service '{service}'");
                 Write("\n");
-                return GitService.Serve(line["connect ".Length..], address.Repo, input, output, storeDirectory, who);
+                return destination is null
+                    ? GitService.Serve(service, address.Repo, input, output, storeDirectory, Principal.Owner)
+                    : SshConnection.Relay(SshConnection.Command(destination, service, address.Repo, remoteName), input, output);
             }
             else
             {

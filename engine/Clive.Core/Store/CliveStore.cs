@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -23,6 +23,7 @@ public sealed class CliveStore : IDisposable
         Repos = new RepoCatalog(this);
         Refs = new RefDatabase(this);
         Events = new EventLog(this);
+        Access = new Clive.Access.AccessControl(this);
     }
 
     public string Directory { get; }
@@ -31,6 +32,7 @@ public sealed class CliveStore : IDisposable
     public RepoCatalog Repos { get; }
     public RefDatabase Refs { get; }
     public EventLog Events { get; }
+    public Clive.Access.AccessControl Access { get; }
 
     public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
 
@@ -77,11 +79,11 @@ public sealed class CliveStore : IDisposable
         if (version > SchemaVersion)
             throw new CliveException($"the store at {connection.DataSource} was written by a newer clive (schema {version})");
         using var transaction = new WriteTransaction(connection);
-        if (connection.Scalar<long>("PRAGMA user_version") == 0)
-        {
-            connection.Execute(Schema);
-            connection.Execute($"PRAGMA user_version={SchemaVersion}");
-        }
+        // Re-read under the write lock: another process may have upgraded it meanwhile.
+        version = connection.Scalar<long>("PRAGMA user_version");
+        if (version < 1) connection.Execute(Schema);
+        if (version < 2) connection.Execute(AccessSchema);
+        connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }
 
@@ -125,6 +127,29 @@ public sealed class CliveStore : IDisposable
             who TEXT NOT NULL,
             why TEXT NOT NULL);
         CREATE INDEX events_by_ref ON events(repo, ref, seq);
+        """;
+
+    // Version 2: identities (SSH keys with names) and grants, kept with their history.
+    private const string AccessSchema = """
+        CREATE TABLE identities(
+            name TEXT PRIMARY KEY,
+            key_type TEXT NOT NULL,
+            key_data TEXT NOT NULL UNIQUE,
+            comment TEXT NOT NULL,
+            added INTEGER NOT NULL);
+        -- A grant is never deleted: revoking one stamps it, so the table is the history of who
+        -- granted what to whom, and who took it back.
+        CREATE TABLE grants(
+            id INTEGER PRIMARY KEY,
+            identity TEXT NOT NULL,
+            right TEXT NOT NULL,
+            repo TEXT NOT NULL,
+            refs TEXT NOT NULL,
+            granted_by TEXT NOT NULL,
+            granted_at INTEGER NOT NULL,
+            revoked_by TEXT,
+            revoked_at INTEGER);
+        CREATE INDEX grants_active ON grants(identity) WHERE revoked_at IS NULL;
         """;
 
     /// <summary>Starts a write transaction; <c>BEGIN IMMEDIATE</c>, so writers queue instead of deadlocking.</summary>

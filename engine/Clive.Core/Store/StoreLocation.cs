@@ -11,6 +11,12 @@ public static class StoreLocation
         if (!string.IsNullOrEmpty(explicitDirectory)) return Path.GetFullPath(explicitDirectory);
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrEmpty(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
+        return Default();
+    }
+
+    /// <summary>Where the store is when nothing says otherwise (what a forced SSH command sees).</summary>
+    public static string Default()
+    {
         var dataHome = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
         if (string.IsNullOrEmpty(dataHome))
             dataHome = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");

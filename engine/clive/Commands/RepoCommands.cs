@@ -53,7 +53,7 @@ internal static class RepoCommands
         command.SetAction(result =>
         {
             using var store = GlobalOptions.OpenStore(result);
-            int refs = store.Repos.Delete(result.GetValue(name)!, Identity.LocalUser);
+            int refs = store.Repos.Delete(result.GetValue(name)!, Clive.Access.Principal.Owner.Name);
             Console.Error.WriteLine($"Deleted repo '{result.GetValue(name)}' ({refs} ref{(refs == 1 ? "" : "s")}).");
             return 0;
         });

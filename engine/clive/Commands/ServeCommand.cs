@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Clive.Access;
 using Clive.Protocol;
 
 namespace Clive.Cli.Commands;
@@ -7,15 +8,30 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var service = new Argument<string>("service") { Description = "git-upload-pack or git-receive-pack" };
-        var repo = new Argument<string>("repo") { Description = "Repo name" };
-        var command = new Command("serve", "Speak git's pack protocol for one repo on stdin/stdout (what git-remote-clive runs over SSH)") { service, repo };
+        var service = new Argument<string?>("service") { Description = "git-upload-pack or git-receive-pack", Arity = ArgumentArity.ZeroOrOne };
+        var repo = new Argument<string?>("repo") { Description = "Repo name", Arity = ArgumentArity.ZeroOrOne };
+        var identity = new Option<string?>("--identity")
+        {
+            Description = "Serve an SSH identity: run what SSH_ORIGINAL_COMMAND asks, with that identity's rights (the forced command of `clive keys authorized-keys`)",
+        };
+        var command = new Command("serve", "Speak git's pack protocol for one repo on stdin/stdout (what git-remote-clive runs over SSH)")
+        {
+            service, repo, identity,
+        };
         command.SetAction(result =>
         {
             using var stdin = new BufferedStream(Console.OpenStandardInput(), 1 << 16);
             using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
-            return GitService.Serve(result.GetValue(service)!, result.GetValue(repo)!, stdin, stdout,
-                result.GetValue(GlobalOptions.Store), Identity.LocalUser);
+            var store = result.GetValue(GlobalOptions.Store);
+            if (result.GetValue(identity) is { } name)
+            {
+                var session = new ServeSession(Principal.Identity(name), store, stdin, stdout, Console.Error);
+                return session.Run(Environment.GetEnvironmentVariable("SSH_ORIGINAL_COMMAND"));
+            }
+            if (result.GetValue(service) is not { } s || result.GetValue(repo) is not { } r)
+                throw new UsageException("usage: clive serve <service> <repo>, or clive serve --identity <name>");
+            // Without --identity the caller is whoever runs this process: the machine's owner.
+            return GitService.Serve(s, r, stdin, stdout, store, Principal.Owner);
         });
         return command;
     }

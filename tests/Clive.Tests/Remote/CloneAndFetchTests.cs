@@ -3,25 +3,30 @@ using Xunit;
 
 namespace Clive.Tests.Remote;
 
-/// <summary>git clone, fetch and ls-remote through git-remote-clive against the local store, driven with the real git.</summary>
-public sealed class CloneAndFetchTests : IDisposable
+/// <summary>
+/// git clone, fetch and ls-remote through git-remote-clive, driven with the real git; the same
+/// scenarios run against the local store and over SSH (the subclasses at the end).
+/// </summary>
+public abstract class CloneAndFetchTests : IDisposable
 {
-    private readonly GitSandbox _sandbox = new();
+    protected readonly GitSandbox _sandbox = new();
 
-    public void Dispose() => _sandbox.Dispose();
+    protected virtual string Url(string repo) => GitSandbox.Url(repo);
 
-    private string PushedRepo(string name = "src")
+    public virtual void Dispose() => _sandbox.Dispose();
+
+    protected string PushedRepo(string name = "src")
     {
         _sandbox.NewRepo(name, ("a.txt", "one\n"), ("dir/b.txt", "two\n"), ("a.txt", "three\n"));
-        _sandbox.GitOk(name, "push", "-q", GitSandbox.Url("demo"), "main");
+        _sandbox.GitOk(name, "push", "-q", Url("demo"), "main");
         return name;
     }
 
-    [Fact]
+    [SkippableFact]
     public void Clone_ChecksOutHeadsBranch_WithSameHistory()
     {
         PushedRepo();
-        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        _sandbox.GitOk("", "clone", "-q", Url("demo"), "copy");
 
         Assert.Equal(_sandbox.RevParse("src", "HEAD"), _sandbox.RevParse("copy", "HEAD"));
         Assert.Equal("main", _sandbox.GitOk("copy", "symbolic-ref", "--short", "HEAD").Stdout.Trim());
@@ -29,28 +34,28 @@ public sealed class CloneAndFetchTests : IDisposable
         _sandbox.GitOk("copy", "fsck", "--strict");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Clone_OfRepoWhoseHeadIsNotMain_ChecksOutThatBranch()
     {
         _sandbox.NewRepo("src", ("a", "1"));
         _sandbox.GitOk("src", "branch", "-m", "trunk");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "trunk");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "trunk");
 
-        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        _sandbox.GitOk("", "clone", "-q", Url("demo"), "copy");
 
         Assert.Equal("trunk", _sandbox.GitOk("copy", "symbolic-ref", "--short", "HEAD").Stdout.Trim());
     }
 
-    [Fact]
+    [SkippableFact]
     public void LsRemote_ListsHeadBranchesAndPeeledTags()
     {
         PushedRepo();
         _sandbox.GitOk("src", "tag", "-a", "v1", "-m", "release");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "v1");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "v1");
         var head = _sandbox.RevParse("src", "HEAD");
         var tag = _sandbox.RevParse("src", "v1");
 
-        var lines = _sandbox.GitOk("src", "ls-remote", GitSandbox.Url("demo")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = _sandbox.GitOk("src", "ls-remote", Url("demo")).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Contains($"{head}\tHEAD", lines);
         Assert.Contains($"{head}\trefs/heads/main", lines);
@@ -58,13 +63,13 @@ public sealed class CloneAndFetchTests : IDisposable
         Assert.Contains($"{head}\trefs/tags/v1^{{}}", lines);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Fetch_BringsNewCommits_Incrementally()
     {
         PushedRepo();
-        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        _sandbox.GitOk("", "clone", "-q", Url("demo"), "copy");
         _sandbox.Commit("src", "c.txt", "new\n");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "main");
 
         var fetch = _sandbox.GitOk("copy", "fetch", "origin");
 
@@ -73,70 +78,70 @@ public sealed class CloneAndFetchTests : IDisposable
         _sandbox.GitOk("copy", "fsck", "--strict");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Fetch_WithExplicitRefspec_UpdatesOnlyThatRef()
     {
         PushedRepo();
         _sandbox.GitOk("src", "checkout", "-q", "-b", "topic");
         _sandbox.Commit("src", "t.txt", "topic\n");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "topic");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "topic");
         _sandbox.NewRepo("other");
 
-        _sandbox.GitOk("other", "fetch", "-q", GitSandbox.Url("demo"), "refs/heads/topic:refs/remotes/x/topic");
+        _sandbox.GitOk("other", "fetch", "-q", Url("demo"), "refs/heads/topic:refs/remotes/x/topic");
 
         Assert.Equal(_sandbox.RevParse("src", "topic"), _sandbox.RevParse("other", "refs/remotes/x/topic"));
         Assert.NotEqual(0, _sandbox.Git("other", "rev-parse", "--verify", "-q", "refs/remotes/x/main").ExitCode);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Fetch_WithPrune_RemovesBranchesDeletedRemotely()
     {
         PushedRepo();
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main:refs/heads/doomed");
-        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "main:refs/heads/doomed");
+        _sandbox.GitOk("", "clone", "-q", Url("demo"), "copy");
         Assert.Equal(0, _sandbox.Git("copy", "rev-parse", "--verify", "-q", "origin/doomed").ExitCode);
 
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), ":doomed");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), ":doomed");
         var fetch = _sandbox.GitOk("copy", "fetch", "--prune");
 
         Assert.Contains("[deleted]", fetch.Stderr);
         Assert.NotEqual(0, _sandbox.Git("copy", "rev-parse", "--verify", "-q", "origin/doomed").ExitCode);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Tags_LightweightAndAnnotated_RoundTrip()
     {
         PushedRepo();
         _sandbox.GitOk("src", "tag", "light");
         _sandbox.GitOk("src", "tag", "-a", "heavy", "-m", "an annotated tag");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "--tags");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "--tags");
 
-        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        _sandbox.GitOk("", "clone", "-q", Url("demo"), "copy");
 
         Assert.Equal("commit", _sandbox.GitOk("copy", "cat-file", "-t", "light").Stdout.Trim());
         Assert.Equal("tag", _sandbox.GitOk("copy", "cat-file", "-t", "heavy").Stdout.Trim());
         Assert.Equal(_sandbox.RevParse("src", "heavy"), _sandbox.RevParse("copy", "heavy"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Fetch_FollowsNewAnnotatedTagsOnFetchedCommits()
     {
         PushedRepo();
-        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        _sandbox.GitOk("", "clone", "-q", Url("demo"), "copy");
         _sandbox.Commit("src", "n.txt", "n");
         _sandbox.GitOk("src", "tag", "-a", "v2", "-m", "v2");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main", "v2");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "main", "v2");
 
         _sandbox.GitOk("copy", "fetch", "-q");
 
         Assert.Equal(_sandbox.RevParse("src", "v2"), _sandbox.RevParse("copy", "v2"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void ShallowClone_DepthOne_HasOneCommitAndCorrectTree()
     {
         PushedRepo();
-        _sandbox.GitOk("", "clone", "-q", "--depth", "1", GitSandbox.Url("demo"), "shallow");
+        _sandbox.GitOk("", "clone", "-q", "--depth", "1", Url("demo"), "shallow");
 
         Assert.Equal("1", _sandbox.GitOk("shallow", "rev-list", "--count", "HEAD").Stdout.Trim());
         Assert.Equal("true", _sandbox.GitOk("shallow", "rev-parse", "--is-shallow-repository").Stdout.Trim());
@@ -147,52 +152,76 @@ public sealed class CloneAndFetchTests : IDisposable
         Assert.Equal("3", _sandbox.GitOk("shallow", "rev-list", "--count", "HEAD").Stdout.Trim());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Clone_ShowsGitProgressLines()
     {
         _sandbox.NewRepo("src");
         for (int i = 0; i < 30; i++) File.WriteAllText(_sandbox.PathOf($"src/f{i}.txt"), new string('x', i * 100));
         _sandbox.GitOk("src", "add", ".");
         _sandbox.GitOk("src", "commit", "-q", "-m", "files");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        _sandbox.GitOk("src", "push", "-q", Url("demo"), "main");
 
-        var clone = _sandbox.GitOk("", "clone", "--progress", GitSandbox.Url("demo"), "copy");
+        var clone = _sandbox.GitOk("", "clone", "--progress", Url("demo"), "copy");
 
         Assert.Contains("remote: Enumerating objects", clone.Stderr);
         Assert.Contains("remote: Total 32", clone.Stderr);
         Assert.Contains("Receiving objects: 100%", clone.Stderr);
     }
 
-    [Fact]
-    public void Clone_ThroughLocalhostAlias_ReachesTheSameStore()
-    {
-        PushedRepo();
-        _sandbox.GitOk("", "clone", "-q", "clive::localhost/demo", "copy");
-        Assert.Equal(_sandbox.RevParse("src", "HEAD"), _sandbox.RevParse("copy", "HEAD"));
-    }
-
-    [Theory]
+    [SkippableTheory]
     [InlineData("0")]
     [InlineData("1")]
     [InlineData("2")]
     public void Clone_WithAnyClientProtocolVersion_Works(string version)
     {
         PushedRepo();
-        _sandbox.GitOk("", "-c", $"protocol.version={version}", "clone", "-q", GitSandbox.Url("demo"), "copy");
+        _sandbox.GitOk("", "-c", $"protocol.version={version}", "clone", "-q", Url("demo"), "copy");
         Assert.Equal(_sandbox.RevParse("src", "HEAD"), _sandbox.RevParse("copy", "HEAD"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Clone_OfMissingRepo_FailsWithOneLineAndCreatesNothing()
     {
         PushedRepo();
         var before = _sandbox.StoreSnapshot();
 
-        var clone = _sandbox.Git("", "clone", GitSandbox.Url("no-such-repo"), "copy");
+        var clone = _sandbox.Git("", "clone", Url("no-such-repo"), "copy");
 
         Assert.NotEqual(0, clone.ExitCode);
         Assert.Contains("fatal: remote error: repository 'no-such-repo' does not exist", clone.Stderr);
         Assert.DoesNotContain("   at ", clone.Stderr);
         Assert.Equal(before, _sandbox.StoreSnapshot());
+    }
+}
+
+public sealed class LocalCloneAndFetchTests : CloneAndFetchTests
+{
+    [SkippableFact]
+    public void Clone_ThroughLocalhostAlias_ReachesTheSameStore()
+    {
+        PushedRepo();
+        _sandbox.GitOk("", "clone", "-q", "clive::localhost/demo", "copy");
+        Assert.Equal(_sandbox.RevParse("src", "HEAD"), _sandbox.RevParse("copy", "HEAD"));
+    }
+}
+
+public sealed class SshCloneAndFetchTests : CloneAndFetchTests
+{
+    private readonly SshServer _ssh;
+
+    public SshCloneAndFetchTests()
+    {
+        _ssh = new SshServer(_sandbox);
+        _ssh.AddIdentity("owner");
+        _sandbox.Clive("grant", "owner", "admin", "*").EnsureSuccess("grant");
+        _sandbox.Environment["GIT_SSH_COMMAND"] = _ssh.SshCommand("owner");
+    }
+
+    protected override string Url(string repo) => _ssh.Url(repo);
+
+    public override void Dispose()
+    {
+        _ssh.Dispose();
+        base.Dispose();
     }
 }

@@ -3,13 +3,20 @@ using Xunit;
 
 namespace Clive.Tests.Remote;
 
-/// <summary>git push through git-remote-clive: every way git pushes to an ordinary remote.</summary>
-public sealed class PushTests : IDisposable
+/// <summary>
+/// git push through git-remote-clive: every way git pushes to an ordinary remote, against the
+/// local store and over SSH (the subclasses at the end).
+/// </summary>
+public abstract class PushTests : IDisposable
 {
-    private readonly GitSandbox _sandbox = new();
-    private static readonly string Url = GitSandbox.Url("demo");
+    protected readonly GitSandbox _sandbox = new();
 
-    public void Dispose() => _sandbox.Dispose();
+    protected virtual string Url => GitSandbox.Url("demo");
+
+    /// <summary>Who the reflog records for a push over this transport.</summary>
+    protected virtual string Pusher => $"local:{Environment.UserName}";
+
+    public virtual void Dispose() => _sandbox.Dispose();
 
     private string RemoteRef(string name)
     {
@@ -17,7 +24,7 @@ public sealed class PushTests : IDisposable
         return line.Length == 0 ? "" : line.Split('\t')[0];
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_CreatesUpdatesAndDeletesBranches()
     {
         _sandbox.NewRepo("src", ("a", "1"));
@@ -34,7 +41,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal("", RemoteRef("refs/heads/second"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_NonFastForward_IsRejectedWithGitsMessage_AndRefUnchanged()
     {
         _sandbox.NewRepo("src", ("a", "1"), ("a", "2"));
@@ -50,7 +57,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(pushed, RemoteRef("refs/heads/main"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_Force_ReplacesDivergedHistory()
     {
         _sandbox.NewRepo("src", ("a", "1"), ("a", "2"));
@@ -64,7 +71,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(_sandbox.RevParse("src", "main"), RemoteRef("refs/heads/main"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_ForceWithStaleLease_IsRejected()
     {
         _sandbox.NewRepo("src", ("a", "1"));
@@ -86,7 +93,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(_sandbox.RevParse("src", "main"), RemoteRef("refs/heads/main"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_Atomic_AppliesAllOrNone()
     {
         _sandbox.NewRepo("src", ("a", "1"), ("a", "2"));
@@ -111,7 +118,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(_sandbox.RevParse("src", "main"), RemoteRef("refs/heads/c"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_WithPushOptions_IsAccepted()
     {
         _sandbox.NewRepo("src", ("a", "1"));
@@ -119,7 +126,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(_sandbox.RevParse("src", "main"), RemoteRef("refs/heads/main"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_WithNothingNew_SaysEverythingUpToDate()
     {
         _sandbox.NewRepo("src", ("a", "1"));
@@ -132,7 +139,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(events, _sandbox.Clive("events").Stdout);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_MergesExecBitsSymlinksNonAsciiAndEmptyFiles_RoundTripExactly()
     {
         _sandbox.NewRepo("src", ("base.txt", "base\n"));
@@ -163,7 +170,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(0, new FileInfo(Path.Combine(copy, "empty")).Length);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_ThousandsOfRefs_AllArriveAndListBack()
     {
         _sandbox.NewRepo("src", ("a", "1"));
@@ -180,7 +187,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(3001, _sandbox.GitOk("copy", "branch", "-r").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_HundredMegabyteFile_RoundTrips()
     {
         _sandbox.NewRepo("src");
@@ -205,7 +212,7 @@ public sealed class PushTests : IDisposable
         Assert.Equal(100L << 20, new FileInfo(_sandbox.PathOf("copy/big.bin")).Length);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Push_RecordsReflogAndEvents()
     {
         _sandbox.NewRepo("src", ("a", "1"));
@@ -221,6 +228,31 @@ public sealed class PushTests : IDisposable
         Assert.Contains($"{first[..7]}..{second[..7]} refs/heads/main", log[0]);
         Assert.Contains("push", log[0]);
         var events = _sandbox.Clive("events", "--since", "1").Stdout.Trim();
-        Assert.Equal($"2 demo refs/heads/main {first} {second} local:{Environment.UserName} push", events);
+        Assert.Equal($"2 demo refs/heads/main {first} {second} {Pusher} push", events);
+    }
+}
+
+public sealed class LocalPushTests : PushTests;
+
+public sealed class SshPushTests : PushTests
+{
+    private readonly SshServer _ssh;
+
+    public SshPushTests()
+    {
+        _ssh = new SshServer(_sandbox);
+        _ssh.AddIdentity("owner");
+        _sandbox.Clive("grant", "owner", "admin", "*").EnsureSuccess("grant");
+        _sandbox.Environment["GIT_SSH_COMMAND"] = _ssh.SshCommand("owner");
+    }
+
+    protected override string Url => _ssh.Url("demo");
+
+    protected override string Pusher => "owner";
+
+    public override void Dispose()
+    {
+        _ssh.Dispose();
+        base.Dispose();
     }
 }

@@ -8,7 +8,7 @@ public sealed record StoredRef(string Name, ObjectId? Target, string? SymbolicTa
 /// <summary>One requested change: from <see cref="Old"/> (zero: must not exist) to <see cref="New"/> (zero: delete).</summary>
 public sealed record RefUpdate(string Name, ObjectId Old, ObjectId New);
 
-public enum RefUpdateStatus { Ok, Stale, Invalid, AtomicFailed }
+public enum RefUpdateStatus { Ok, Stale, Invalid, Denied, AtomicFailed }
 
 public sealed record RefUpdateResult(RefUpdate Update, RefUpdateStatus Status, string? Message = null)
 {

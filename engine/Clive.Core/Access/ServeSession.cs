@@ -1,0 +1,56 @@
+using Clive.Protocol;
+using Clive.Store;
+
+namespace Clive.Access;
+
+/// <summary>
+/// One SSH session of an identity, run by the forced command: git's services for fetch and
+/// push, and the rights commands an identity may use on this host. Anything else is refused.
+/// Replies of the rights commands go to <paramref name="output"/>; <paramref name="messages"/>
+/// (stderr) is for the user's terminal.
+/// </summary>
+public sealed class ServeSession(Principal principal, string? storeDirectory, Stream input, Stream output, TextWriter messages)
+{
+    public int Run(string? originalCommand)
+    {
+        if (string.IsNullOrWhiteSpace(originalCommand))
+        {
+            messages.WriteLine($"Hi {principal}! This key gives access to clive (git over clive::<host>/<repo>), not a shell.");
+            return 1;
+        }
+        var request = ServeRequest.Parse(originalCommand);
+        switch (request.Verb)
+        {
+            case GitService.UploadPack or GitService.ReceivePack:
+                if (request.Arguments.Count != 1) throw new UsageException($"usage: {request.Verb} <repo>");
+                // Plain git over ssh sends a path ('/demo'); clive's helper sends the bare name.
+                return GitService.Serve(request.Verb, request.Arguments[0].TrimStart('/'), input, output, storeDirectory, principal);
+            case "grant" or "revoke":
+            {
+                if (request.Arguments.Count != 3) throw new UsageException($"usage: {request.Verb} <identity> read|write|force|admin <repo>[:<ref-pattern>]");
+                using var store = CliveStore.Open(storeDirectory);
+                var (identity, right, scope) = (request.Arguments[0], Rights.Parse(request.Arguments[1]), Scope.Parse(request.Arguments[2]));
+                if (request.Verb == "grant") store.Access.Grant(principal, identity, right, scope);
+                else store.Access.Revoke(principal, identity, right, scope);
+                Reply(request.Verb == "grant" ? $"granted {right.Name()} on {scope} to {identity}" : $"revoked {right.Name()} on {scope} from {identity}");
+                return 0;
+            }
+            case "grants":
+            {
+                using var store = CliveStore.Open(storeDirectory);
+                foreach (var g in store.Access.Grants().Where(g => principal.IsOwner || g.Identity == principal.Name || g.GrantedBy == principal.Name))
+                    Reply($"{g.Identity} {g.Right.Name()} {g.Scope}");
+                return 0;
+            }
+            default:
+                throw new UsageException($"'{request.Verb}' is not something this key may run (git fetch/push, grant, revoke, grants)");
+        }
+    }
+
+    private void Reply(string line)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(line + "\n");
+        output.Write(bytes);
+        output.Flush();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Xunit;
+
+namespace Clive.Tests.Fixtures;
+
+/// <summary>
+/// A real sshd for one test: 127.0.0.1, a free port, its own host key, and an authorized_keys
+/// file written by <c>clive keys authorized-keys</c> from the sandbox's store, so every key may
+/// run only <c>clive serve --identity</c>. Stopped on dispose.
+/// </summary>
+public sealed class SshServer : IDisposable
+{
+    public const string SshdPath = "/usr/sbin/sshd";
+    private readonly GitSandbox _sandbox;
+    private readonly string _dir;
+    private Process? _sshd;
+
+    public static bool Available => File.Exists(SshdPath) && File.Exists("/usr/bin/ssh-keygen");
+
+    public SshServer(GitSandbox sandbox)
+    {
+        Skip.IfNot(Available, "sshd is not installed (apt-get install openssh-server)");
+        _sandbox = sandbox;
+        _dir = sandbox.PathOf("ssh");
+        Directory.CreateDirectory(_dir);
+        Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(_dir, "host_key"));
+        Port = FreePort();
+        File.WriteAllText(Path.Combine(_dir, "sshd_config"), $"""
+            Port {Port}
+            ListenAddress 127.0.0.1
+            HostKey {_dir}/host_key
+            PidFile {_dir}/sshd.pid
+            AuthorizedKeysFile {_dir}/authorized_keys
+            StrictModes no
+            UsePAM no
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            PubkeyAuthentication yes
+            PermitRootLogin prohibit-password
+            AllowUsers {Environment.UserName}
+            LogLevel ERROR
+            """);
+        File.WriteAllText(Path.Combine(_dir, "authorized_keys"), "");
+        Directory.CreateDirectory("/run/sshd"); // privilege separation directory
+        _sshd = ProcessRunner.Start(SshdPath, ["-D", "-e", "-f", Path.Combine(_dir, "sshd_config")], sandbox.Root, sandbox.Environment);
+        _sshd.StandardInput.Close();
+        WaitForPort();
+    }
+
+    public int Port { get; }
+
+    /// <summary>A clive URL for a repo on this server.</summary>
+    public string Url(string repo) => $"clive::{Environment.UserName}@127.0.0.1:{Port}/{repo}";
+
+    /// <summary>Makes a key pair, registers it as an identity, and rewrites authorized_keys.</summary>
+    public string AddIdentity(string name)
+    {
+        var key = Path.Combine(_dir, "id_" + name);
+        if (!File.Exists(key)) Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name + "@test", "-f", key);
+        _sandbox.Clive("keys", "add", name, key + ".pub").EnsureSuccess("clive keys add");
+        RefreshAuthorizedKeys();
+        return key;
+    }
+
+    public void RefreshAuthorizedKeys()
+    {
+        var lines = _sandbox.Clive("keys", "authorized-keys").EnsureSuccess("clive keys authorized-keys").Stdout;
+        File.WriteAllText(Path.Combine(_dir, "authorized_keys"), lines);
+    }
+
+    /// <summary>The ssh command line that logs in with an identity's key (GIT_SSH_COMMAND).</summary>
+    public string SshCommand(string identity)
+        => $"ssh -i {Path.Combine(_dir, "id_" + identity)} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
+           + "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes";
+
+    /// <summary>The sandbox's environment with git using this identity's key.</summary>
+    public Dictionary<string, string> EnvironmentFor(string identity)
+        => new(_sandbox.Environment) { ["GIT_SSH_COMMAND"] = SshCommand(identity) };
+
+    public ProcessResult GitAs(string identity, string directory, params string[] args)
+        => ProcessRunner.Run("git", args, _sandbox.PathOf(directory), EnvironmentFor(identity));
+
+    /// <summary>Runs a remote command as an identity, the way a user types <c>ssh host grant …</c>.</summary>
+    public ProcessResult SshAs(string identity, params string[] remoteCommand)
+    {
+        var args = new List<string>();
+        args.AddRange(SshCommand(identity).Split(' ').Skip(1));
+        args.AddRange(["-p", Port.ToString(), $"{Environment.UserName}@127.0.0.1"]);
+        args.AddRange(remoteCommand);
+        return ProcessRunner.Run("ssh", args, _sandbox.Root, _sandbox.Environment);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void WaitForPort()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_sshd!.HasExited) throw new InvalidOperationException("sshd exited: " + _sshd.StandardError.ReadToEnd());
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(20);
+            }
+        }
+        throw new TimeoutException("sshd did not start listening");
+    }
+
+    private void Run(string file, params string[] args)
+        => ProcessRunner.Run(file, args, _sandbox.Root, _sandbox.Environment).EnsureSuccess(file);
+
+    public void Dispose()
+    {
+        if (_sshd is { HasExited: false }) _sshd.Kill(entireProcessTree: true);
+        _sshd?.Dispose();
+        _sshd = null;
+    }
+}
