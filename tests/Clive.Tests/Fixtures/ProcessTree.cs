@@ -47,4 +47,34 @@ public static class ProcessTree
             catch (InvalidOperationException) { }
         }
     }
+
+    /// <summary>Waits until some process's command line contains <paramref name="text"/>.</summary>
+    public static bool WaitFor(string text, TimeSpan timeout) => Poll(() => CommandLines().Any(c => c.Contains(text, StringComparison.Ordinal)), timeout);
+
+    /// <summary>Waits until no process's command line contains <paramref name="text"/>.</summary>
+    public static bool WaitForNone(string text, TimeSpan timeout) => Poll(() => !CommandLines().Any(c => c.Contains(text, StringComparison.Ordinal)), timeout);
+
+    private static bool Poll(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition()) return true;
+            Thread.Sleep(10);
+        }
+        return condition();
+    }
+
+    private static IEnumerable<string> CommandLines()
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
+            string command;
+            try { command = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            yield return command;
+        }
+    }
 }
