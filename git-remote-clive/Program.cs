@@ -16,8 +16,9 @@ try
 {
     return new RemoteHelper(remote, url, stdin, stdout, null).Run();
 }
-catch (CliveException e)
+catch (Exception e) when (e is CliveException or IOException)
 {
+    // IOException: git closed the pipes (it died or was interrupted); say so in one line.
     Console.Error.WriteLine("fatal: " + e.Message);
     return 128;
 }

@@ -3,7 +3,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$here/install.sh"
-if [ "$(id -u)" = 0 ]; then export PATH="/usr/local/bin:$PATH"; else export PATH="$HOME/.local/bin:$PATH"; fi
+if [ "$(id -u)" = 0 ]; then default_prefix=/usr/local; else default_prefix="$HOME/.local"; fi
+export PATH="${PREFIX:-$default_prefix}/bin:$PATH"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

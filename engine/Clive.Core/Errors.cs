@@ -19,6 +19,9 @@ public sealed class InvalidRepoNameException(string repo, string why)
         => string.Concat(s.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
 }
 
+public sealed class StoreNotFoundException(string directory)
+    : CliveException($"no store at '{directory}' (a push or `clive repo create` makes one; check --store or CLIVE_STORE)");
+
 public sealed class ProtocolException(string message) : CliveException(message);
 
 public sealed class UsageException(string message) : CliveException(message);

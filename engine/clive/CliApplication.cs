@@ -25,9 +25,26 @@ public static class CliApplication
         root.Subcommands.Add(GrantCommands.List());
         root.Subcommands.Add(ServeCommand.Create());
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        var parsed = root.Parse(args);
+        if (args.Length == 0)
+        {
+            parsed = root.Parse(["--help"]);
+            parsed.Invoke(config);
+            return 1;
+        }
+        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            // One line naming the problem, one saying where help is: as git does (exit 129).
+            Console.Error.WriteLine("error: " + (parsed.UnmatchedTokens.Count > 0
+                ? $"unknown command or argument '{parsed.UnmatchedTokens[0]}'"
+                : parsed.Errors[0].Message));
+            var command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? [] : CommandPath(parsed.CommandResult));
+            Console.Error.WriteLine($"See 'clive {command}{(command.Length > 0 ? " " : "")}--help'.");
+            return 129;
+        }
         try
         {
-            return root.Parse(args).Invoke(config);
+            return parsed.Invoke(config);
         }
         catch (Exception e) when (e is CliveException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
         {
@@ -35,5 +52,13 @@ public static class CliApplication
             if (Environment.GetEnvironmentVariable("CLIVE_TRACE") == "1") Console.Error.WriteLine(e);
             return 128;
         }
+    }
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (var r = result; r is not null && r.Command is not RootCommand; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Push(r.Command.Name);
+        return names;
     }
 }

@@ -13,5 +13,9 @@ internal static class GlobalOptions
 
     public static Option<bool> Json() => new("--json") { Description = "Print JSON for scripts" };
 
-    public static CliveStore OpenStore(ParseResult result) => CliveStore.Open(result.GetValue(Store));
+    /// <summary>Opens an existing store: a command that only reads must not conjure an empty one.</summary>
+    public static CliveStore OpenStore(ParseResult result) => CliveStore.Open(result.GetValue(Store), create: false);
+
+    /// <summary>Opens the store, creating it on first use.</summary>
+    public static CliveStore OpenOrCreateStore(ParseResult result) => CliveStore.Open(result.GetValue(Store), create: true);
 }

@@ -18,7 +18,7 @@ public static class GitService
     {
         try
         {
-            using var store = CliveStore.Open(storeDirectory);
+            using var store = OpenFor(service, repo, storeDirectory);
             switch (service)
             {
                 case UploadPack:
@@ -41,6 +41,19 @@ public static class GitService
         {
             TrySendError(output, "store error: " + e.Message);
             return 1;
+        }
+    }
+
+    /// <summary>A push creates the store on first use; a fetch from a store that does not exist finds no repo.</summary>
+    private static CliveStore OpenFor(string service, string repo, string? storeDirectory)
+    {
+        try
+        {
+            return CliveStore.Open(storeDirectory, create: service == ReceivePack);
+        }
+        catch (StoreNotFoundException)
+        {
+            throw new RepoNotFoundException(repo);
         }
     }
 

@@ -14,6 +14,8 @@ public sealed record RemoteAddress(string Host, string Repo)
     {
         // git hands "clive://host/repo" URLs over whole, and "clive::host/repo" without the prefix.
         var rest = address.StartsWith("clive://", StringComparison.Ordinal) ? address["clive://".Length..] : address;
+        // clive::ssh://host/repo reads naturally to git users; it means the same as clive::host/repo.
+        if (rest.StartsWith("ssh://", StringComparison.Ordinal)) rest = rest["ssh://".Length..];
         int slash = rest.IndexOf('/');
         if (slash <= 0 || slash == rest.Length - 1)
             throw new UsageException($"'{address}' is not a clive address: expected <host>/<repo>, e.g. clive::local/demo");

@@ -36,25 +36,51 @@ public sealed class CliveStore : IDisposable
 
     public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
 
-    /// <summary>Opens (creating on first use) the store in <paramref name="directory"/> or the default place.</summary>
-    public static CliveStore Open(string? directory = null)
+    /// <summary>
+    /// Opens the store in <paramref name="directory"/> or the default place. Writers create it on
+    /// first use; a reader asking for a store that does not exist is told so, rather than handed a
+    /// new empty one (a mistyped --store would otherwise look like an empty store).
+    /// </summary>
+    public static CliveStore Open(string? directory = null, bool create = true)
     {
         var dir = StoreLocation.Resolve(directory);
-        System.IO.Directory.CreateDirectory(dir);
+        var database = Path.Combine(dir, StoreLocation.DatabaseFileName);
+        if (File.Exists(dir)) throw new CliveException($"store '{dir}' is a file, not a directory (check --store or CLIVE_STORE)");
+        if (!create && !File.Exists(database))
+            throw new StoreNotFoundException(dir);
+        try
+        {
+            System.IO.Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliveException($"cannot create store directory '{dir}': {e.Message}");
+        }
         var builder = new SqliteConnectionStringBuilder
         {
-            DataSource = Path.Combine(dir, StoreLocation.DatabaseFileName),
+            DataSource = database,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             // Seconds a writer waits for another writer's transaction before giving up.
             DefaultTimeout = 120,
         };
         var connection = new SqliteConnection(builder.ToString());
-        connection.Open();
         try
         {
+            connection.Open();
             Configure(connection);
             return new CliveStore(dir, connection);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 8 or 14 or 23)
+        {
+            connection.Dispose();
+            // 8: read-only, 14: cannot open, 23: not authorized. All mean the same to a user.
+            throw new CliveException($"cannot open store '{dir}': it is not writable by this user ({e.SqliteErrorCode})");
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
+        {
+            connection.Dispose();
+            throw new CliveException($"'{database}' is not a clive store (not a SQLite database, or corrupt)");
         }
         catch
         {

@@ -42,7 +42,7 @@ internal static class EventsCommand
     {
         if (json)
         {
-            JsonOutput.WriteLine(EventJson.From(e));
+            JsonOutput.WriteLine(EventJson.From(e), CliveJson.Default.EventJson);
             return;
         }
         Console.WriteLine($"{e.Sequence} {e.Repo} {e.Ref} {(e.Old.IsZero ? "0000000000000000000000000000000000000000" : e.Old)} {(e.New.IsZero ? "0000000000000000000000000000000000000000" : e.New)} {e.Who} {e.Why}");

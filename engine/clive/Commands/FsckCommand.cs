@@ -15,16 +15,18 @@ internal static class FsckCommand
             bool asJson = result.GetValue(json);
             var report = new StoreChecker(store, asJson ? null : Console.Error.Write).Run();
             if (asJson)
-                JsonOutput.Write(new { report.Clean, report.Packs, report.Objects, report.Refs, report.Problems });
+                JsonOutput.Write(new FsckJson(report.Clean, report.Packs, report.Objects, report.Refs, report.Problems), CliveJson.Default.FsckJson);
             else
             {
                 foreach (var problem in report.Problems) Console.WriteLine("error: " + problem);
                 Console.Error.WriteLine(report.Clean
-                    ? $"Store is clean: {report.Packs} packs, {report.Objects} objects, {report.Refs} refs."
-                    : $"{report.Problems.Count} problem(s) found.");
+                    ? $"Store is clean: {Plural(report.Packs, "pack")}, {Plural(report.Objects, "object")}, {Plural(report.Refs, "ref")}."
+                    : $"{Plural(report.Problems.Count, "problem")} found.");
             }
             return report.Clean ? 0 : 1;
         });
         return command;
     }
+
+    internal static string Plural(long count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";
 }

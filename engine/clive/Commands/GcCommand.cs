@@ -15,10 +15,10 @@ internal static class GcCommand
             bool asJson = result.GetValue(json);
             var report = new StoreCompactor(store, asJson ? null : Console.Error.Write).Run();
             if (asJson)
-                JsonOutput.Write(report);
+                JsonOutput.Write(report, CliveJson.Default.GcReport);
             else
-                Console.Error.WriteLine($"Merged {report.PacksBefore} pack(s) into one: {report.Objects} objects ({report.Deltas} deltas), " +
-                    $"{report.Dropped} unreachable dropped; {report.BytesBefore / 1024} KiB -> {report.BytesAfter / 1024} KiB.");
+                Console.Error.WriteLine($"Merged {FsckCommand.Plural(report.PacksBefore, "pack")} into one: {FsckCommand.Plural(report.Objects, "object")} " +
+                    $"({FsckCommand.Plural(report.Deltas, "delta")}), {report.Dropped} unreachable dropped; {report.BytesBefore / 1024} KiB -> {report.BytesAfter / 1024} KiB.");
             return 0;
         });
         return command;

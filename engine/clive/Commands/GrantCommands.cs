@@ -17,7 +17,7 @@ internal static class GrantCommands
         var command = new Command(verb, description) { identity, right, scope };
         command.SetAction(result =>
         {
-            using var store = GlobalOptions.OpenStore(result);
+            using var store = verb == "grant" ? GlobalOptions.OpenOrCreateStore(result) : GlobalOptions.OpenStore(result);
             var (who, what, where) = (result.GetValue(identity)!, Rights.Parse(result.GetValue(right)!), Scope.Parse(result.GetValue(scope)!));
             if (verb == "grant") store.Access.Grant(Principal.Owner, who, what, where);
             else store.Access.Revoke(Principal.Owner, who, what, where);
@@ -37,11 +37,8 @@ internal static class GrantCommands
             var grants = store.Access.Grants(result.GetValue(all));
             if (result.GetValue(json))
             {
-                JsonOutput.Write(grants.Select(g => new
-                {
-                    g.Id, g.Identity, Right = g.Right.Name(), Scope = g.Scope.ToString(), g.GrantedBy, GrantedAt = g.GrantedAt.ToString("o"),
-                    g.RevokedBy, RevokedAt = g.RevokedAt?.ToString("o"),
-                }));
+                JsonOutput.Write(grants.Select(g => new GrantJson(g.Id, g.Identity, g.Right.Name(), g.Scope.ToString(), g.GrantedBy,
+                    JsonOutput.Time(g.GrantedAt), g.RevokedBy, (g.RevokedAt is { } revoked ? JsonOutput.Time(revoked) : null))).ToList(), CliveJson.Default.ListGrantJson);
                 return 0;
             }
             foreach (var g in grants)

@@ -32,7 +32,7 @@ internal static class KeysCommands
             {
                 throw new UsageException($"no such file: {path}");
             }
-            using var store = GlobalOptions.OpenStore(result);
+            using var store = GlobalOptions.OpenOrCreateStore(result);
             store.Access.AddKey(result.GetValue(name)!, text);
             Console.Error.WriteLine($"Added identity '{result.GetValue(name)}'. Run `clive keys authorized-keys` and install its output for sshd.");
             return 0;
@@ -49,7 +49,7 @@ internal static class KeysCommands
             using var store = GlobalOptions.OpenStore(result);
             var keys = store.Access.Keys();
             if (result.GetValue(json))
-                JsonOutput.Write(keys.Select(k => new { k.Name, Key = k.PublicKey, k.Comment, Added = k.Added.ToString("o") }));
+                JsonOutput.Write(keys.Select(k => new KeyJson(k.Name, k.PublicKey, k.Comment, JsonOutput.Time(k.Added))).ToList(), CliveJson.Default.ListKeyJson);
             else
                 foreach (var k in keys) Console.WriteLine($"{k.Name}\t{k.KeyType} {k.KeyData[..Math.Min(16, k.KeyData.Length)]}…\t{k.Comment}");
             return 0;

@@ -19,9 +19,11 @@ internal static class LogCommand
             long id = store.Repos.GetId(name);
             var full = result.GetValue(refName) is { } r ? FullRefName(store, id, r) : null;
             var entries = store.Events.Log(name, full, result.GetValue(limit));
+            if (full is not null && entries.Count == 0 && store.Refs.Get(id, full) is null)
+                throw new CliveException($"no ref '{result.GetValue(refName)}' in '{name}', and no log of one");
             if (result.GetValue(json))
             {
-                JsonOutput.Write(entries.Select(EventJson.From));
+                JsonOutput.Write(entries.Select(EventJson.From).ToList(), CliveJson.Default.ListEventJson);
                 return 0;
             }
             foreach (var e in entries)
@@ -43,8 +45,12 @@ internal static class LogCommand
     private static string Short(Clive.Git.ObjectId id) => id.IsZero ? "0000000" : id.ToString()[..7];
 }
 
-internal sealed record EventJson(long Seq, string Repo, string Ref, string? Old, string? New, string Time, string Who, string Why)
+/// <summary>A ref change for scripts: <c>old</c> is null for a creation, <c>new</c> null for a deletion.</summary>
+internal sealed record EventJson(long Seq, string Repo, string Ref,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? Old,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? New,
+    string Time, string Who, string Why)
 {
     public static EventJson From(RefEvent e) => new(e.Sequence, e.Repo, e.Ref,
-        e.Old.IsZero ? null : e.Old.ToString(), e.New.IsZero ? null : e.New.ToString(), e.Time.ToString("o"), e.Who, e.Why);
+        e.Old.IsZero ? null : e.Old.ToString(), e.New.IsZero ? null : e.New.ToString(), JsonOutput.Time(e.Time), e.Who, e.Why);
 }

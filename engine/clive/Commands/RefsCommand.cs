@@ -16,7 +16,7 @@ internal static class RefsCommand
             var refs = store.Refs.List(id);
             if (result.GetValue(json))
             {
-                JsonOutput.Write(refs.Select(r => new { r.Name, Target = r.Target?.ToString(), Symref = r.SymbolicTarget }));
+                JsonOutput.Write(refs.Select(r => new RefJson(r.Name, r.Target?.ToString(), r.SymbolicTarget)).ToList(), CliveJson.Default.ListRefJson);
                 return 0;
             }
             foreach (var r in refs)

@@ -23,7 +23,7 @@ internal static class RepoCommands
             var repos = store.Repos.List();
             if (result.GetValue(json))
             {
-                JsonOutput.Write(repos.Select(r => new { r.Name, Created = r.Created.ToString("o"), Refs = r.RefCount, r.Head }));
+                JsonOutput.Write(repos.Select(r => new RepoJson(r.Name, JsonOutput.Time(r.Created), r.RefCount, r.Head)).ToList(), CliveJson.Default.ListRepoJson);
                 return 0;
             }
             foreach (var r in repos) Console.WriteLine(r.Name);
@@ -39,7 +39,7 @@ internal static class RepoCommands
         var command = new Command("create", "Create an empty repo (a push to a new name creates one too)") { name, branch };
         command.SetAction(result =>
         {
-            using var store = GlobalOptions.OpenStore(result);
+            using var store = GlobalOptions.OpenOrCreateStore(result);
             store.Repos.Create(result.GetValue(name)!, result.GetValue(branch)!);
             return 0;
         });

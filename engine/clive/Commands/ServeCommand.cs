@@ -30,6 +30,8 @@ internal static class ServeCommand
             }
             if (result.GetValue(service) is not { } s || result.GetValue(repo) is not { } r)
                 throw new UsageException("usage: clive serve <service> <repo>, or clive serve --identity <name>");
+            if (s is not (GitService.UploadPack or GitService.ReceivePack))
+                throw new UsageException($"unknown service '{s}': use {GitService.UploadPack} or {GitService.ReceivePack}");
             // Without --identity the caller is whoever runs this process: the machine's owner.
             return GitService.Serve(s, r, stdin, stdout, store, Principal.Owner);
         });

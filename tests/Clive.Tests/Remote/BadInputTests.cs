@@ -54,12 +54,26 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void NonLocalHost_SaysWhatIsSupported()
+    public void UnreachableSshHost_FailsWithSshsOwnMessage()
     {
-        var result = _sandbox.Git("", "clone", "clive::elsewhere/demo", "copy");
+        var result = _sandbox.Git("", "clone", "clive::nowhere.invalid/demo", "copy");
 
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("only clive::local/<repo>", result.Stderr);
+        Assert.Contains("nowhere.invalid", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("clive::host:notaport/demo", "the port after ':' must be a number")]
+    [InlineData("clive::-oProxyCommand=touch/demo", "is not a valid SSH destination")]
+    [InlineData("clive::local/", "is not a clive address")]
+    public void MalformedAddress_IsOneLineError(string url, string message)
+    {
+        var result = _sandbox.Git("", "ls-remote", url);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr);
     }
 
     [Fact]

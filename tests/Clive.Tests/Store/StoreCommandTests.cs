@@ -72,6 +72,7 @@ public sealed class StoreCommandTests : IDisposable
     [Fact]
     public void UnknownRepoOrBadName_IsOneLineError()
     {
+        Pushed();
         var missing = _sandbox.Clive("refs", "nope");
         Assert.Equal(128, missing.ExitCode);
         Assert.Equal("fatal: repository 'nope' does not exist", missing.Stderr.Trim());
@@ -94,7 +95,7 @@ public sealed class StoreCommandTests : IDisposable
         Assert.Equal(2, json.GetArrayLength());
         Assert.Equal(_sandbox.RevParse("src", "HEAD"), json[0].GetProperty("new").GetString());
         Assert.Equal(_sandbox.RevParse("src", "HEAD~1"), json[0].GetProperty("old").GetString());
-        Assert.False(json[1].TryGetProperty("old", out _));
+        Assert.Equal(JsonValueKind.Null, json[1].GetProperty("old").ValueKind);
         Assert.Equal("push", json[0].GetProperty("why").GetString());
         Assert.Single(_sandbox.Clive("log", "demo", "-n", "1").Stdout.Trim().Split('\n'));
     }
@@ -183,5 +184,57 @@ public sealed class StoreCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(other, "store.db")));
         Assert.Equal("elsewhere\n", _sandbox.Clive("repo", "list", "--store", other).Stdout);
         Assert.Equal("", _sandbox.Clive("repo", "list").Stdout);
+    }
+
+    [Fact]
+    public void StorePathThatIsAFile_IsOneLineError_ForClivAndTheHelper()
+    {
+        var file = _sandbox.PathOf("not-a-dir");
+        File.WriteAllText(file, "x");
+        _sandbox.Environment["CLIVE_STORE"] = file;
+
+        var list = _sandbox.Clive("repo", "list");
+        var lsRemote = _sandbox.Git("", "ls-remote", GitSandbox.Url("demo"));
+
+        Assert.Equal(128, list.ExitCode);
+        Assert.Equal($"fatal: store '{file}' is a file, not a directory (check --store or CLIVE_STORE)", list.Stderr.Trim());
+        Assert.NotEqual(0, lsRemote.ExitCode);
+        Assert.Contains("is a file, not a directory", lsRemote.Stderr);
+        Assert.DoesNotContain("   at ", lsRemote.Stderr);
+    }
+
+    [Fact]
+    public void ReadingCommands_DoNotCreateAStoreAtAMistypedPath()
+    {
+        var typo = _sandbox.PathOf("stroe");
+
+        var list = _sandbox.Clive("--store", typo, "repo", "list");
+
+        Assert.Equal(128, list.ExitCode);
+        Assert.StartsWith($"fatal: no store at '{typo}'", list.Stderr);
+        Assert.False(Directory.Exists(typo));
+    }
+
+    [Theory]
+    [InlineData("unknown command or argument 'reop'", "reop", "list")]
+    [InlineData("Required argument missing for command: 'refs'", "refs")]
+    public void ParseErrors_AreOneLinePlusWhereHelpIs(string message, params string[] args)
+    {
+        var result = _sandbox.Clive(args);
+
+        Assert.Equal(129, result.ExitCode);
+        var lines = result.Stderr.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("error: " + message, lines[0]);
+        Assert.StartsWith("See 'clive", lines[1]);
+    }
+
+    [Fact]
+    public void Log_OfARefThatNeverExisted_IsAnError()
+    {
+        Pushed();
+        var log = _sandbox.Clive("log", "demo", "nosuchref");
+        Assert.Equal(128, log.ExitCode);
+        Assert.Contains("no ref 'nosuchref'", log.Stderr);
     }
 }
