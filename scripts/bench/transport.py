@@ -3,14 +3,19 @@
 
 Measures push (to an empty remote), clone (--mirror, over file:// with --no-local for git),
 no-op fetch, one-commit fetch, and the size of the store against `git gc`'s pack of the same
-objects. Prints a table of medians and ratios (clive / git), or JSON with --json.
+objects. With --ssh, both go through one real sshd on 127.0.0.1 instead: git's ssh:// to a
+bare repository against clive::host/repo with a forced-command identity. Prints a table of
+medians and ratios (clive / git), or JSON with --json.
 
     scripts/bench/transport.py                 # a generated history of ~156,000 objects
+    scripts/bench/transport.py --ssh           # the same over SSH
     scripts/bench/transport.py --repo ~/linux  # any real repository (its HEAD branch)
 """
 import argparse
+import getpass
 import json
 import os
+import socket
 import shutil
 import statistics
 import subprocess
@@ -50,6 +55,7 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=6000, help="commits of the generated history")
     parser.add_argument("--workdir", help="where to work (default: a temporary directory, removed after)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--ssh", action="store_true", help="compare over a real sshd on 127.0.0.1 instead of file://")
     args = parser.parse_args()
 
     for tool in ("git", "git-remote-clive", "clive"):
@@ -62,9 +68,12 @@ def main() -> None:
     (work / "home").mkdir(exist_ok=True)
     run(["git", "config", "--global", "user.name", "Bench"], env=env)
     run(["git", "config", "--global", "user.email", "bench@example.com"], env=env)
+    transport = SshTransport(work, env) if args.ssh else LocalTransport(work, env)
     try:
-        results = measure(args, work, env)
+        results = measure(args, work, env, transport)
+        results["transport"] = "ssh" if args.ssh else "local"
     finally:
+        transport.close()
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
     if args.json:
@@ -91,7 +100,93 @@ def prepare_source(args, work: Path, env) -> Path:
     return src
 
 
-def measure(args, work: Path, env):
+class LocalTransport:
+    """git over file:// against clive::local."""
+
+    def __init__(self, work: Path, env):
+        self.work, self.env = work, env
+
+    def git_url(self, bare: Path) -> str:
+        return f"file://{bare}"
+
+    def clive_url(self, repo: str) -> str:
+        return f"clive::local/{repo}"
+
+    def git_env(self):
+        return self.env
+
+    def clive_env(self, store: Path):
+        return dict(self.env, CLIVE_STORE=str(store))
+
+    def reset_store(self, store: Path):
+        shutil.rmtree(store, ignore_errors=True)
+
+    def close(self):
+        pass
+
+
+class SshTransport:
+    """git over ssh:// to a bare repository against clive::host/repo, through one sshd."""
+
+    def __init__(self, work: Path, env):
+        self.work, self.env = work, env
+        self.dir = work / "ssh"
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir()
+        for key in ("host_key", "git_key", "clive_key"):
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.dir / key)], env=env)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.user = getpass.getuser()
+        (self.dir / "sshd_config").write_text("\n".join([
+            f"Port {self.port}", "ListenAddress 127.0.0.1", f"HostKey {self.dir}/host_key",
+            f"PidFile {self.dir}/sshd.pid", f"AuthorizedKeysFile {self.dir}/authorized_keys", "StrictModes no",
+            "UsePAM no", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password",
+            f"AllowUsers {self.user}", "LogLevel ERROR", ""]))
+        self.store = work / "ssh-store"
+        self.reset_store(self.store)
+        Path("/run/sshd").mkdir(exist_ok=True)
+        self.sshd = subprocess.Popen([shutil.which("sshd") or "/usr/sbin/sshd", "-D", "-e", "-f", str(self.dir / "sshd_config")])
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+
+    def _ssh(self, key):
+        return (f"ssh -i {self.dir / key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no "
+                "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes")
+
+    def git_url(self, bare: Path) -> str:
+        return f"ssh://{self.user}@127.0.0.1:{self.port}{bare}"
+
+    def clive_url(self, repo: str) -> str:
+        return f"clive::{self.user}@127.0.0.1:{self.port}/{repo}"
+
+    def git_env(self):
+        return dict(self.env, GIT_SSH_COMMAND=self._ssh("git_key"))
+
+    def clive_env(self, store: Path):
+        return dict(self.env, GIT_SSH_COMMAND=self._ssh("clive_key"), CLIVE_STORE=str(self.store))
+
+    def reset_store(self, store: Path):
+        # The far side's store: one identity with every right, behind a forced command.
+        shutil.rmtree(self.store, ignore_errors=True)
+        cenv = dict(self.env, CLIVE_STORE=str(self.store))
+        run(["clive", "keys", "add", "bench", str(self.dir / "clive_key.pub")], env=cenv)
+        run(["clive", "grant", "bench", "admin", "*"], env=cenv)
+        lines = subprocess.run(["clive", "keys", "authorized-keys"], env=cenv, capture_output=True, text=True, check=True).stdout
+        git_key = (self.dir / "git_key.pub").read_text()
+        (self.dir / "authorized_keys").write_text(git_key + lines)
+
+    def close(self):
+        self.sshd.terminate()
+        self.sshd.wait()
+
+
+def measure(args, work: Path, env, transport):
     src = prepare_source(args, work, env)
     branch = subprocess.run(["git", "-C", str(src), "symbolic-ref", "--short", "HEAD"], env=env,
                             capture_output=True, text=True, check=True).stdout.strip()
@@ -106,16 +201,17 @@ def measure(args, work: Path, env):
         for p in (bare, store, git_clone, clive_clone, work / "edit"):
             shutil.rmtree(p, ignore_errors=True)
         run(["git", "init", "-q", "--bare", str(bare)], env=env)
-        cenv = dict(env, CLIVE_STORE=str(store))
-        git_url, clive_url = f"file://{bare}", "clive::local/bench"
+        transport.reset_store(store)
+        genv, cenv = transport.git_env(), transport.clive_env(store)
+        git_url, clive_url = transport.git_url(bare), transport.clive_url("bench")
 
-        times["push"]["git"].append(timed(["git", "-C", str(src), "push", "-q", git_url, branch], env=env))
+        times["push"]["git"].append(timed(["git", "-C", str(src), "push", "-q", git_url, branch], env=genv))
         times["push"]["clive"].append(timed(["git", "-C", str(src), "push", "-q", clive_url, branch], env=cenv))
 
-        times["clone"]["git"].append(timed(["git", "clone", "-q", "--mirror", "--no-local", git_url, str(git_clone)], env=env))
+        times["clone"]["git"].append(timed(["git", "clone", "-q", "--mirror", "--no-local", git_url, str(git_clone)], env=genv))
         times["clone"]["clive"].append(timed(["git", "clone", "-q", "--mirror", clive_url, str(clive_clone)], env=cenv))
 
-        times["noop_fetch"]["git"].append(timed(["git", "-C", str(git_clone), "fetch", "-q", "origin"], env=env))
+        times["noop_fetch"]["git"].append(timed(["git", "-C", str(git_clone), "fetch", "-q", "origin"], env=genv))
         times["noop_fetch"]["clive"].append(timed(["git", "-C", str(clive_clone), "fetch", "-q", "origin"], env=cenv))
 
         # One new commit on the branch, pushed to both remotes, then fetched by each clone.
@@ -125,12 +221,13 @@ def measure(args, work: Path, env):
         with open(target, "a") as f:
             f.write(f"one more line, run {i}\n")
         run(["git", "-C", str(edit), "commit", "-q", "-am", f"one commit {i}"], env=env)
-        run(["git", "-C", str(edit), "push", "-q", git_url, f"HEAD:{branch}"], env=env)
+        run(["git", "-C", str(edit), "push", "-q", git_url, f"HEAD:{branch}"], env=genv)
         run(["git", "-C", str(edit), "push", "-q", clive_url, f"HEAD:{branch}"], env=cenv)
-        times["one_commit_fetch"]["git"].append(timed(["git", "-C", str(git_clone), "fetch", "-q", "origin"], env=env))
+        times["one_commit_fetch"]["git"].append(timed(["git", "-C", str(git_clone), "fetch", "-q", "origin"], env=genv))
         times["one_commit_fetch"]["clive"].append(timed(["git", "-C", str(clive_clone), "fetch", "-q", "origin"], env=cenv))
 
         if i == args.runs - 1:
+            store = Path(cenv["CLIVE_STORE"])
             sizes["clive_store_after_push"] = du(store)
             sizes["git_bare_after_push"] = du(bare / "objects")
             run(["git", "-C", str(bare), "gc", "-q"], env=env)
@@ -153,7 +250,7 @@ def measure(args, work: Path, env):
 
 
 def print_table(r):
-    print(f"{r['objects']} objects, median of {r['runs']} runs")
+    print(f"{r['objects']} objects, median of {r['runs']} runs, transport: {r['transport']}")
     print(f"{'':18} {'git (s)':>10} {'clive (s)':>10} {'ratio':>7}")
     for k, m in r["seconds"].items():
         print(f"{k:18} {m['git']:10.3f} {m['clive']:10.3f} {r['ratios'][k]:7.2f}")
