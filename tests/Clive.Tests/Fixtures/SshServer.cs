@@ -64,10 +64,41 @@ public sealed class SshServer : IDisposable
         return key;
     }
 
+    /// <summary>A key with a plain login (no forced command): the machine owner's own key.</summary>
+    public string AddOwnerKey(string name)
+    {
+        var key = Path.Combine(_dir, "id_" + name);
+        Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name + "@test", "-f", key);
+        _ownerKeys.Add(File.ReadAllText(key + ".pub"));
+        RefreshAuthorizedKeys();
+        return key;
+    }
+
+    private readonly List<string> _ownerKeys = [];
+
     public void RefreshAuthorizedKeys()
     {
         var lines = _sandbox.Clive("keys", "authorized-keys").EnsureSuccess("clive keys authorized-keys").Stdout;
-        File.WriteAllText(Path.Combine(_dir, "authorized_keys"), lines);
+        File.WriteAllText(Path.Combine(_dir, "authorized_keys"), string.Concat(_ownerKeys) + lines);
+    }
+
+    /// <summary>An ssh_config file naming this server <paramref name="alias"/>, logging in with a key.</summary>
+    public string ConfigWithAlias(string alias, string identity)
+    {
+        var path = Path.Combine(_dir, "ssh_config");
+        File.WriteAllText(path, $"""
+            Host {alias}
+              HostName 127.0.0.1
+              Port {Port}
+              User {Environment.UserName}
+              IdentityFile {Path.Combine(_dir, "id_" + identity)}
+              IdentitiesOnly yes
+              StrictHostKeyChecking no
+              UserKnownHostsFile /dev/null
+              LogLevel ERROR
+              BatchMode yes
+            """);
+        return path;
     }
 
     /// <summary>The ssh command line that logs in with an identity's key (GIT_SSH_COMMAND).</summary>
