@@ -19,17 +19,19 @@ public sealed class SshServer : IDisposable
 
     public static bool Available => File.Exists(SshdPath) && File.Exists("/usr/bin/ssh-keygen");
 
-    public SshServer(GitSandbox sandbox)
+    /// <param name="host">A network namespace to run sshd in, with the address it listens on; null for 127.0.0.1 here.</param>
+    public SshServer(GitSandbox sandbox, (string Namespace, string Address)? host = null, string name = "ssh")
     {
         Skip.IfNot(Available, "sshd is not installed (apt-get install openssh-server)");
         _sandbox = sandbox;
-        _dir = sandbox.PathOf("ssh");
+        _dir = sandbox.PathOf(name);
+        Address = host?.Address ?? "127.0.0.1";
         Directory.CreateDirectory(_dir);
         Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(_dir, "host_key"));
-        Port = FreePort();
+        Port = host is null ? FreePort() : 22;
         File.WriteAllText(Path.Combine(_dir, "sshd_config"), $"""
             Port {Port}
-            ListenAddress 127.0.0.1
+            ListenAddress {Address}
             HostKey {_dir}/host_key
             PidFile {_dir}/sshd.pid
             AuthorizedKeysFile {_dir}/authorized_keys
@@ -44,15 +46,21 @@ public sealed class SshServer : IDisposable
             """);
         File.WriteAllText(Path.Combine(_dir, "authorized_keys"), "");
         Directory.CreateDirectory("/run/sshd"); // privilege separation directory
-        _sshd = ProcessRunner.Start(SshdPath, ["-D", "-e", "-f", Path.Combine(_dir, "sshd_config")], sandbox.Root, sandbox.Environment);
+        string[] sshd = [SshdPath, "-D", "-e", "-f", Path.Combine(_dir, "sshd_config")];
+        _sshd = host is { } h
+            ? ProcessRunner.Start("ip", ["netns", "exec", h.Namespace, .. sshd], sandbox.Root, sandbox.Environment)
+            : ProcessRunner.Start(sshd[0], sshd[1..], sandbox.Root, sandbox.Environment);
         _sshd.StandardInput.Close();
-        WaitForPort();
+        if (host is null) WaitForPort();
+        else Thread.Sleep(300); // its address is reachable only from inside the other namespace
     }
 
     public int Port { get; }
 
+    public string Address { get; }
+
     /// <summary>A clive URL for a repo on this server.</summary>
-    public string Url(string repo) => $"clive::{Environment.UserName}@127.0.0.1:{Port}/{repo}";
+    public string Url(string repo) => $"clive::{Environment.UserName}@{Address}:{Port}/{repo}";
 
     /// <summary>Makes a key pair, registers it as an identity, and rewrites authorized_keys.</summary>
     public string AddIdentity(string name)
