@@ -47,11 +47,12 @@ public sealed class AccessControl(CliveStore store)
         transaction.Commit();
     }
 
-    public IdentityKey? Key(string name)
-        => Keys().FirstOrDefault(k => k.Name == name);
+    public IdentityKey? Key(string name) => QueryKeys("WHERE name=$name", ("$name", name)).FirstOrDefault();
 
-    public IReadOnlyList<IdentityKey> Keys()
-        => store.Connection.Rows("SELECT name, key_type, key_data, comment, added FROM identities ORDER BY name")
+    public IReadOnlyList<IdentityKey> Keys() => QueryKeys("ORDER BY name");
+
+    private List<IdentityKey> QueryKeys(string clause, params (string, object?)[] parameters)
+        => store.Connection.Rows("SELECT name, key_type, key_data, comment, added FROM identities " + clause, parameters)
             .Select(r => new IdentityKey(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(4))))
             .ToList();
 
@@ -69,8 +70,11 @@ public sealed class AccessControl(CliveStore store)
     // ---- grants ----
 
     public IReadOnlyList<Grant> Grants(bool includeRevoked = false)
-        => store.Connection.Rows("SELECT id, identity, right, repo, refs, granted_by, granted_at, revoked_by, revoked_at FROM grants"
-                + (includeRevoked ? "" : " WHERE revoked_at IS NULL") + " ORDER BY id")
+        => QueryGrants(includeRevoked ? "" : "WHERE revoked_at IS NULL");
+
+    private List<Grant> QueryGrants(string where, params (string, object?)[] parameters)
+        => store.Connection.Rows("SELECT id, identity, right, repo, refs, granted_by, granted_at, revoked_by, revoked_at FROM grants "
+                + where + " ORDER BY id", parameters)
             .Select(r => new Grant(r.GetInt64(0), r.GetString(1), Rights.Parse(r.GetString(2)), new Scope(r.GetString(3), r.GetString(4)),
                 r.GetString(5), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(6)),
                 r.IsDBNull(7) ? null : r.GetString(7), r.IsDBNull(8) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(8))))
@@ -93,7 +97,7 @@ public sealed class AccessControl(CliveStore store)
             ("$i", identity), ("$r", right.Name()), ("$repo", scope.Repo), ("$refs", scope.Refs), ("$by", by.Name),
             ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         transaction.Commit();
-        return Grants().Single(g => g.Id == id);
+        return QueryGrants("WHERE id=$id", ("$id", id)).Single();
     }
 
     /// <summary>Revokes the active grant of exactly this right and scope; checked like a grant.</summary>
@@ -146,6 +150,7 @@ public sealed class AccessControl(CliveStore store)
             throw new AccessDeniedException(by, Right.Admin, scope.ToString());
     }
 
-    private IEnumerable<Grant> Active(string identity)
-        => Key(identity) is null ? [] : Grants().Where(g => g.Identity == identity);
+    /// <summary>An identity's grants in force; none once its key is gone.</summary>
+    private List<Grant> Active(string identity)
+        => Key(identity) is null ? [] : QueryGrants("WHERE identity=$identity AND revoked_at IS NULL", ("$identity", identity));
 }

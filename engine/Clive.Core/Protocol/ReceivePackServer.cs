@@ -100,20 +100,22 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
     private IReadOnlyList<RefUpdateResult> Commit(List<RefUpdate> updates, IndexedPack? pack, bool atomic)
     {
         // Every new tip must be in the pack or the store: a ref never points at a missing closure.
-        var missing = updates.Where(u => !u.New.IsZero && pack?.Contains(u.New) != true && !store.Objects.Contains(u.New)).ToList();
+        var missing = updates.Where(u => !u.New.IsZero && pack?.Contains(u.New) != true && !store.Objects.Contains(u.New)).ToHashSet();
 
         using var transaction = store.BeginWrite();
         long repoId = store.Repos.TryGetId(repo) ?? store.Repos.CreateInTransaction(repo, InitialHead(updates));
         if (pack is not null && pack.Entries.Count > 0) store.Objects.Insert(pack);
         // Rights are checked here, with the pack's objects readable, because telling a
         // fast-forward from a rewrite needs the new commits.
-        var denied = updates.Except(missing).Select(u => (Update: u, Denial: Denial(repoId, u))).Where(d => d.Denial is not null)
+        var denied = updates.Where(u => !missing.Contains(u)).Select(u => (Update: u, Denial: Denial(repoId, u))).Where(d => d.Denial is not null)
             .ToDictionary(d => d.Update, d => d.Denial!);
-        var valid = updates.Except(missing).Where(u => !denied.ContainsKey(u)).ToList();
+        var valid = updates.Where(u => !missing.Contains(u) && !denied.ContainsKey(u)).ToList();
         var applied = store.Refs.Apply(repo, repoId, valid, atomic && valid.Count == updates.Count, principal.Name, "push");
+        // Apply answers in the order asked, so the i-th valid update has the i-th result.
+        var appliedResults = new Queue<RefUpdateResult>(applied);
         var results = updates.Select(u => missing.Contains(u) ? new RefUpdateResult(u, RefUpdateStatus.Invalid, "missing necessary objects")
                 : denied.TryGetValue(u, out var why) ? new RefUpdateResult(u, RefUpdateStatus.Denied, why)
-                : applied.First(r => r.Update == u))
+                : appliedResults.Dequeue())
             .ToList();
         if (atomic && results.Any(r => !r.Succeeded))
             results = results.Select(r => r.Succeeded ? r with { Status = RefUpdateStatus.AtomicFailed, Message = "atomic push failed" } : r).ToList();
