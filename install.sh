@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs clive and git-remote-clive into $PREFIX/bin (default /usr/local as root, ~/.local
+# Installs clive, git-remote-clive and clive-fs into $PREFIX/bin (default /usr/local as root, ~/.local
 # otherwise). Safe to run again: it rebuilds and replaces what an earlier run installed.
 set -euo pipefail
 
@@ -19,6 +19,7 @@ fi
 # Runtime needs: git itself, and the system zlib that the pack parser calls.
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
+command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse3)
 [ -e /usr/lib/x86_64-linux-gnu/libz.so.1 ] || [ -e /lib/x86_64-linux-gnu/libz.so.1 ] || ldconfig -p 2>/dev/null | grep -q 'libz.so.1 ' || missing+=(zlib1g)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -57,12 +58,13 @@ publish() { # project name
 }
 publish engine/clive/clive.csproj clive
 publish git-remote-clive/git-remote-clive.csproj git-remote-clive
+publish clive-fs/clive-fs.csproj clive-fs
 rm -f "$staging/aot.log" "$staging"/*.dbg
 
 mkdir -p "$bindir" "$PREFIX/lib"
 rm -rf "$libdir.new" && mv "$staging" "$libdir.new" && chmod 755 "$libdir.new"
 rm -rf "$libdir" && mv "$libdir.new" "$libdir"
-for exe in clive git-remote-clive; do
+for exe in clive git-remote-clive clive-fs; do
   ln -sfn "$libdir/$exe" "$bindir/$exe"
 done
 
@@ -70,4 +72,4 @@ case ":$PATH:" in
   *":$bindir:"*) ;;
   *) say "note: $bindir is not on your PATH; add it: export PATH=\"$bindir:\$PATH\"" ;;
 esac
-say "installed clive and git-remote-clive in $bindir"
+say "installed clive, git-remote-clive and clive-fs in $bindir"

@@ -15,6 +15,24 @@ public static class EntryInflater
         return output;
     }
 
+    /// <summary>Inflates only the first <paramref name="count"/> bytes of an entry (a delta's header).</summary>
+    public static byte[] InflatePrefix(Inflater inflater, IPackBytes pack, long position, int count)
+    {
+        inflater.Reset();
+        var output = new byte[count];
+        int filled = 0;
+        long pos = position;
+        while (filled < count)
+        {
+            var input = pack.GetSpan(pos);
+            bool end = inflater.Inflate(input, output.AsSpan(filled), out int consumed, out int produced);
+            pos += consumed;
+            filled += produced;
+            if (end || (consumed == 0 && produced == 0)) break;
+        }
+        return output[..filled];
+    }
+
     /// <summary>
     /// Inflates into a hash (or nowhere, to find the entry's end) without keeping the bytes;
     /// returns the compressed length.

@@ -51,6 +51,9 @@ public sealed class GitSandbox : IDisposable
     public ProcessResult Clive(params string[] args)
         => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), args, Root, Environment);
 
+    public ProcessResult CliveFs(params string[] args)
+        => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive-fs"), args, Root, Environment);
+
     public string RevParse(string directory, string rev) => GitOk(directory, "rev-parse", rev).Stdout.Trim();
 
     /// <summary>A new working repo with one commit per file given.</summary>

@@ -74,6 +74,18 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
         return data;
     }
 
+    /// <summary>An object's size without reading it: the entry header, or a delta's own header.</summary>
+    public long SizeOf(ObjectId id)
+    {
+        if (!TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
+        var pack = Pack(location.PackId);
+        var header = PackEntryHeader.Read(pack, location.Offset);
+        if (!header.IsDelta) return header.Size;
+        // A delta starts with two varints, the base's size and the result's: 20 bytes hold both.
+        var prefix = EntryInflater.InflatePrefix(_inflater, pack, location.Offset + header.Length, (int)Math.Min(header.Size, 20));
+        return Delta.ResultSize(prefix);
+    }
+
     public CommitInfo ReadCommit(ObjectId id) => CommitParser.Parse(Read(id, ObjectType.Commit));
 
     internal IPackBytes Pack(long packId)

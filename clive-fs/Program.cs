@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Clive;
+using Clive.Fs;
+using Clive.FsHost;
+using Clive.FsHost.Fuse;
+using Clive.Store;
+
+// clive-fs [options] <repo>[@<ref>] <mountpoint>: a ref as a directory tree, through FUSE.
+// In the background by default, like sshfs: the parent checks what it can, starts a detached
+// child in the foreground, and returns once the kernel shows the mount.
+const string Usage = """
+    usage: clive-fs [options] <repo>[@<ref>] <mountpoint>
+
+    Mounts a repo of the clive store (default ref: the repo's HEAD) as a directory tree.
+    Unmount with: fusermount3 -u <mountpoint>
+
+    options:
+      -f, --foreground   stay in the foreground (Ctrl-C unmounts)
+      --store DIR        the store (default: $CLIVE_STORE, else ~/.local/share/clive)
+      -h, --help         show this help
+    """;
+
+bool foreground = false;
+string? storeDirectory = null;
+var positional = new List<string>();
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "-h" or "--help": Console.WriteLine(Usage); return 0;
+        case "-f" or "--foreground": foreground = true; break;
+        case "--store" when i + 1 < args.Length: storeDirectory = args[++i]; break;
+        case var option when option.StartsWith('-'):
+            Console.Error.WriteLine($"error: unknown option '{option}'\n\n{Usage}");
+            return 129;
+        default: positional.Add(args[i]); break;
+    }
+}
+if (positional.Count != 2)
+{
+    Console.Error.WriteLine(Usage);
+    return 129;
+}
+var target = MountTarget.Parse(positional[0]);
+var mountpoint = Path.GetFullPath(positional[1]);
+
+try
+{
+    if (!File.Exists("/dev/fuse")) throw new CliveException("/dev/fuse is missing: this system has no FUSE (load the fuse module; apt-get install fuse3)");
+    if (!Directory.Exists(mountpoint)) throw new CliveException($"mountpoint '{mountpoint}' is not a directory");
+    if (Mounts.IsMountPoint(mountpoint)) throw new CliveException($"'{mountpoint}' is already mounted (fusermount3 -u it first)");
+    // Check repo and ref here, so a mistake is one line on the user's terminal, not in a log.
+    using (var check = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref)) { }
+
+    return foreground ? Serve(target, mountpoint, storeDirectory) : StartInBackground(args, mountpoint, storeDirectory);
+}
+catch (CliveException e)
+{
+    Console.Error.WriteLine("fatal: " + e.Message);
+    return 128;
+}
+
+static int Serve(MountTarget target, string mountpoint, string? storeDirectory)
+{
+    using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref);
+    void Log(string line) => Console.Error.WriteLine($"clive-fs: {line}");
+    var options = $"ro,default_permissions,fsname=clive:{tree.Repo},subtype=clive";
+    using var mount = new FuseMount(tree, mountpoint, options, Log);
+    Log($"mounted {tree.Repo} ({tree.RefName} at {tree.CommitId.ToString()[..12]}) on {mountpoint}");
+    using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+    using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+    using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
+    void Stop(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        mount.Stop();
+    }
+    int rc = mount.Run();
+    Log("unmounted");
+    return rc == 0 ? 0 : 1;
+}
+
+static int StartInBackground(string[] args, string mountpoint, string? storeDirectory)
+{
+    var logDirectory = Path.Combine(StoreLocation.Resolve(storeDirectory), "logs");
+    Directory.CreateDirectory(logDirectory);
+    var log = Path.Combine(logDirectory, "clive-fs.log");
+    // A new session (setsid), so the mount outlives this terminal; its output goes to the log.
+    var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+    foreach (var a in new[] { "-c", "exec setsid \"$@\" </dev/null >>\"$CLIVE_FS_LOG\" 2>&1", "sh", Environment.ProcessPath!, "-f" }.Concat(args))
+        info.ArgumentList.Add(a);
+    info.Environment["CLIVE_FS_LOG"] = log;
+    using var child = Process.Start(info)!;
+    var deadline = DateTime.UtcNow.AddSeconds(30);
+    while (DateTime.UtcNow < deadline)
+    {
+        if (Mounts.IsMountPoint(mountpoint)) return 0;
+        if (child.WaitForExit(20))
+        {
+            if (Mounts.IsMountPoint(mountpoint)) return 0;
+            var tail = File.ReadLines(log).TakeLast(3);
+            throw new CliveException($"the mount failed: {string.Join(" / ", tail)} (log: {log})");
+        }
+    }
+    throw new CliveException($"the mount did not appear within 30 s (log: {log})");
+}
