@@ -67,6 +67,7 @@ static int Serve(MountTarget target, string mountpoint, string? storeDirectory)
     void Log(string line) => Console.Error.WriteLine($"clive-fs: {line}");
     var options = $"ro,default_permissions,fsname=clive:{tree.Repo},subtype=clive";
     using var mount = new FuseMount(tree, mountpoint, options, Log);
+    using var follower = new RefFollower(storeDirectory, tree, mount.Invalidate, Log);
     Log($"mounted {tree.Repo} ({tree.RefName} at {tree.CommitId.ToString()[..12]}) on {mountpoint}");
     using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
     using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Clive.Fs;
 
+
 namespace Clive.FsHost.Fuse;
 
 /// <summary>
@@ -49,6 +50,22 @@ internal sealed unsafe class FuseMount : IDisposable
         {
             foreach (var a in argv) Marshal.FreeCoTaskMem(a);
         }
+    }
+
+    /// <summary>
+    /// Tells the kernel to forget changed names and contents. Called from the follower thread:
+    /// never from a request handler, where it could wait on the very loop that must answer.
+    /// </summary>
+    public void Invalidate(Invalidations changes)
+    {
+        if (Volatile.Read(ref _stopped) != 0) return;
+        foreach (var (parent, name) in changes.Entries)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(name);
+            fixed (byte* p = bytes) LibFuse.NotifyInvalidateEntry(_session, parent, p, (nuint)bytes.Length);
+        }
+        // Offset 0, length 0: all cached pages and attributes. ENOENT means the kernel never had it: fine.
+        foreach (var inode in changes.Inodes) LibFuse.NotifyInvalidateInode(_session, inode, 0, 0);
     }
 
     /// <summary>Serves requests until the file system is unmounted.</summary>

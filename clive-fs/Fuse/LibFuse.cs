@@ -111,6 +111,12 @@ internal static unsafe partial class LibFuse
     [LibraryImport(Library, EntryPoint = "fuse_reply_readlink")]
     public static partial int ReplyReadLink(nint request, byte* link);
 
+    [LibraryImport(Library, EntryPoint = "fuse_lowlevel_notify_inval_entry")]
+    public static partial int NotifyInvalidateEntry(nint session, ulong parent, byte* name, nuint nameLength);
+
+    [LibraryImport(Library, EntryPoint = "fuse_lowlevel_notify_inval_inode")]
+    public static partial int NotifyInvalidateInode(nint session, ulong inode, long offset, long length);
+
     [LibraryImport(Library, EntryPoint = "fuse_add_direntry")]
     public static partial nuint AddDirectoryEntry(nint request, byte* buffer, nuint size, byte* name, Stat* stat, long nextOffset);
 }

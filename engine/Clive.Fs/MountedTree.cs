@@ -19,6 +19,7 @@ public sealed class MountedTree : IDisposable
     private readonly Dictionary<string, ulong> _byPath = [];
     private readonly Dictionary<ulong, byte[]> _open = [];
     private ulong _nextHandle = 1;
+    private Invalidations? _pending;
 
     public MountedTree(CliveStore store, string repo, string? refName)
     {
@@ -28,6 +29,7 @@ public sealed class MountedTree : IDisposable
         RefName = refName is null
             ? store.Refs.SymbolicTarget(repoId, Clive.Store.Refs.RefDatabase.Head) ?? throw new CliveException($"'{Repo}' has no HEAD")
             : FullRefName(store, repoId, refName);
+        RepoId = repoId;
         var commitId = store.Refs.Get(repoId, RefName) ?? throw new CliveException($"'{Repo}' has no ref '{refName ?? RefName}'");
         var commit = store.Objects.ReadCommit(commitId);
         CommitId = commitId;
@@ -35,14 +37,61 @@ public sealed class MountedTree : IDisposable
         var root = NodeFor(0, "", "");
         root.Kind = NodeKind.Directory;
         root.Id = commit.Tree;
+        root.Modified = Modified;
     }
 
     public string Repo { get; }
+    internal long RepoId { get; }
     public string RefName { get; }
-    public ObjectId CommitId { get; }
+    public ObjectId CommitId { get; private set; }
 
-    /// <summary>The commit's time: every file's mtime until history-aware times come.</summary>
-    public DateTimeOffset Modified { get; }
+    /// <summary>The mounted commit's time: the mtime of what the mount has not seen change.</summary>
+    public DateTimeOffset Modified { get; private set; }
+
+    /// <summary>
+    /// Moves the mount to the ref's new commit. Only directories whose tree changed are re-read;
+    /// returns what the kernel must forget: changed entries (parent, name) and changed files.
+    /// Files already open keep reading what they opened.
+    /// </summary>
+    public Invalidations MoveTo(ObjectId commitId)
+    {
+        lock (_gate)
+        {
+            var result = new Invalidations();
+            if (commitId == CommitId) return result;
+            _pending = result;
+            var commit = _store.Objects.ReadCommit(commitId);
+            CommitId = commitId;
+            Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
+            var root = _nodes[(int)RootInode]!;
+            if (root.Id != commit.Tree)
+            {
+                root.Id = commit.Tree;
+                root.Modified = Modified;
+                Refill(root, result);
+            }
+            _pending = null;
+            return result;
+        }
+    }
+
+    /// <summary>Re-reads a loaded directory after its tree changed, recursing into loaded subdirectories that changed too.</summary>
+    private void Refill(Node dir, Invalidations result)
+    {
+        result.Inodes.Add(dir.Inode);
+        if (dir.Children is null) return; // never listed: it will be read fresh on first use
+        var before = dir.Children;
+        dir.Children = null;
+        Fill(dir);
+        foreach (var (name, inode) in before)
+        {
+            if (!dir.Children!.ContainsKey(name))
+            {
+                _nodes[(int)inode]!.Exists = false;
+                result.Entries.Add((dir.Inode, name));
+            }
+        }
+    }
 
     public NodeAttributes Lookup(ulong parent, string name)
     {
@@ -111,6 +160,7 @@ public sealed class MountedTree : IDisposable
         lock (_gate) _open.Remove(handle);
     }
 
+    /// <summary>A node by number. Replaced and removed nodes still answer, as an unlinked file still open does.</summary>
     private Node Get(ulong inode)
         => inode < (ulong)_nodes.Count && _nodes[(int)inode] is { } node ? node : throw new FsException(FsError.NotFound, $"inode {inode}");
 
@@ -131,16 +181,44 @@ public sealed class MountedTree : IDisposable
             foreach (var entry in TreeParser.Entries(_store.Objects.Read(dir.Id, ObjectType.Tree)))
             {
                 var name = Encoding.UTF8.GetString(entry.Name.Span);
-                var child = NodeFor(dir.Inode, dir.Path.Length == 0 ? name : dir.Path + "/" + name, name);
-                child.Kind = entry.Mode switch
+                var path = dir.Path.Length == 0 ? name : dir.Path + "/" + name;
+                var child = NodeFor(dir.Inode, path, name);
+                var kind = entry.Mode switch
                 {
                     TreeEntry.Directory or TreeEntry.Gitlink => NodeKind.Directory,
                     TreeEntry.Symlink => NodeKind.Symlink,
                     TreeEntry.ExecutableFile => NodeKind.ExecutableFile,
                     _ => NodeKind.File,
                 };
-                child.Id = entry.IsGitlink ? ObjectId.Zero : entry.Id;
-                if (entry.IsGitlink) child.Children = [];
+                var id = entry.IsGitlink ? ObjectId.Zero : entry.Id;
+                bool fresh = child.Modified == default;
+                bool changed = !fresh && (!child.Exists || child.Kind != kind || child.Id != id);
+                if (changed && !(child.IsDirectory && kind == NodeKind.Directory))
+                {
+                    // A file whose content changed is replaced, as a checkout replaces it on disk:
+                    // the path gets a new inode, and descriptors open on the old one keep reading
+                    // what they opened (the page cache is per inode).
+                    child.Exists = false;
+                    child = NewNode(dir.Inode, path, name);
+                    fresh = true;
+                }
+                child.Exists = true;
+                if (fresh || changed)
+                {
+                    bool loaded = child.Children is not null;
+                    child.Kind = kind;
+                    child.Id = id;
+                    child.Size = -1;
+                    child.Modified = Modified;
+                    // During a ref move, a changed directory the kernel knows is re-read at once so
+                    // that its own changes are invalidated too; anything else is read on first use.
+                    if (changed && loaded && _pending is not null)
+                        Refill(child, _pending);
+                    else
+                        child.Children = entry.IsGitlink ? [] : null;
+                }
+                // Fill runs during a ref move only through Refill: every new or changed name is news to the kernel.
+                if ((fresh || changed) && _pending is not null) _pending.Entries.Add((dir.Inode, name));
                 children[name] = child.Inode;
             }
         }
@@ -148,8 +226,11 @@ public sealed class MountedTree : IDisposable
     }
 
     private Node NodeFor(ulong parent, string path, string name)
+        => _byPath.TryGetValue(path, out var existing) ? _nodes[(int)existing]! : NewNode(parent, path, name);
+
+    /// <summary>A new inode for a path; numbers are never reused.</summary>
+    private Node NewNode(ulong parent, string path, string name)
     {
-        if (_byPath.TryGetValue(path, out var existing)) return _nodes[(int)existing]!;
         var node = new Node((ulong)_nodes.Count, parent, path, name);
         _nodes.Add(node);
         _byPath[path] = node.Inode;
@@ -160,7 +241,7 @@ public sealed class MountedTree : IDisposable
     {
         if (node.Size < 0)
             node.Size = node.IsDirectory ? 0 : _store.Objects.SizeOf(node.Id);
-        return new NodeAttributes(node.Inode, node.Kind, node.Size, Modified);
+        return new NodeAttributes(node.Inode, node.Kind, node.Size, node.Modified);
     }
 
     private static string FullRefName(CliveStore store, long repoId, string name)

@@ -21,6 +21,12 @@ internal sealed class Node(ulong inode, ulong parent, string path, string name)
     public ObjectId Id { get; set; }
     public long Size { get; set; } = -1;
 
+    /// <summary>When this path last changed as far as the mount has seen: stable across unrelated pushes.</summary>
+    public DateTimeOffset Modified { get; set; }
+
+    /// <summary>False once the path has left the tree (its inode number stays reserved for it).</summary>
+    public bool Exists { get; set; } = true;
+
     /// <summary>Child name to inode, filled from the tree object on first use.</summary>
     public Dictionary<string, ulong>? Children { get; set; }
 
