@@ -17,11 +17,13 @@ const string Usage = """
 
     options:
       -f, --foreground   stay in the foreground (Ctrl-C unmounts)
+      --commit-delay S   seconds of quiet before saved edits become a commit (default 1)
       --store DIR        the store (default: $CLIVE_STORE, else ~/.local/share/clive)
       -h, --help         show this help
     """;
 
 bool foreground = false;
+double commitDelay = 1.0;
 string? storeDirectory = null;
 var positional = new List<string>();
 for (int i = 0; i < args.Length; i++)
@@ -31,6 +33,9 @@ for (int i = 0; i < args.Length; i++)
         case "-h" or "--help": Console.WriteLine(Usage); return 0;
         case "-f" or "--foreground": foreground = true; break;
         case "--store" when i + 1 < args.Length: storeDirectory = args[++i]; break;
+        case "--commit-delay" when i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out commitDelay) && commitDelay >= 0:
+            i++;
+            break;
         case var option when option.StartsWith('-'):
             Console.Error.WriteLine($"error: unknown option '{option}'\n\n{Usage}");
             return 129;
@@ -53,7 +58,7 @@ try
     // Check repo and ref here, so a mistake is one line on the user's terminal, not in a log.
     using (var check = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref)) { }
 
-    return foreground ? Serve(target, mountpoint, storeDirectory) : StartInBackground(args, mountpoint, storeDirectory);
+    return foreground ? Serve(target, mountpoint, storeDirectory, TimeSpan.FromSeconds(commitDelay)) : StartInBackground(args, mountpoint, storeDirectory);
 }
 catch (CliveException e)
 {
@@ -61,13 +66,15 @@ catch (CliveException e)
     return 128;
 }
 
-static int Serve(MountTarget target, string mountpoint, string? storeDirectory)
+static int Serve(MountTarget target, string mountpoint, string? storeDirectory, TimeSpan commitDelay)
 {
     using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref);
     void Log(string line) => Console.Error.WriteLine($"clive-fs: {line}");
-    var options = $"ro,default_permissions,fsname=clive:{tree.Repo},subtype=clive";
+    var options = $"default_permissions,fsname=clive:{tree.Repo},subtype=clive";
     using var mount = new FuseMount(tree, mountpoint, options, Log);
     using var follower = new RefFollower(storeDirectory, tree, mount.Invalidate, Log);
+    // Disposed first: what was saved before the unmount still becomes a commit.
+    using var committer = new OverlayCommitter(tree, commitDelay, Clive.Access.Principal.Owner.Name, Log);
     Log($"mounted {tree.Repo} ({tree.RefName} at {tree.CommitId.ToString()[..12]}) on {mountpoint}");
     using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
     using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

@@ -12,6 +12,10 @@ internal static class Errno
     public const int EISDIR = 21;
     public const int EINVAL = 22;
     public const int EROFS = 30;
+    public const int EPERM = 1;
+    public const int EEXIST = 17;
+    public const int ENOTEMPTY = 39;
+    public const int EOPNOTSUPP = 95;
 
     public static int From(FsError error) => error switch
     {
@@ -21,6 +25,11 @@ internal static class Errno
         FsError.NotASymlink => EINVAL,
         FsError.ReadOnly => EROFS,
         FsError.BadHandle => EBADF,
+        FsError.Exists => EEXIST,
+        FsError.NotEmpty => ENOTEMPTY,
+        FsError.NotPermitted => EPERM,
+        FsError.NotSupported => EOPNOTSUPP,
+        FsError.InvalidArgument => EINVAL,
         _ => EIO,
     };
 }

@@ -16,9 +16,14 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private MountedTree Tree { get; } = tree;
     private Action<string> Log { get; } = log;
 
-    // Until the mount follows ref moves and invalidates explicitly, the kernel may cache only briefly.
+    // The kernel may cache names and attributes briefly; ref moves are also invalidated explicitly.
     private const double Timeout = 1.0;
     private const int O_ACCMODE = 3;
+    private const int O_TRUNC = 0x200;
+    private const uint S_IFMT = 0xF000;
+    private const uint S_IFREG = 0x8000;
+    private const uint ExecuteBit = 0x40; // S_IXUSR: git keeps one exec bit
+    private const uint RENAME_NOREPLACE = 1;
 
     private static readonly uint Uid = LibC.GetUid();
     private static readonly uint Gid = LibC.GetGid();
@@ -35,6 +40,19 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
         ops[(int)LibFuse.Op.Read] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, nuint, long, LibFuse.FileInfo*, void>)&Read;
         ops[(int)LibFuse.Op.Release] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, LibFuse.FileInfo*, void>)&Release;
         ops[(int)LibFuse.Op.ReadDir] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, nuint, long, LibFuse.FileInfo*, void>)&ReadDir;
+        ops[(int)LibFuse.Op.SetAttr] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, LibFuse.Stat*, int, LibFuse.FileInfo*, void>)&SetAttr;
+        ops[(int)LibFuse.Op.Create] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, uint, LibFuse.FileInfo*, void>)&Create;
+        ops[(int)LibFuse.Op.MkNod] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, uint, ulong, void>)&MkNod;
+        ops[(int)LibFuse.Op.Write] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, nuint, long, LibFuse.FileInfo*, void>)&Write;
+        ops[(int)LibFuse.Op.Flush] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, LibFuse.FileInfo*, void>)&Flush;
+        ops[(int)LibFuse.Op.Fsync] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, int, LibFuse.FileInfo*, void>)&Fsync;
+        ops[(int)LibFuse.Op.Unlink] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, void>)&Unlink;
+        ops[(int)LibFuse.Op.MkDir] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, uint, void>)&MkDir;
+        ops[(int)LibFuse.Op.RmDir] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, void>)&RmDir;
+        ops[(int)LibFuse.Op.Symlink] = (nint)(delegate* unmanaged[Cdecl]<nint, byte*, ulong, byte*, void>)&Symlink;
+        ops[(int)LibFuse.Op.Rename] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, ulong, byte*, uint, void>)&Rename;
+        ops[(int)LibFuse.Op.Link] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, ulong, byte*, void>)&Link;
+        ops[(int)LibFuse.Op.SetXattr] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, byte*, nuint, int, void>)&SetXattr;
         return ops;
     }
 
@@ -66,10 +84,7 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
         var text = Utf8(name);
         Handle(request, fs =>
         {
-            var entry = new LibFuse.EntryParam { AttrTimeout = Timeout, EntryTimeout = Timeout };
-            var attributes = fs.Tree.Lookup(parent, text);
-            entry.Ino = attributes.Inode;
-            Fill(&entry.Attr, attributes);
+            var entry = Entry(fs.Tree.Lookup(parent, text));
             LibFuse.ReplyEntry(request, &entry);
         });
     }
@@ -103,16 +118,168 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     {
         int flags = info->Flags;
         ulong handle = 0;
-        Handle(request, fs =>
-        {
-            if ((flags & O_ACCMODE) != 0) throw new FsException(FsError.ReadOnly, "the mount is read-only");
-            handle = fs.Tree.Open(inode);
-        });
+        Handle(request, fs => handle = fs.Tree.Open(inode, writable: (flags & O_ACCMODE) != 0, truncate: (flags & O_TRUNC) != 0));
         if (handle == 0) return; // an error was replied
         info->Handle = handle;
-        // Committed content never changes: what the kernel cached for this blob stays valid.
+        // The inode's content changes only through this mount (a ref move gives a changed file a
+        // new inode): what the kernel cached for it stays valid.
         info->Bits |= LibFuse.KeepCache;
         LibFuse.ReplyOpen(request, info);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Create(nint request, ulong parent, byte* name, uint mode, LibFuse.FileInfo* info)
+    {
+        var text = Utf8(name);
+        Handle(request, fs =>
+        {
+            var (attributes, handle) = fs.Tree.Create(parent, text, (mode & ExecuteBit) != 0);
+            var entry = Entry(attributes);
+            info->Handle = handle;
+            info->Bits |= LibFuse.KeepCache;
+            LibFuse.ReplyCreate(request, &entry, info);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void MkNod(nint request, ulong parent, byte* name, uint mode, ulong device)
+    {
+        var text = Utf8(name);
+        Handle(request, fs =>
+        {
+            // Git keeps files, not device nodes, fifos or sockets.
+            if ((mode & S_IFMT) != S_IFREG) throw new FsException(FsError.NotPermitted, "git cannot store device nodes, fifos or sockets");
+            var (attributes, handle) = fs.Tree.Create(parent, text, (mode & ExecuteBit) != 0);
+            fs.Tree.Release(handle);
+            var entry = Entry(attributes);
+            LibFuse.ReplyEntry(request, &entry);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Write(nint request, ulong inode, byte* buffer, nuint size, long offset, LibFuse.FileInfo* info)
+    {
+        ulong handle = info->Handle;
+        var data = new ReadOnlySpan<byte>(buffer, (int)size).ToArray();
+        Handle(request, fs => LibFuse.ReplyWrite(request, (nuint)fs.Tree.Write(handle, offset, data)));
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Flush(nint request, ulong inode, LibFuse.FileInfo* info)
+    {
+        ulong handle = info->Handle;
+        // Every close() flushes, and waits for the reply: that is where an edit becomes durable.
+        Handle(request, fs =>
+        {
+            fs.Tree.Flush(handle);
+            LibFuse.ReplyError(request, 0);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Fsync(nint request, ulong inode, int dataOnly, LibFuse.FileInfo* info)
+    {
+        ulong handle = info->Handle;
+        Handle(request, fs =>
+        {
+            fs.Tree.Flush(handle);
+            LibFuse.ReplyError(request, 0);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void SetAttr(nint request, ulong inode, LibFuse.Stat* attr, int toSet, LibFuse.FileInfo* info)
+    {
+        var set = (LibFuse.SetAttrFlags)toSet;
+        long? size = set.HasFlag(LibFuse.SetAttrFlags.Size) ? attr->Size : null;
+        bool? executable = set.HasFlag(LibFuse.SetAttrFlags.Mode) ? (attr->Mode & ExecuteBit) != 0 : null;
+        DateTimeOffset? modified = set.HasFlag(LibFuse.SetAttrFlags.MtimeNow) ? DateTimeOffset.UtcNow
+            : set.HasFlag(LibFuse.SetAttrFlags.Mtime) ? DateTimeOffset.FromUnixTimeSeconds(attr->ModifySeconds).AddTicks(attr->ModifyNanoseconds / 100)
+            : null;
+        Handle(request, fs =>
+        {
+            // Git has no owners to keep: "changing" to the owner everything already has is fine
+            // (tar and cp -a do it), any other owner is refused.
+            if ((set.HasFlag(LibFuse.SetAttrFlags.Uid) && attr->Uid != Uid) || (set.HasFlag(LibFuse.SetAttrFlags.Gid) && attr->Gid != Gid))
+                throw new FsException(FsError.NotPermitted, "git cannot store file owners");
+            var stat = new LibFuse.Stat();
+            Fill(&stat, fs.Tree.SetAttributes(inode, size, executable, modified));
+            LibFuse.ReplyAttr(request, &stat, Timeout);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Unlink(nint request, ulong parent, byte* name)
+    {
+        var text = Utf8(name);
+        Handle(request, fs =>
+        {
+            fs.Tree.Unlink(parent, text);
+            LibFuse.ReplyError(request, 0);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void MkDir(nint request, ulong parent, byte* name, uint mode)
+    {
+        var text = Utf8(name);
+        Handle(request, fs =>
+        {
+            var entry = Entry(fs.Tree.MakeDirectory(parent, text));
+            LibFuse.ReplyEntry(request, &entry);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void RmDir(nint request, ulong parent, byte* name)
+    {
+        var text = Utf8(name);
+        Handle(request, fs =>
+        {
+            fs.Tree.RemoveDirectory(parent, text);
+            LibFuse.ReplyError(request, 0);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Symlink(nint request, byte* link, ulong parent, byte* name)
+    {
+        var target = System.Text.Encoding.UTF8.GetBytes(Utf8(link));
+        var text = Utf8(name);
+        Handle(request, fs =>
+        {
+            var entry = Entry(fs.Tree.Symlink(parent, text, target));
+            LibFuse.ReplyEntry(request, &entry);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Rename(nint request, ulong parent, byte* name, ulong newParent, byte* newName, uint flags)
+    {
+        var (from, to) = (Utf8(name), Utf8(newName));
+        Handle(request, fs =>
+        {
+            if ((flags & ~RENAME_NOREPLACE) != 0) throw new FsException(FsError.InvalidArgument, "only RENAME_NOREPLACE is supported");
+            fs.Tree.Rename(parent, from, newParent, to, noReplace: (flags & RENAME_NOREPLACE) != 0);
+            LibFuse.ReplyError(request, 0);
+        });
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void Link(nint request, ulong inode, ulong newParent, byte* newName)
+        // Git has no hard links: a second name would silently become a second copy.
+        => LibFuse.ReplyError(request, Errno.EPERM);
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void SetXattr(nint request, ulong inode, byte* name, byte* value, nuint size, int flags)
+        // Git keeps no extended attributes.
+        => LibFuse.ReplyError(request, Errno.EOPNOTSUPP);
+
+    private static LibFuse.EntryParam Entry(NodeAttributes attributes)
+    {
+        var entry = new LibFuse.EntryParam { Ino = attributes.Inode, AttrTimeout = Timeout, EntryTimeout = Timeout };
+        Fill(&entry.Attr, attributes);
+        return entry;
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]

@@ -39,6 +39,13 @@ internal static unsafe partial class LibFuse
         [FieldOffset(112)] public long ChangeNanoseconds;
     }
 
+    /// <summary>setattr's to_set bits (fuse_lowlevel.h).</summary>
+    [Flags]
+    public enum SetAttrFlags
+    {
+        Mode = 1, Uid = 2, Gid = 4, Size = 8, Atime = 16, Mtime = 32, AtimeNow = 128, MtimeNow = 256, Ctime = 1024,
+    }
+
     [StructLayout(LayoutKind.Explicit, Size = 176)]
     public struct EntryParam
     {
@@ -65,7 +72,9 @@ internal static unsafe partial class LibFuse
     public enum Op
     {
         Init = 0, Destroy = 1, Lookup = 2, Forget = 3, GetAttr = 4, SetAttr = 5, ReadLink = 6,
-        Open = 14, Read = 15, Release = 18, OpenDir = 20, ReadDir = 21, ReleaseDir = 22, StatFs = 24,
+        MkNod = 7, MkDir = 8, Unlink = 9, RmDir = 10, Symlink = 11, Rename = 12, Link = 13,
+        Open = 14, Read = 15, Write = 16, Flush = 17, Release = 18, Fsync = 19, OpenDir = 20, ReadDir = 21, ReleaseDir = 22,
+        StatFs = 24, SetXattr = 25, Create = 30,
         Count = 44,
     }
 
@@ -104,6 +113,12 @@ internal static unsafe partial class LibFuse
 
     [LibraryImport(Library, EntryPoint = "fuse_reply_open")]
     public static partial int ReplyOpen(nint request, FileInfo* info);
+
+    [LibraryImport(Library, EntryPoint = "fuse_reply_create")]
+    public static partial int ReplyCreate(nint request, EntryParam* entry, FileInfo* info);
+
+    [LibraryImport(Library, EntryPoint = "fuse_reply_write")]
+    public static partial int ReplyWrite(nint request, nuint count);
 
     [LibraryImport(Library, EntryPoint = "fuse_reply_buf")]
     public static partial int ReplyBuffer(nint request, byte* buffer, nuint size);

@@ -12,6 +12,11 @@ public enum FsError
     NotASymlink,
     ReadOnly,
     BadHandle,
+    Exists,
+    NotEmpty,
+    NotPermitted,
+    NotSupported,
+    InvalidArgument,
     IoError,
 }
 

@@ -1,13 +1,16 @@
 using System.Text;
 using Clive.Git;
 using Clive.Store;
+using Clive.Store.Overlay;
 
 namespace Clive.Fs;
 
 /// <summary>
-/// A ref's tree as a file system, independent of any kernel interface: lookups, listings,
-/// attributes and reads, answered from the store. Committed content never changes, so whatever
-/// is read can be cached for as long as the ref does not move.
+/// A ref's tree as a writable file system, independent of any kernel interface. What is shown is
+/// the ref's commit with the mount's overlay on top: edits live in memory while files are open,
+/// become durable overlay rows at flush, fsync and close, and become a commit on the ref after a
+/// quiet period (<see cref="OverlayCommitter"/>). When the ref moves, the overlay applies on the
+/// new tree. Every method is safe to call from any thread.
 /// </summary>
 public sealed class MountedTree : IDisposable
 {
@@ -16,10 +19,15 @@ public sealed class MountedTree : IDisposable
     private readonly CliveStore _store;
     private readonly object _gate = new();
     private readonly List<Node?> _nodes = [null]; // inode numbers start at 1
-    private readonly Dictionary<string, ulong> _byPath = [];
-    private readonly Dictionary<ulong, byte[]> _open = [];
+    private readonly Dictionary<string, ulong> _byPath = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, OpenFile> _open = [];
+    private readonly Dictionary<string, OverlayEntry> _overlay = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _overlayByParent = new(StringComparer.Ordinal);
     private ulong _nextHandle = 1;
+    private long _version;
     private Invalidations? _pending;
+
+    private sealed record OpenFile(Node Node, bool Writable, byte[]? Snapshot);
 
     public MountedTree(CliveStore store, string repo, string? refName)
     {
@@ -38,6 +46,9 @@ public sealed class MountedTree : IDisposable
         root.Kind = NodeKind.Directory;
         root.Id = commit.Tree;
         root.Modified = Modified;
+        // Edits a previous mount saved and did not commit (it may have been killed) come back.
+        foreach (var entry in store.Overlay.Load(Repo, RefName)) Remember(entry);
+        _version = _overlay.Values.Select(e => e.Version).DefaultIfEmpty(0).Max();
     }
 
     public string Repo { get; }
@@ -48,50 +59,26 @@ public sealed class MountedTree : IDisposable
     /// <summary>The mounted commit's time: the mtime of what the mount has not seen change.</summary>
     public DateTimeOffset Modified { get; private set; }
 
-    /// <summary>
-    /// Moves the mount to the ref's new commit. Only directories whose tree changed are re-read;
-    /// returns what the kernel must forget: changed entries (parent, name) and changed files.
-    /// Files already open keep reading what they opened.
-    /// </summary>
-    public Invalidations MoveTo(ObjectId commitId)
+    /// <summary>Raised after an edit became durable; the committer counts its quiet period from here.</summary>
+    public event Action? Saved;
+
+    /// <summary>Whether there are durable edits not yet committed.</summary>
+    public bool HasPendingEdits
+    {
+        get { lock (_gate) return _overlay.Count > 0; }
+    }
+
+    /// <summary>A file's current bytes by path, or null (for reading .gitignore).</summary>
+    public byte[]? ReadFile(string path)
     {
         lock (_gate)
         {
-            var result = new Invalidations();
-            if (commitId == CommitId) return result;
-            _pending = result;
-            var commit = _store.Objects.ReadCommit(commitId);
-            CommitId = commitId;
-            Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
-            var root = _nodes[(int)RootInode]!;
-            if (root.Id != commit.Tree)
-            {
-                root.Id = commit.Tree;
-                root.Modified = Modified;
-                Refill(root, result);
-            }
-            _pending = null;
-            return result;
+            if (!_byPath.TryGetValue(path, out var inode) || _nodes[(int)inode] is not { Exists: true } node || node.IsDirectory) return null;
+            return node.Content?.ToArray() ?? _store.Objects.Read(node.Id, ObjectType.Blob);
         }
     }
 
-    /// <summary>Re-reads a loaded directory after its tree changed, recursing into loaded subdirectories that changed too.</summary>
-    private void Refill(Node dir, Invalidations result)
-    {
-        result.Inodes.Add(dir.Inode);
-        if (dir.Children is null) return; // never listed: it will be read fresh on first use
-        var before = dir.Children;
-        dir.Children = null;
-        Fill(dir);
-        foreach (var (name, inode) in before)
-        {
-            if (!dir.Children!.ContainsKey(name))
-            {
-                _nodes[(int)inode]!.Exists = false;
-                result.Entries.Add((dir.Inode, name));
-            }
-        }
-    }
+    // ---------------------------------------------------------------- reading
 
     public NodeAttributes Lookup(ulong parent, string name)
     {
@@ -124,45 +111,279 @@ public sealed class MountedTree : IDisposable
         {
             var node = Get(inode);
             if (node.Kind != NodeKind.Symlink) throw new FsException(FsError.NotASymlink, node.Path);
-            return _store.Objects.Read(node.Id, ObjectType.Blob);
+            return node.Content?.ToArray() ?? _store.Objects.Read(node.Id, ObjectType.Blob);
         }
     }
 
-    /// <summary>Opens a file for reading; the handle holds its content until released.</summary>
-    public ulong Open(ulong inode)
+    /// <summary>Opens a file; a read-only open of an unchanged file holds the blob, so it keeps reading what it opened.</summary>
+    public ulong Open(ulong inode, bool writable, bool truncate = false)
     {
         lock (_gate)
         {
             var node = Get(inode);
             if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
-            var content = _store.Objects.Read(node.Id, ObjectType.Blob);
+            if (writable) Writable(node);
+            if (truncate) Truncate(node, 0);
+            var snapshot = node.Content is null ? _store.Objects.Read(node.Id, ObjectType.Blob) : null;
             ulong handle = _nextHandle++;
-            _open[handle] = content;
+            _open[handle] = new OpenFile(node, writable, snapshot);
             return handle;
         }
     }
 
     public int Read(ulong handle, long offset, Span<byte> destination)
     {
-        byte[] content;
         lock (_gate)
         {
-            if (!_open.TryGetValue(handle, out content!)) throw new FsException(FsError.BadHandle, $"handle {handle}");
+            var file = Handle(handle);
+            // What was written to this inode, by any handle, is what every handle on it reads.
+            if (file.Node.Content is { } content) return content.Read(offset, destination);
+            var bytes = file.Snapshot!;
+            if (offset >= bytes.Length) return 0;
+            int n = (int)Math.Min(destination.Length, bytes.Length - offset);
+            bytes.AsSpan((int)offset, n).CopyTo(destination);
+            return n;
         }
-        if (offset >= content.Length) return 0;
-        int n = (int)Math.Min(destination.Length, content.Length - offset);
-        content.AsSpan((int)offset, n).CopyTo(destination);
-        return n;
+    }
+
+    // ---------------------------------------------------------------- writing
+
+    public (NodeAttributes Attributes, ulong Handle) Create(ulong parent, string name, bool executable)
+    {
+        lock (_gate)
+        {
+            var dir = Directory(parent);
+            CheckName(name);
+            if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
+            var node = Place(dir, name, executable ? NodeKind.ExecutableFile : NodeKind.File, new FileBuffer([]));
+            Save(node);
+            ulong handle = _nextHandle++;
+            _open[handle] = new OpenFile(node, true, null);
+            return (Attributes(node), handle);
+        }
+    }
+
+    public int Write(ulong handle, long offset, ReadOnlySpan<byte> data)
+    {
+        lock (_gate)
+        {
+            var file = Handle(handle);
+            if (!file.Writable) throw new FsException(FsError.BadHandle, "not open for writing");
+            Writable(file.Node).Write(offset, data);
+            file.Node.Dirty = true;
+            file.Node.Modified = DateTimeOffset.UtcNow;
+            return data.Length;
+        }
+    }
+
+    /// <summary>flush (every close), fsync: the file's bytes become durable overlay rows.</summary>
+    public void Flush(ulong handle)
+    {
+        lock (_gate)
+        {
+            var file = Handle(handle);
+            if (file.Node.Dirty) Save(file.Node);
+        }
     }
 
     public void Release(ulong handle)
     {
-        lock (_gate) _open.Remove(handle);
+        lock (_gate)
+        {
+            if (_open.Remove(handle, out var file) && file.Node.Dirty) Save(file.Node);
+        }
     }
+
+    /// <summary>chmod (the exec bit is all git keeps), truncate, utimens.</summary>
+    public NodeAttributes SetAttributes(ulong inode, long? size, bool? executable, DateTimeOffset? modified)
+    {
+        lock (_gate)
+        {
+            var node = Get(inode);
+            bool changed = false;
+            if (size is { } length)
+            {
+                if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
+                Truncate(node, length);
+                changed = true;
+            }
+            if (executable is { } exec && node.Kind is NodeKind.File or NodeKind.ExecutableFile)
+            {
+                var kind = exec ? NodeKind.ExecutableFile : NodeKind.File;
+                if (kind != node.Kind)
+                {
+                    node.Kind = kind;
+                    changed = true;
+                }
+            }
+            if (modified is { } time) node.Modified = time;
+            if (changed) Save(node);
+            return Attributes(node);
+        }
+    }
+
+    public void Unlink(ulong parent, string name)
+    {
+        lock (_gate)
+        {
+            var dir = Directory(parent);
+            var node = Child(dir, name);
+            if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
+            Remove(dir, node);
+        }
+    }
+
+    public NodeAttributes MakeDirectory(ulong parent, string name)
+    {
+        lock (_gate)
+        {
+            var dir = Directory(parent);
+            CheckName(name);
+            if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
+            var node = Place(dir, name, NodeKind.Directory, null);
+            node.Opaque = true;
+            node.Children = new(StringComparer.Ordinal);
+            Record(new OverlayEntry(node.Path, OverlayKind.Directory, null, null, ++_version));
+            return Attributes(node);
+        }
+    }
+
+    public void RemoveDirectory(ulong parent, string name)
+    {
+        lock (_gate)
+        {
+            var dir = Directory(parent);
+            var node = Child(dir, name);
+            if (!node.IsDirectory) throw new FsException(FsError.NotADirectory, node.Path);
+            if (Directory(node.Inode).Children!.Count > 0) throw new FsException(FsError.NotEmpty, node.Path);
+            Remove(dir, node);
+        }
+    }
+
+    public NodeAttributes Symlink(ulong parent, string name, byte[] target)
+    {
+        lock (_gate)
+        {
+            var dir = Directory(parent);
+            CheckName(name);
+            if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
+            var node = Place(dir, name, NodeKind.Symlink, new FileBuffer(target));
+            Save(node);
+            return Attributes(node);
+        }
+    }
+
+    /// <summary>rename(2), including over an existing file: the editors' atomic save.</summary>
+    public void Rename(ulong parent, string name, ulong newParent, string newName, bool noReplace)
+    {
+        lock (_gate)
+        {
+            var from = Directory(parent);
+            var to = Directory(newParent);
+            CheckName(newName);
+            var node = Child(from, name);
+            if (to.Children!.TryGetValue(newName, out var existingInode))
+            {
+                var existing = Get(existingInode);
+                if (existing == node) return;
+                if (noReplace) throw new FsException(FsError.Exists, newName);
+                if (existing.IsDirectory && !node.IsDirectory) throw new FsException(FsError.IsADirectory, existing.Path);
+                if (!existing.IsDirectory && node.IsDirectory) throw new FsException(FsError.NotADirectory, existing.Path);
+                if (existing.IsDirectory && Directory(existing.Inode).Children!.Count > 0) throw new FsException(FsError.NotEmpty, existing.Path);
+                Remove(to, existing);
+            }
+            for (var up = to; up.Inode != RootInode; up = Get(up.Parent))
+                if (up == node) throw new FsException(FsError.InvalidArgument, "cannot move a directory into itself");
+
+            // What was at the old path goes; the node, with its inode, moves to the new one.
+            var content = Describe(node);
+            foreach (var path in _overlay.Keys.Where(p => p.StartsWith(node.Path + "/", StringComparison.Ordinal)).ToList()) Forget(path);
+            Record(new OverlayEntry(node.Path, OverlayKind.Deleted, null, null, ++_version));
+            from.Children!.Remove(name);
+            Move(node, to, newName);
+            to.Children[newName] = node.Inode;
+            Save(node, content);
+        }
+    }
+
+    // ---------------------------------------------------------------- ref moves and commits
+
+    /// <summary>
+    /// Moves the mount to the ref's new commit (someone pushed). The overlay applies on the new
+    /// tree. Returns what the kernel must forget. Files already open keep reading what they opened.
+    /// </summary>
+    public Invalidations MoveTo(ObjectId commitId)
+    {
+        lock (_gate)
+        {
+            var result = new Invalidations();
+            if (commitId == CommitId) return result;
+            var commit = _store.Objects.ReadCommit(commitId);
+            CommitId = commitId;
+            Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
+            var root = _nodes[(int)RootInode]!;
+            if (root.Id != commit.Tree)
+            {
+                root.Id = commit.Tree;
+                root.Modified = Modified;
+                _pending = result;
+                Refill(root, result);
+                _pending = null;
+            }
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Commits the durable overlay (ignored paths left out) on top of the mounted commit, and
+    /// takes the commit in, under the tree's lock: no one sees the ref moved but the overlay not
+    /// yet adopted. Null when there was nothing to commit or the ref moved meanwhile
+    /// (<paramref name="status"/> says which; the follower then moves the tree and a retry rebases).
+    /// </summary>
+    public OverlayCommitResult? CommitOverlay(Func<string, bool> ignored, string who, out Clive.Store.Refs.RefUpdateStatus status)
+    {
+        lock (_gate)
+        {
+            var entries = _overlay.Values.Where(e => !ignored(e.Path)).OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
+            var result = OverlayCommit.Commit(_store, Repo, RefName, CommitId, entries, who, out status);
+            if (result is not null) Adopt(result);
+            return result;
+        }
+    }
+
+    /// <summary>The committed rows leave the overlay (unless edited since); nodes now stand on the new tree, keeping inodes and content.</summary>
+    private void Adopt(OverlayCommitResult commit)
+    {
+        {
+            foreach (var entry in commit.Committed)
+            {
+                if (_overlay.TryGetValue(entry.Path, out var current) && current.Version == entry.Version) Forget(entry.Path);
+            }
+            foreach (var (path, id) in commit.Ids)
+            {
+                if (_byPath.TryGetValue(path, out var inode) && _nodes[(int)inode] is { Exists: true } node && !_overlay.ContainsKey(path))
+                {
+                    node.Id = id;
+                    node.Overlaid = false;
+                    node.Opaque = false;
+                }
+            }
+            _nodes[(int)RootInode]!.Id = commit.Tree;
+            CommitId = commit.Commit;
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private OpenFile Handle(ulong handle)
+        => _open.TryGetValue(handle, out var file) ? file : throw new FsException(FsError.BadHandle, $"handle {handle}");
 
     /// <summary>A node by number. Replaced and removed nodes still answer, as an unlinked file still open does.</summary>
     private Node Get(ulong inode)
         => inode < (ulong)_nodes.Count && _nodes[(int)inode] is { } node ? node : throw new FsException(FsError.NotFound, $"inode {inode}");
+
+    private Node Child(Node dir, string name)
+        => dir.Children!.TryGetValue(name, out var inode) ? Get(inode) : throw new FsException(FsError.NotFound, name);
 
     private Node Directory(ulong inode)
     {
@@ -172,57 +393,221 @@ public sealed class MountedTree : IDisposable
         return node;
     }
 
+    private static void CheckName(string name)
+    {
+        if (name.Length == 0 || name is "." or ".." || name.Contains('/')) throw new FsException(FsError.InvalidArgument, name);
+        // Git cannot keep these names, and a tree holding them would be refused by fsck.
+        if (name.Equals(".git", StringComparison.OrdinalIgnoreCase)) throw new FsException(FsError.NotPermitted, "git cannot store a file named .git");
+    }
+
+    private FileBuffer Writable(Node node)
+        => node.Content ??= new FileBuffer(node.Id.IsZero ? [] : _store.Objects.Read(node.Id, ObjectType.Blob));
+
+    private void Truncate(Node node, long length)
+    {
+        Writable(node).Truncate(length);
+        node.Dirty = true;
+        node.Modified = DateTimeOffset.UtcNow;
+    }
+
+    private Node Place(Node dir, string name, NodeKind kind, FileBuffer? content)
+    {
+        var node = NewNode(dir.Inode, Join(dir.Path, name), name);
+        node.Kind = kind;
+        node.Content = content;
+        node.Overlaid = true;
+        node.Modified = DateTimeOffset.UtcNow;
+        dir.Children![name] = node.Inode;
+        return node;
+    }
+
+    private void Remove(Node dir, Node node)
+    {
+        dir.Children!.Remove(node.Name);
+        node.Exists = false;
+        // Rows for paths below a removed directory are moot now.
+        foreach (var path in _overlay.Keys.Where(p => p.StartsWith(node.Path + "/", StringComparison.Ordinal)).ToList()) Forget(path);
+        Record(new OverlayEntry(node.Path, OverlayKind.Deleted, null, null, ++_version));
+    }
+
+    private void Move(Node node, Node to, string newName)
+    {
+        var oldPath = node.Path;
+        var newPath = Join(to.Path, newName);
+        foreach (var (path, inode) in _byPath.Where(p => p.Key == oldPath || p.Key.StartsWith(oldPath + "/", StringComparison.Ordinal)).ToList())
+        {
+            _byPath.Remove(path);
+            var moved = _nodes[(int)inode]!;
+            moved.Path = newPath + path[oldPath.Length..];
+            _byPath[moved.Path] = inode;
+        }
+        node.Parent = to.Inode;
+        node.Name = newName;
+    }
+
+    /// <summary>What a node holds, as overlay rows for its (current) path and everything below it.</summary>
+    private List<OverlayEntry> Describe(Node node)
+    {
+        var rows = new List<OverlayEntry>();
+        if (!node.IsDirectory)
+        {
+            rows.Add(Entry(node));
+            return rows;
+        }
+        rows.Add(new OverlayEntry(node.Path, OverlayKind.Directory, null, null, 0));
+        foreach (var (_, inode) in Directory(node.Inode).Children!) rows.AddRange(Describe(Get(inode)));
+        return rows;
+    }
+
+    private OverlayEntry Entry(Node node)
+    {
+        var kind = node.Kind switch
+        {
+            NodeKind.ExecutableFile => OverlayKind.Executable,
+            NodeKind.Symlink => OverlayKind.Symlink,
+            NodeKind.Directory => OverlayKind.Directory,
+            _ => OverlayKind.File,
+        };
+        return node.Content is { } content
+            ? new OverlayEntry(node.Path, kind, content.ToArray(), null, 0)
+            : new OverlayEntry(node.Path, kind, null, node.Id, 0);
+    }
+
+    /// <summary>Saves a node (and, for a moved directory, its subtree) as overlay rows, durably.</summary>
+    private void Save(Node node, List<OverlayEntry>? described = null)
+    {
+        var rows = described is null ? [Entry(node)] : described.Select(r => r with { Path = node.Path + r.Path[described[0].Path.Length..] }).ToList();
+        foreach (var row in rows) Record(row with { Version = ++_version }, save: false);
+        _store.Overlay.Save(Repo, RefName, rows.Select(r => _overlay[r.Path]));
+        node.Dirty = false;
+        node.Overlaid = true;
+        Saved?.Invoke();
+    }
+
+    private void Record(OverlayEntry entry, bool save = true)
+    {
+        Remember(entry);
+        if (!save) return;
+        _store.Overlay.Save(Repo, RefName, [entry]);
+        Saved?.Invoke();
+    }
+
+    private void Remember(OverlayEntry entry)
+    {
+        _overlay[entry.Path] = entry;
+        var parent = OverlayCommit.Parent(entry.Path);
+        if (!_overlayByParent.TryGetValue(parent, out var names)) _overlayByParent[parent] = names = new(StringComparer.Ordinal);
+        names.Add(OverlayCommit.Name(entry.Path));
+    }
+
+    private void Forget(string path)
+    {
+        _overlay.Remove(path);
+        if (_overlayByParent.TryGetValue(OverlayCommit.Parent(path), out var names)) names.Remove(OverlayCommit.Name(path));
+    }
+
+    /// <summary>Re-reads a loaded directory after its tree changed, recursing into loaded subdirectories that changed too.</summary>
+    private void Refill(Node dir, Invalidations result)
+    {
+        result.Inodes.Add(dir.Inode);
+        if (dir.Children is null) return; // never listed: it will be read fresh on first use
+        var before = dir.Children;
+        dir.Children = null;
+        Fill(dir);
+        foreach (var (name, inode) in before)
+        {
+            if (!dir.Children!.ContainsKey(name))
+            {
+                _nodes[(int)inode]!.Exists = false;
+                result.Entries.Add((dir.Inode, name));
+            }
+        }
+    }
+
+    /// <summary>A directory's entries: the ref's tree (unless the directory was made here), then the overlay on top.</summary>
     private void Fill(Node dir)
     {
         var children = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        // A submodule (gitlink) has no tree here: it shows as an empty directory, as in a checkout.
-        if (!dir.Id.IsZero)
+        _overlayByParent.TryGetValue(dir.Path, out var overlaid);
+        if (!dir.Id.IsZero && !dir.Opaque)
         {
             foreach (var entry in TreeParser.Entries(_store.Objects.Read(dir.Id, ObjectType.Tree)))
             {
                 var name = Encoding.UTF8.GetString(entry.Name.Span);
-                var path = dir.Path.Length == 0 ? name : dir.Path + "/" + name;
-                var child = NodeFor(dir.Inode, path, name);
-                var kind = entry.Mode switch
-                {
-                    TreeEntry.Directory or TreeEntry.Gitlink => NodeKind.Directory,
-                    TreeEntry.Symlink => NodeKind.Symlink,
-                    TreeEntry.ExecutableFile => NodeKind.ExecutableFile,
-                    _ => NodeKind.File,
-                };
-                var id = entry.IsGitlink ? ObjectId.Zero : entry.Id;
-                bool fresh = child.Modified == default;
-                bool changed = !fresh && (!child.Exists || child.Kind != kind || child.Id != id);
-                if (changed && !(child.IsDirectory && kind == NodeKind.Directory))
-                {
-                    // A file whose content changed is replaced, as a checkout replaces it on disk:
-                    // the path gets a new inode, and descriptors open on the old one keep reading
-                    // what they opened (the page cache is per inode).
-                    child.Exists = false;
-                    child = NewNode(dir.Inode, path, name);
-                    fresh = true;
-                }
-                child.Exists = true;
-                if (fresh || changed)
-                {
-                    bool loaded = child.Children is not null;
-                    child.Kind = kind;
-                    child.Id = id;
-                    child.Size = -1;
-                    child.Modified = Modified;
-                    // During a ref move, a changed directory the kernel knows is re-read at once so
-                    // that its own changes are invalidated too; anything else is read on first use.
-                    if (changed && loaded && _pending is not null)
-                        Refill(child, _pending);
-                    else
-                        child.Children = entry.IsGitlink ? [] : null;
-                }
-                // Fill runs during a ref move only through Refill: every new or changed name is news to the kernel.
-                if ((fresh || changed) && _pending is not null) _pending.Entries.Add((dir.Inode, name));
-                children[name] = child.Inode;
+                if (overlaid?.Contains(name) == true) continue;
+                children[name] = FromTree(dir, name, entry).Inode;
             }
         }
+        foreach (var name in overlaid ?? [])
+        {
+            var path = Join(dir.Path, name);
+            var entry = _overlay[path];
+            if (entry.Kind == OverlayKind.Deleted) continue;
+            var node = NodeFor(dir.Inode, path, name);
+            node.Exists = true;
+            if (!node.Overlaid)
+            {
+                node.Overlaid = true;
+                node.Kind = entry.Kind switch
+                {
+                    OverlayKind.Directory => NodeKind.Directory,
+                    OverlayKind.Executable => NodeKind.ExecutableFile,
+                    OverlayKind.Symlink => NodeKind.Symlink,
+                    _ => NodeKind.File,
+                };
+                node.Opaque = entry.Kind == OverlayKind.Directory;
+                if (entry.Data is not null && node.Content is null) node.Content = new FileBuffer(entry.Data);
+                if (entry.Id is { } id) node.Id = id;
+                node.Size = -1;
+                if (node.Modified == default) node.Modified = Modified;
+            }
+            children[name] = node.Inode;
+        }
         dir.Children = children;
+    }
+
+    /// <summary>A child as the ref's tree has it; during a ref move a changed file is replaced by a new inode.</summary>
+    private Node FromTree(Node dir, string name, TreeEntry entry)
+    {
+        var path = Join(dir.Path, name);
+        var child = NodeFor(dir.Inode, path, name);
+        var kind = entry.Mode switch
+        {
+            TreeEntry.Directory or TreeEntry.Gitlink => NodeKind.Directory,
+            TreeEntry.Symlink => NodeKind.Symlink,
+            TreeEntry.ExecutableFile => NodeKind.ExecutableFile,
+            _ => NodeKind.File,
+        };
+        var id = entry.IsGitlink ? ObjectId.Zero : entry.Id;
+        bool fresh = child.Modified == default;
+        bool changed = !fresh && (!child.Exists || child.Kind != kind || child.Id != id || child.Overlaid);
+        if (changed && !(child.IsDirectory && kind == NodeKind.Directory))
+        {
+            // A file whose content changed is replaced, as a checkout replaces it on disk: the path
+            // gets a new inode, and descriptors open on the old one keep reading what they opened
+            // (the page cache is per inode).
+            child.Exists = false;
+            child = NewNode(dir.Inode, path, name);
+            fresh = true;
+        }
+        child.Exists = true;
+        if (fresh || changed)
+        {
+            bool loaded = child.Children is not null;
+            child.Kind = kind;
+            child.Id = id;
+            child.Size = -1;
+            child.Content = null;
+            child.Overlaid = false;
+            child.Opaque = false;
+            child.Modified = Modified;
+            // During a ref move a changed directory the kernel knows is re-read at once, so that its
+            // own changes are invalidated too; anything else is read on first use.
+            if (changed && loaded && _pending is not null) Refill(child, _pending);
+            else child.Children = entry.IsGitlink ? [] : null;
+        }
+        if ((fresh || changed) && _pending is not null) _pending.Entries.Add((dir.Inode, name));
+        return child;
     }
 
     private Node NodeFor(ulong parent, string path, string name)
@@ -239,10 +624,14 @@ public sealed class MountedTree : IDisposable
 
     private NodeAttributes Attributes(Node node)
     {
-        if (node.Size < 0)
-            node.Size = node.IsDirectory ? 0 : _store.Objects.SizeOf(node.Id);
-        return new NodeAttributes(node.Inode, node.Kind, node.Size, node.Modified);
+        long size = node.IsDirectory ? 0
+            : node.Content is { } content ? content.Length
+            : node.Size >= 0 ? node.Size
+            : node.Size = _store.Objects.SizeOf(node.Id);
+        return new NodeAttributes(node.Inode, node.Kind, size, node.Modified);
     }
+
+    private static string Join(string directory, string name) => directory.Length == 0 ? name : directory + "/" + name;
 
     private static string FullRefName(CliveStore store, long repoId, string name)
     {

@@ -14,9 +14,22 @@ public readonly record struct NodeAttributes(ulong Inode, NodeKind Kind, long Si
 internal sealed class Node(ulong inode, ulong parent, string path, string name)
 {
     public ulong Inode { get; } = inode;
-    public ulong Parent { get; } = parent;
-    public string Path { get; } = path;
-    public string Name { get; } = name;
+    /// <summary>Where the node is now: a rename moves the node (and keeps its inode), as on disk.</summary>
+    public ulong Parent { get; set; } = parent;
+    public string Path { get; set; } = path;
+    public string Name { get; set; } = name;
+
+    /// <summary>The file's bytes once written here (or loaded to be written); null while it is the blob <see cref="Id"/>.</summary>
+    public FileBuffer? Content { get; set; }
+
+    /// <summary>Written here and not yet saved to the overlay.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>Defined by the overlay rather than the ref's tree.</summary>
+    public bool Overlaid { get; set; }
+
+    /// <summary>A directory made here: nothing of the ref's tree shows through it.</summary>
+    public bool Opaque { get; set; }
     public NodeKind Kind { get; set; }
     public ObjectId Id { get; set; }
     public long Size { get; set; } = -1;

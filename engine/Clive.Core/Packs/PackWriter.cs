@@ -77,7 +77,7 @@ public sealed class PackWriter(ObjectDatabase objects)
                 var data = objects.ReadAt(location.PackId, location.Offset, out var type);
                 int n = PackEntryHeader.WriteTypeAndSize(entryHeader, type, data.Length);
                 hashing.Write(entryHeader[..n]);
-                using (var deflate = new ZLibStream(hashing, CompressionLevel.Optimal, leaveOpen: true)) deflate.Write(data);
+                Compression.Deflater.Write(hashing, data, CompressionLevel.Optimal);
             }
             if (copied) reused++;
             if (copied && stored.IsDelta) { deltas++; reusedDeltas++; }

@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -24,6 +24,7 @@ public sealed class CliveStore : IDisposable
         Refs = new RefDatabase(this);
         Events = new EventLog(this);
         Access = new Clive.Access.AccessControl(this);
+        Overlay = new Overlay.OverlayTable(this);
     }
 
     public string Directory { get; }
@@ -33,6 +34,7 @@ public sealed class CliveStore : IDisposable
     public RefDatabase Refs { get; }
     public EventLog Events { get; }
     public Clive.Access.AccessControl Access { get; }
+    public Overlay.OverlayTable Overlay { get; }
 
     public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
 
@@ -109,6 +111,7 @@ public sealed class CliveStore : IDisposable
         version = connection.Scalar<long>("PRAGMA user_version");
         if (version < 1) connection.Execute(Schema);
         if (version < 2) connection.Execute(AccessSchema);
+        if (version < 3) connection.Execute(OverlaySchema);
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }
@@ -176,6 +179,19 @@ public sealed class CliveStore : IDisposable
             revoked_by TEXT,
             revoked_at INTEGER);
         CREATE INDEX grants_active ON grants(identity) WHERE revoked_at IS NULL;
+        """;
+
+    // Version 3: what mounts have written and not yet committed, durable from fsync/close on.
+    private const string OverlaySchema = """
+        CREATE TABLE overlay(
+            repo TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            path TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            data BLOB,
+            oid BLOB,
+            version INTEGER NOT NULL,
+            PRIMARY KEY(repo, ref, path)) WITHOUT ROWID;
         """;
 
     /// <summary>Starts a write transaction; <c>BEGIN IMMEDIATE</c>, so writers queue instead of deadlocking.</summary>

@@ -12,13 +12,13 @@ public sealed class FuseMountFixture : IDisposable
 
     public static bool Available => File.Exists("/dev/fuse") && File.Exists("/usr/bin/fusermount3");
 
-    public FuseMountFixture(GitSandbox sandbox, string target, string name = "mnt")
+    public FuseMountFixture(GitSandbox sandbox, string target, string name = "mnt", params string[] options)
     {
         Skip.IfNot(Available, "FUSE is not available (/dev/fuse, apt-get install fuse3)");
         _sandbox = sandbox;
         Path = sandbox.PathOf(name);
         Directory.CreateDirectory(Path);
-        Result = sandbox.CliveFs(target, Path);
+        Result = sandbox.CliveFs([.. options, target, Path]);
         Result.EnsureSuccess("clive-fs " + target);
     }
 
@@ -27,9 +27,12 @@ public sealed class FuseMountFixture : IDisposable
 
     public string PathOf(string relative) => System.IO.Path.Combine(Path, relative);
 
+    /// <summary>The background daemon serving this mount (for tests that kill it).</summary>
+    public IEnumerable<int> DaemonPids() => ProcessTree.Find("clive-fs -f").Where(p => p.Command.Contains(Path)).Select(p => p.Pid);
+
     public void Dispose()
     {
-        ProcessRunner.Run("fusermount3", ["-u", Path], _sandbox.Root, _sandbox.Environment);
+        ProcessRunner.Run("fusermount3", ["-u", "-z", Path], _sandbox.Root, _sandbox.Environment);
         // The daemon exits once unmounted; wait so the sandbox can be deleted under it.
         ProcessTree.WaitForNone("clive-fs -f " + Path.Split('/')[^1], TimeSpan.FromSeconds(10));
     }

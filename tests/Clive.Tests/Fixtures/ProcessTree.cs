@@ -65,6 +65,20 @@ public static class ProcessTree
         return condition();
     }
 
+    /// <summary>Processes whose command line contains <paramref name="text"/>.</summary>
+    public static IEnumerable<(int Pid, string Command)> Find(string text)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+            string command;
+            try { command = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            if (command.Contains(text, StringComparison.Ordinal)) yield return (pid, command);
+        }
+    }
+
     private static IEnumerable<string> CommandLines()
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))

@@ -57,17 +57,6 @@ public sealed class MountReadTests : IDisposable
             long.Parse(_sandbox.GitOk("src", "log", "-1", "--format=%ct", "HEAD~1").Stdout.Trim()));
     }
 
-    [SkippableFact]
-    public void Mount_IsReadOnly_ForNow()
-    {
-        using var mount = new FuseMountFixture(_sandbox, "demo");
-
-        var ex = Record.Exception(() => File.WriteAllText(mount.PathOf("README.md"), "changed"));
-
-        Assert.True(ex is IOException or UnauthorizedAccessException, $"writing succeeded or failed oddly: {ex}");
-        Assert.Equal("# hello\n", File.ReadAllText(mount.PathOf("README.md")));
-    }
-
     [SkippableTheory]
     [InlineData("nosuchrepo", "repository 'nosuchrepo' does not exist")]
     [InlineData("demo@nosuchbranch", "has no ref 'nosuchbranch'")]

@@ -1,0 +1,48 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Clive.Git;
+using Clive.Store.Objects;
+
+namespace Clive.Packs;
+
+/// <summary>
+/// A pack of objects made here (a mount's commit), each stored whole: small, rare, and compacted
+/// into deltas by the next gc.
+/// </summary>
+public sealed class NewObjectsPack
+{
+    private readonly MemoryStream _bytes = new();
+    private readonly List<PackedObject> _index = [];
+    private readonly HashSet<ObjectId> _ids = [];
+
+    public ObjectId Add(ObjectType type, ReadOnlySpan<byte> content)
+    {
+        var id = ObjectId.HashObject(type, content);
+        if (!_ids.Add(id)) return id;
+        if (_bytes.Length == 0) _bytes.Write(new byte[12]); // header, filled in by Finish
+        long offset = _bytes.Length;
+        Span<byte> header = stackalloc byte[16];
+        _bytes.Write(header[..PackEntryHeader.WriteTypeAndSize(header, type, content.Length)]);
+        Compression.Deflater.Write(_bytes, content, CompressionLevel.Fastest);
+        _index.Add(new PackedObject(id, offset, _bytes.Length - offset, type));
+        return id;
+    }
+
+    public bool IsEmpty => _index.Count == 0;
+
+    /// <summary>Writes the pack into the store. Call inside a write transaction.</summary>
+    public void InsertInto(ObjectDatabase objects)
+    {
+        if (IsEmpty) return;
+        var bytes = _bytes.ToArray();
+        "PACK"u8.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(4), 2);
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(8), (uint)_index.Count);
+        var pack = new byte[bytes.Length + ObjectId.ByteLength];
+        bytes.CopyTo(pack, 0);
+        SHA1.HashData(bytes).CopyTo(pack, bytes.Length);
+        var chunks = pack.Chunk(ChunkedPackBuffer.ChunkSize).Select(c => (ReadOnlyMemory<byte>)c);
+        objects.Insert(chunks, pack.Length, _index);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text;
+using Clive.Git;
+using Clive.Packs;
+using Clive.Store.Refs;
+
+namespace Clive.Store.Overlay;
+
+/// <summary>The result of committing an overlay: the commit, and the id now at each path it wrote.</summary>
+public sealed record OverlayCommitResult(ObjectId Commit, ObjectId Tree, IReadOnlyDictionary<string, ObjectId> Ids, IReadOnlyList<OverlayEntry> Committed);
+
+/// <summary>
+/// Turns a mount's pending edits into one commit on its ref: the base commit's tree with the
+/// overlay applied (only the directories on changed paths are rebuilt), new objects written as one
+/// pack, the ref compared-and-swapped from the base, and the committed overlay rows removed, all in
+/// one transaction. Fails with <see cref="RefUpdateStatus.Stale"/> when the ref moved meanwhile.
+/// </summary>
+public static class OverlayCommit
+{
+    public static OverlayCommitResult? Commit(CliveStore store, string repo, string refName, ObjectId baseCommit,
+        IReadOnlyList<OverlayEntry> entries, string who, out RefUpdateStatus status)
+    {
+        status = RefUpdateStatus.Ok;
+        if (entries.Count == 0) return null;
+        var pack = new NewObjectsPack();
+        var ids = new Dictionary<string, ObjectId>(StringComparer.Ordinal);
+        var byParent = entries.GroupBy(e => Parent(e.Path)).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in entries)
+            for (var p = Parent(e.Path); ; p = Parent(p)) { touched.Add(p); if (p.Length == 0) break; }
+
+        var baseTree = store.Objects.ReadCommit(baseCommit).Tree;
+        var tree = Build("", baseTree, store, pack, ids, byParent, touched) ?? pack.Add(ObjectType.Tree, []);
+        if (tree == baseTree) return null; // nothing the commit would change (e.g. only ignored files)
+
+        var author = $"{Environment.UserName} <{Environment.UserName}@{Environment.MachineName}> {DateTimeOffset.UtcNow.ToUnixTimeSeconds()} +0000";
+        var paths = entries.Select(e => e.Path).ToList();
+        var message = "clive-fs: " + string.Join(", ", paths.Take(10)) + (paths.Count > 10 ? $" and {paths.Count - 10} more" : "");
+        var commitText = $"tree {tree}\nparent {baseCommit}\nauthor {author}\ncommitter {author}\n\n{message}\n";
+        var commit = pack.Add(ObjectType.Commit, Encoding.UTF8.GetBytes(commitText));
+
+        using var transaction = store.BeginWrite();
+        long repoId = store.Repos.GetId(repo);
+        pack.InsertInto(store.Objects);
+        var result = store.Refs.Apply(repo, repoId, [new RefUpdate(refName, baseCommit, commit)], atomic: true, who, "clive-fs commit")[0];
+        status = result.Status;
+        if (!result.Succeeded) return null;
+        store.Overlay.RemoveCommitted(repo, refName, entries);
+        transaction.Committed += store.Events.Signal;
+        transaction.Commit();
+        return new OverlayCommitResult(commit, tree, ids, entries);
+    }
+
+    /// <summary>Builds the tree at <paramref name="path"/>; null when it ends up empty (git keeps no empty trees).</summary>
+    private static ObjectId? Build(string path, ObjectId? baseTree, CliveStore store, NewObjectsPack pack, Dictionary<string, ObjectId> ids,
+        Dictionary<string, List<OverlayEntry>> byParent, HashSet<string> touched)
+    {
+        if (!touched.Contains(path)) return baseTree;
+        var entries = new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
+        if (baseTree is { } b)
+        {
+            foreach (var e in TreeParser.Entries(store.Objects.Read(b, ObjectType.Tree)))
+                entries[Encoding.UTF8.GetString(e.Name.Span)] = e;
+        }
+        var overlaid = byParent.TryGetValue(path, out var rows) ? rows : [];
+        foreach (var row in overlaid)
+        {
+            var name = Name(row.Path);
+            switch (row.Kind)
+            {
+                case OverlayKind.Deleted:
+                    entries.Remove(name);
+                    break;
+                case OverlayKind.Directory:
+                    // A new directory: nothing of any older one at this path shows through.
+                    Put(entries, name, TreeEntry.Directory, Build(row.Path, null, store, pack, ids, byParent, touched));
+                    break;
+                default:
+                    var mode = row.Kind switch { OverlayKind.Executable => TreeEntry.ExecutableFile, OverlayKind.Symlink => TreeEntry.Symlink, _ => TreeEntry.RegularFile };
+                    var blob = row.Id ?? pack.Add(ObjectType.Blob, row.Data ?? []);
+                    ids[row.Path] = blob;
+                    Put(entries, name, mode, blob);
+                    break;
+            }
+        }
+        var overlaidNames = overlaid.Select(r => Name(r.Path)).ToHashSet(StringComparer.Ordinal);
+        // Base subdirectories with changes somewhere below them are rebuilt; the rest keep their ids.
+        foreach (var (name, entry) in entries.ToList())
+        {
+            var child = path.Length == 0 ? name : path + "/" + name;
+            if (entry.IsTree && !overlaidNames.Contains(name) && touched.Contains(child))
+                Put(entries, name, TreeEntry.Directory, Build(child, entry.Id, store, pack, ids, byParent, touched));
+        }
+        if (entries.Count == 0) return null;
+        var tree = pack.Add(ObjectType.Tree, TreeWriter.Serialize(entries.Values));
+        ids[path] = tree;
+        return tree;
+    }
+
+    private static void Put(Dictionary<string, TreeEntry> entries, string name, int mode, ObjectId? id)
+    {
+        if (id is { } value) entries[name] = new TreeEntry(mode, Encoding.UTF8.GetBytes(name), value);
+        else entries.Remove(name);
+    }
+
+    public static string Parent(string path) => path.LastIndexOf('/') is var i and >= 0 ? path[..i] : "";
+
+    public static string Name(string path) => path[(path.LastIndexOf('/') + 1)..];
+}

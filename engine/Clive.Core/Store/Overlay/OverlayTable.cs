@@ -1,0 +1,50 @@
+using Clive.Git;
+
+namespace Clive.Store.Overlay;
+
+/// <summary>What a path is in an overlay: gone, a file, an executable, a symlink, or a new (empty, opaque) directory.</summary>
+public enum OverlayKind { Deleted = 0, File = 1, Executable = 2, Symlink = 3, Directory = 4 }
+
+/// <summary>
+/// One pending change of a mount: the path's new kind and content, given as bytes or as the id of
+/// an object the store already has (a rename of an unchanged file costs nothing). The version
+/// orders changes, so a commit removes exactly the rows it took and no later edit.
+/// </summary>
+public sealed record OverlayEntry(string Path, OverlayKind Kind, byte[]? Data, ObjectId? Id, long Version);
+
+/// <summary>
+/// The durable overlay of every mount: edits written at fsync and close, before they become a
+/// commit. Keyed by repo and ref, so a new mount of the same ref picks up what a killed one left.
+/// </summary>
+public sealed class OverlayTable(CliveStore store)
+{
+    public IReadOnlyList<OverlayEntry> Load(string repo, string refName)
+        => store.Connection.Rows("SELECT path, kind, data, oid, version FROM overlay WHERE repo=$repo AND ref=$ref ORDER BY path",
+                ("$repo", repo), ("$ref", refName))
+            .Select(r => new OverlayEntry(r.GetString(0), (OverlayKind)r.GetInt32(1),
+                r.IsDBNull(2) ? null : (byte[])r.GetValue(2), r.IsDBNull(3) ? null : new ObjectId((byte[])r.GetValue(3)), r.GetInt64(4)))
+            .ToList();
+
+    /// <summary>Records changes durably (one transaction, synchronous commit): after this, kill -9 loses nothing.</summary>
+    public void Save(string repo, string refName, IEnumerable<OverlayEntry> entries)
+    {
+        using var transaction = store.BeginWrite();
+        foreach (var e in entries)
+        {
+            store.Connection.Execute("""
+                INSERT OR REPLACE INTO overlay(repo, ref, path, kind, data, oid, version)
+                VALUES($repo, $ref, $path, $kind, $data, $oid, $version)
+                """, ("$repo", repo), ("$ref", refName), ("$path", e.Path), ("$kind", (int)e.Kind), ("$data", e.Data),
+                ("$oid", e.Id?.ToBytes()), ("$version", e.Version));
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>Forgets committed rows, unless a newer version replaced them meanwhile. Call inside a write transaction.</summary>
+    internal void RemoveCommitted(string repo, string refName, IEnumerable<OverlayEntry> committed)
+    {
+        foreach (var e in committed)
+            store.Connection.Execute("DELETE FROM overlay WHERE repo=$repo AND ref=$ref AND path=$path AND version=$version",
+                ("$repo", repo), ("$ref", refName), ("$path", e.Path), ("$version", e.Version));
+    }
+}
