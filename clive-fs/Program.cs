@@ -71,6 +71,7 @@ static int Serve(MountTarget target, string mountpoint, string? storeDirectory, 
     using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref);
     void Log(string line) => Console.Error.WriteLine($"clive-fs: {line}");
     var options = $"default_permissions,fsname=clive:{tree.Repo},subtype=clive";
+    tree.Conflict += message => Log("conflict: " + message);
     using var mount = new FuseMount(tree, mountpoint, options, Log);
     using var follower = new RefFollower(storeDirectory, tree, mount.Invalidate, Log);
     // Disposed first: what was saved before the unmount still becomes a commit.

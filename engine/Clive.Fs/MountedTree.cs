@@ -16,6 +16,13 @@ public sealed class MountedTree : IDisposable
 {
     public const ulong RootInode = 1;
 
+    /// <summary>
+    /// The hidden directory of other views: .clive/refs/heads/&lt;branch&gt;/, .clive/commits/&lt;id&gt;/,
+    /// .clive/status. Reachable by path, never listed, so tools that walk the tree (find, cp -r,
+    /// builds) do not walk every branch too.
+    /// </summary>
+    public const string CliveDirectory = ".clive";
+
     private readonly CliveStore _store;
     private readonly object _gate = new();
     private readonly List<Node?> _nodes = [null]; // inode numbers start at 1
@@ -84,10 +91,116 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
+            if (parent == RootInode && name == CliveDirectory) return Attributes(CliveRoot());
             var dir = Directory(parent);
+            if (dir.Synthetic == SyntheticKind.Commits) return Attributes(CommitView(dir, name));
             if (!dir.Children!.TryGetValue(name, out var inode)) throw new FsException(FsError.NotFound, $"no '{name}'");
             return Attributes(Get(inode));
         }
+    }
+
+    /// <summary>What .clive/status says: the mount, its commit, pending edits and conflicts.</summary>
+    public string Status
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var text = new StringBuilder();
+                text.Append($"repo: {Repo}\nref: {RefName}\ncommit: {CommitId}\npending edits: {_overlay.Count}\n");
+                foreach (var conflict in _conflicts) text.Append($"conflict: {conflict}\n");
+                return text.ToString();
+            }
+        }
+    }
+
+    private readonly List<string> _conflicts = [];
+
+    private Node CliveRoot()
+    {
+        var node = NodeFor(RootInode, CliveDirectory, CliveDirectory);
+        if (node.Synthetic == SyntheticKind.None)
+        {
+            node.Kind = NodeKind.Directory;
+            node.Synthetic = SyntheticKind.CliveRoot;
+            node.ReadOnly = true;
+            node.Modified = Modified;
+        }
+        return node;
+    }
+
+    private Node Synthetic(Node parent, string name, SyntheticKind kind, NodeKind nodeKind = NodeKind.Directory)
+    {
+        var node = NodeFor(parent.Inode, Join(parent.Path, name), name);
+        node.Kind = nodeKind;
+        node.Synthetic = kind;
+        node.ReadOnly = true;
+        node.Exists = true;
+        if (node.Modified == default) node.Modified = Modified;
+        return node;
+    }
+
+    /// <summary>.clive/commits/&lt;id&gt;: any commit of the store, by its full id, read-only.</summary>
+    private Node CommitView(Node commits, string name)
+    {
+        if (!ObjectId.TryParse(name, out var id) || !_store.Objects.TryLocate(id, out var location) || location.Type != ObjectType.Commit)
+            throw new FsException(FsError.NotFound, name);
+        var node = NodeFor(commits.Inode, Join(commits.Path, name), name);
+        if (node.Modified == default)
+        {
+            var commit = _store.Objects.ReadCommit(id);
+            node.Kind = NodeKind.Directory;
+            node.Id = commit.Tree;
+            node.ReadOnly = true;
+            node.Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
+        }
+        return node;
+    }
+
+    /// <summary>Lists a made-up directory afresh each time: refs move, the status changes.</summary>
+    private void FillSynthetic(Node dir)
+    {
+        var children = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        switch (dir.Synthetic)
+        {
+            case SyntheticKind.CliveRoot:
+                children["refs"] = Synthetic(dir, "refs", SyntheticKind.RefNamespace).Inode;
+                children["commits"] = Synthetic(dir, "commits", SyntheticKind.Commits).Inode;
+                var status = Synthetic(dir, "status", SyntheticKind.Status, NodeKind.File);
+                status.Content = new FileBuffer(Encoding.UTF8.GetBytes(Status));
+                children["status"] = status.Inode;
+                break;
+            case SyntheticKind.RefNamespace:
+                // .clive/refs/heads/team/x/ is the branch refs/heads/team/x: one level of names at a time.
+                var prefix = "refs/" + dir.Path[(CliveDirectory.Length + "/refs".Length)..].TrimStart('/');
+                prefix = prefix.EndsWith('/') ? prefix : prefix + "/";
+                foreach (var r in _store.Refs.List(RepoId))
+                {
+                    if (r.Target is not { } target || !r.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+                    var rest = r.Name[prefix.Length..];
+                    int slash = rest.IndexOf('/');
+                    if (slash >= 0)
+                    {
+                        children[rest[..slash]] = Synthetic(dir, rest[..slash], SyntheticKind.RefNamespace).Inode;
+                        continue;
+                    }
+                    var leaf = NodeFor(dir.Inode, Join(dir.Path, rest), rest);
+                    var tree = _store.Objects.TryLocate(target, out var location) && location.Type == ObjectType.Commit
+                        ? _store.Objects.ReadCommit(target).Tree : ObjectId.Zero;
+                    if (leaf.Id != tree || leaf.Modified == default)
+                    {
+                        leaf.Kind = NodeKind.Directory;
+                        leaf.Id = tree;
+                        leaf.Children = null;
+                        leaf.ReadOnly = true;
+                        leaf.Exists = true;
+                        leaf.Modified = Modified;
+                    }
+                    children[rest] = leaf.Inode;
+                }
+                break;
+        }
+        dir.Children = children;
     }
 
     public NodeAttributes GetAttributes(ulong inode)
@@ -122,6 +235,7 @@ public sealed class MountedTree : IDisposable
         {
             var node = Get(inode);
             if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
+            if (writable && node.ReadOnly) throw new FsException(FsError.ReadOnly, $"{node.Path} is a read-only view");
             if (writable) Writable(node);
             if (truncate) Truncate(node, 0);
             var snapshot = node.Content is null ? _store.Objects.Read(node.Id, ObjectType.Blob) : null;
@@ -152,7 +266,7 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
-            var dir = Directory(parent);
+            var dir = WritableDirectory(parent);
             CheckName(name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, executable ? NodeKind.ExecutableFile : NodeKind.File, new FileBuffer([]));
@@ -200,6 +314,7 @@ public sealed class MountedTree : IDisposable
         lock (_gate)
         {
             var node = Get(inode);
+            if (node.ReadOnly && (size is not null || executable is not null)) throw new FsException(FsError.ReadOnly, $"{node.Path} is a read-only view");
             bool changed = false;
             if (size is { } length)
             {
@@ -226,7 +341,7 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
-            var dir = Directory(parent);
+            var dir = WritableDirectory(parent);
             var node = Child(dir, name);
             if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
             Remove(dir, node);
@@ -237,7 +352,7 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
-            var dir = Directory(parent);
+            var dir = WritableDirectory(parent);
             CheckName(name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, NodeKind.Directory, null);
@@ -252,7 +367,7 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
-            var dir = Directory(parent);
+            var dir = WritableDirectory(parent);
             var node = Child(dir, name);
             if (!node.IsDirectory) throw new FsException(FsError.NotADirectory, node.Path);
             if (Directory(node.Inode).Children!.Count > 0) throw new FsException(FsError.NotEmpty, node.Path);
@@ -264,7 +379,7 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
-            var dir = Directory(parent);
+            var dir = WritableDirectory(parent);
             CheckName(name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, NodeKind.Symlink, new FileBuffer(target));
@@ -278,8 +393,8 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
-            var from = Directory(parent);
-            var to = Directory(newParent);
+            var from = WritableDirectory(parent);
+            var to = WritableDirectory(newParent);
             CheckName(newName);
             var node = Child(from, name);
             if (to.Children!.TryGetValue(newName, out var existingInode))
@@ -319,6 +434,7 @@ public sealed class MountedTree : IDisposable
             var result = new Invalidations();
             if (commitId == CommitId) return result;
             var commit = _store.Objects.ReadCommit(commitId);
+            SetAsideConflicts(_store.Objects.ReadCommit(CommitId).Tree, commit.Tree);
             CommitId = commitId;
             Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
             var root = _nodes[(int)RootInode]!;
@@ -349,6 +465,49 @@ public sealed class MountedTree : IDisposable
             if (result is not null) Adopt(result);
             return result;
         }
+    }
+
+    /// <summary>
+    /// A real conflict: the ref moved and changed a path the overlay changed too. No byte is
+    /// dropped: all local edits are committed, on the commit they were made on, to a branch of
+    /// their own (visible under .clive/refs/heads/clive-fs/), the conflicting ones leave the
+    /// overlay so the mount shows the new version, and the user is told in the log and
+    /// .clive/status. Edits elsewhere stay pending and land on top of the new commit.
+    /// </summary>
+    private void SetAsideConflicts(ObjectId oldTree, ObjectId newTree)
+    {
+        var conflicting = _overlay.Values.Where(e => Lookup(oldTree, e.Path) != Lookup(newTree, e.Path)).ToList();
+        if (conflicting.Count == 0) return;
+        var branch = $"refs/heads/clive-fs/conflict-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{CommitId.ToString()[..7]}";
+        var saved = OverlayCommit.Commit(_store, Repo, branch, CommitId, ObjectId.Zero, _overlay.Values.OrderBy(e => e.Path, StringComparer.Ordinal).ToList(),
+            Clive.Access.Principal.Owner.Name, "clive-fs conflict", out _);
+        if (saved is null) return; // could not set them aside: keep them in the overlay rather than lose them
+        _store.Overlay.Remove(Repo, RefName, conflicting);
+        foreach (var e in conflicting)
+        {
+            Forget(e.Path);
+            if (_byPath.TryGetValue(e.Path, out var inode) && _nodes[(int)inode] is { } node) node.Overlaid = true; // re-read from the new tree
+        }
+        var message = $"{string.Join(", ", conflicting.Select(e => e.Path))} changed on {RefName} too; your version is kept on {branch} ({saved.Commit.ToString()[..12]})";
+        _conflicts.Add(message);
+        Conflict?.Invoke(message);
+    }
+
+    /// <summary>Raised (under the tree's lock) when a ref move conflicted with pending edits.</summary>
+    public event Action<string>? Conflict;
+
+    /// <summary>The id at a path of a tree, or zero.</summary>
+    private ObjectId Lookup(ObjectId tree, string path)
+    {
+        var id = tree;
+        foreach (var segment in path.Split('/'))
+        {
+            if (!_store.Objects.TryLocate(id, out var location) || location.Type != ObjectType.Tree) return ObjectId.Zero;
+            var found = TreeParser.Entries(_store.Objects.Read(id, ObjectType.Tree)).FirstOrDefault(e => e.Name.Span.SequenceEqual(Encoding.UTF8.GetBytes(segment)));
+            if (found.Name.IsEmpty) return ObjectId.Zero;
+            id = found.Id;
+        }
+        return id;
     }
 
     /// <summary>The committed rows leave the overlay (unless edited since); nodes now stand on the new tree, keeping inodes and content.</summary>
@@ -389,8 +548,17 @@ public sealed class MountedTree : IDisposable
     {
         var node = Get(inode);
         if (!node.IsDirectory) throw new FsException(FsError.NotADirectory, node.Path);
-        if (node.Children is null) Fill(node);
+        if (node.Synthetic != SyntheticKind.None) FillSynthetic(node);
+        else if (node.Children is null) Fill(node);
         return node;
+    }
+
+    /// <summary>A directory that may be changed: not part of a .clive/ view.</summary>
+    private Node WritableDirectory(ulong inode)
+    {
+        var dir = Directory(inode);
+        if (dir.ReadOnly) throw new FsException(FsError.ReadOnly, $"{dir.Path} is a read-only view");
+        return dir;
     }
 
     private static void CheckName(string name)
@@ -528,7 +696,8 @@ public sealed class MountedTree : IDisposable
     private void Fill(Node dir)
     {
         var children = new Dictionary<string, ulong>(StringComparer.Ordinal);
-        _overlayByParent.TryGetValue(dir.Path, out var overlaid);
+        HashSet<string>? overlaid = null;
+        if (!dir.ReadOnly) _overlayByParent.TryGetValue(dir.Path, out overlaid);
         if (!dir.Id.IsZero && !dir.Opaque)
         {
             foreach (var entry in TreeParser.Entries(_store.Objects.Read(dir.Id, ObjectType.Tree)))
@@ -591,6 +760,7 @@ public sealed class MountedTree : IDisposable
             fresh = true;
         }
         child.Exists = true;
+        child.ReadOnly = dir.ReadOnly;
         if (fresh || changed)
         {
             bool loaded = child.Children is not null;

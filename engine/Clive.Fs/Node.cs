@@ -4,6 +4,9 @@ namespace Clive.Fs;
 
 public enum NodeKind { Directory, File, ExecutableFile, Symlink }
 
+/// <summary>The made-up directories and files of .clive/.</summary>
+internal enum SyntheticKind { None, CliveRoot, RefNamespace, Commits, Status }
+
 /// <summary>What a stat call reports for a node.</summary>
 public readonly record struct NodeAttributes(ulong Inode, NodeKind Kind, long Size, DateTimeOffset Modified);
 
@@ -30,6 +33,12 @@ internal sealed class Node(ulong inode, ulong parent, string path, string name)
 
     /// <summary>A directory made here: nothing of the ref's tree shows through it.</summary>
     public bool Opaque { get; set; }
+
+    /// <summary>Part of a view under .clive/: another branch or commit, never written.</summary>
+    public bool ReadOnly { get; set; }
+
+    /// <summary>For a node under .clive/ that is not a Git tree: what it lists.</summary>
+    public SyntheticKind Synthetic { get; set; }
     public NodeKind Kind { get; set; }
     public ObjectId Id { get; set; }
     public long Size { get; set; } = -1;

@@ -18,6 +18,15 @@ public static class OverlayCommit
 {
     public static OverlayCommitResult? Commit(CliveStore store, string repo, string refName, ObjectId baseCommit,
         IReadOnlyList<OverlayEntry> entries, string who, out RefUpdateStatus status)
+        => Commit(store, repo, refName, baseCommit, baseCommit, entries, who, "clive-fs commit", out status);
+
+    /// <summary>
+    /// The general form: the commit's parent is <paramref name="baseCommit"/>, the ref moves from
+    /// <paramref name="expectedRef"/> (zero: the ref is new), and the overlay rows are removed only
+    /// when the ref is the one they belong to (<paramref name="baseCommit"/> == <paramref name="expectedRef"/>).
+    /// </summary>
+    public static OverlayCommitResult? Commit(CliveStore store, string repo, string refName, ObjectId baseCommit, ObjectId expectedRef,
+        IReadOnlyList<OverlayEntry> entries, string who, string why, out RefUpdateStatus status)
     {
         status = RefUpdateStatus.Ok;
         if (entries.Count == 0) return null;
@@ -41,10 +50,10 @@ public static class OverlayCommit
         using var transaction = store.BeginWrite();
         long repoId = store.Repos.GetId(repo);
         pack.InsertInto(store.Objects);
-        var result = store.Refs.Apply(repo, repoId, [new RefUpdate(refName, baseCommit, commit)], atomic: true, who, "clive-fs commit")[0];
+        var result = store.Refs.Apply(repo, repoId, [new RefUpdate(refName, expectedRef, commit)], atomic: true, who, why)[0];
         status = result.Status;
         if (!result.Succeeded) return null;
-        store.Overlay.RemoveCommitted(repo, refName, entries);
+        if (expectedRef == baseCommit) store.Overlay.RemoveCommitted(repo, refName, entries);
         transaction.Committed += store.Events.Signal;
         transaction.Commit();
         return new OverlayCommitResult(commit, tree, ids, entries);

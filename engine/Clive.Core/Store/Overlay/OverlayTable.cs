@@ -40,6 +40,14 @@ public sealed class OverlayTable(CliveStore store)
         transaction.Commit();
     }
 
+    /// <summary>Forgets rows (committed elsewhere), unless a newer version replaced them meanwhile.</summary>
+    public void Remove(string repo, string refName, IEnumerable<OverlayEntry> entries)
+    {
+        using var transaction = store.BeginWrite();
+        RemoveCommitted(repo, refName, entries);
+        transaction.Commit();
+    }
+
     /// <summary>Forgets committed rows, unless a newer version replaced them meanwhile. Call inside a write transaction.</summary>
     internal void RemoveCommitted(string repo, string refName, IEnumerable<OverlayEntry> committed)
     {

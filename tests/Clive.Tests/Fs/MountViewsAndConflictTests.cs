@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Clive.Tests.Fixtures;
+using Xunit;
+
+namespace Clive.Tests.Fs;
+
+/// <summary>The hidden .clive/ views, and what happens when the ref moves under conflicting edits.</summary>
+public sealed class MountViewsAndConflictTests : IDisposable
+{
+    private readonly GitSandbox _sandbox = new();
+
+    public MountViewsAndConflictTests()
+    {
+        _sandbox.NewRepo("src", ("README.md", "one\n"), ("other.txt", "other\n"));
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        _sandbox.GitOk("src", "checkout", "-q", "-b", "team/feature");
+        _sandbox.Commit("src", "README.md", "feature\n");
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "team/feature");
+        _sandbox.GitOk("src", "checkout", "-q", "main");
+    }
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [SkippableFact]
+    public void CliveDirectory_ShowsOtherBranchesAndCommits_ReadOnly_AndIsNotListed()
+    {
+        using var mount = new FuseMountFixture(_sandbox, "demo");
+        var first = _sandbox.RevParse("src", "main");
+
+        Assert.Equal("feature\n", File.ReadAllText(mount.PathOf(".clive/refs/heads/team/feature/README.md")));
+        Assert.Equal("one\n", File.ReadAllText(mount.PathOf($".clive/commits/{first}/README.md")));
+        Assert.Contains("ref: refs/heads/main", File.ReadAllText(mount.PathOf(".clive/status")));
+        Assert.DoesNotContain(".clive", Directory.GetFileSystemEntries(mount.Path).Select(Path.GetFileName));
+
+        var write = Record.Exception(() => File.WriteAllText(mount.PathOf(".clive/refs/heads/team/feature/README.md"), "x"));
+        Assert.True(write is IOException or UnauthorizedAccessException, $"writing into a view: {write}");
+        Assert.Equal("feature\n", File.ReadAllText(mount.PathOf(".clive/refs/heads/team/feature/README.md")));
+    }
+
+    [SkippableFact]
+    public void ConflictingPush_KeepsBothVersions_AndSaysSo()
+    {
+        using var mount = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "3");
+        File.WriteAllText(mount.PathOf("README.md"), "mine\n");        // conflicts with the push below
+        File.WriteAllText(mount.PathOf("untouched.txt"), "also mine\n"); // does not
+        _sandbox.Commit("src", "README.md", "theirs\n");
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+
+        var watch = Stopwatch.StartNew();
+        while (!File.ReadAllText(mount.PathOf(".clive/status")).Contains("conflict:") && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        var status = File.ReadAllText(mount.PathOf(".clive/status"));
+        Assert.Contains("conflict: README.md changed on refs/heads/main too", status);
+
+        // The mount shows their version (once the kernel has been told); mine is on the conflict
+        // branch, with every local edit.
+        watch.Restart();
+        while (File.ReadAllText(mount.PathOf("README.md")) != "theirs\n" && watch.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(20);
+        Assert.Equal("theirs\n", File.ReadAllText(mount.PathOf("README.md")));
+        var branches = _sandbox.GitOk("", "ls-remote", "--heads", GitSandbox.Url("demo")).Stdout;
+        var conflict = branches.Split('\n').Single(l => l.Contains("refs/heads/clive-fs/conflict-")).Split('\t')[1];
+        _sandbox.GitOk("", "clone", "-q", "-b", conflict["refs/heads/".Length..], GitSandbox.Url("demo"), "mine");
+        Assert.Equal("mine\n", File.ReadAllText(_sandbox.PathOf("mine/README.md")));
+        Assert.Equal("also mine\n", File.ReadAllText(_sandbox.PathOf("mine/untouched.txt")));
+
+        // The edit that did not conflict still lands on main, on top of theirs.
+        var theirs = _sandbox.RevParse("src", "main");
+        watch.Restart();
+        while (_sandbox.GitOk("", "ls-remote", GitSandbox.Url("demo"), "main").Stdout.StartsWith(theirs) && watch.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(50);
+        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "main-now");
+        Assert.Equal("theirs\n", File.ReadAllText(_sandbox.PathOf("main-now/README.md")));
+        Assert.Equal("also mine\n", File.ReadAllText(_sandbox.PathOf("main-now/untouched.txt")));
+    }
+}
