@@ -16,8 +16,9 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private MountedTree Tree { get; } = tree;
     private Action<string> Log { get; } = log;
 
-    // The kernel may cache names and attributes briefly; ref moves are also invalidated explicitly.
-    private const double Timeout = 1.0;
+    // The kernel may cache names and attributes for long: every change comes through this mount
+    // (the kernel sees it) or from a ref move (invalidated explicitly by the follower).
+    private const double Timeout = 3600.0;
     private const int O_ACCMODE = 3;
     private const int O_TRUNC = 0x200;
     private const uint S_IFMT = 0xF000;
@@ -40,6 +41,8 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
         ops[(int)LibFuse.Op.Read] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, nuint, long, LibFuse.FileInfo*, void>)&Read;
         ops[(int)LibFuse.Op.Release] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, LibFuse.FileInfo*, void>)&Release;
         ops[(int)LibFuse.Op.ReadDir] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, nuint, long, LibFuse.FileInfo*, void>)&ReadDir;
+        ops[(int)LibFuse.Op.ReadDirPlus] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, nuint, long, LibFuse.FileInfo*, void>)&ReadDirPlus;
+        ops[(int)LibFuse.Op.OpenDir] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, LibFuse.FileInfo*, void>)&OpenDir;
         ops[(int)LibFuse.Op.SetAttr] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, LibFuse.Stat*, int, LibFuse.FileInfo*, void>)&SetAttr;
         ops[(int)LibFuse.Op.Create] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, uint, LibFuse.FileInfo*, void>)&Create;
         ops[(int)LibFuse.Op.MkNod] = (nint)(delegate* unmanaged[Cdecl]<nint, ulong, byte*, uint, ulong, void>)&MkNod;
@@ -313,10 +316,28 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OpenDir(nint request, ulong inode, LibFuse.FileInfo* info)
+    {
+        // The kernel may keep listings: a ref move invalidates the directory's inode, and local
+        // changes go through the kernel, which drops what it cached itself.
+        info->Bits |= LibFuse.CacheReaddir | LibFuse.KeepCache;
+        LibFuse.ReplyOpen(request, info);
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void ReadDir(nint request, ulong inode, nuint size, long offset, LibFuse.FileInfo* info)
+        => List(request, inode, size, offset, plus: false);
+
+    /// <summary>A listing with every entry's attributes: a scan of the tree needs no lookup per file.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void ReadDirPlus(nint request, ulong inode, nuint size, long offset, LibFuse.FileInfo* info)
+        => List(request, inode, size, offset, plus: true);
+
+    private static void List(nint request, ulong inode, nuint size, long offset, bool plus)
         => Handle(request, fs =>
         {
             var children = fs.Tree.List(inode);
+            var self = fs.Tree.GetAttributes(inode);
             // The offset of an entry is its index in this listing: ".", "..", then the children.
             var buffer = ArrayPool<byte>.Shared.Rent((int)size);
             try
@@ -326,16 +347,33 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
                     nuint used = 0;
                     for (long i = offset; i < children.Count + 2; i++)
                     {
-                        (string name, ulong inodeOf, NodeKind kind) = i switch
+                        var (name, attributes) = i switch
                         {
-                            0 => (".", inode, NodeKind.Directory),
-                            1 => ("..", MountedTree.RootInode, NodeKind.Directory),
-                            _ => (children[(int)i - 2].Name, children[(int)i - 2].Attributes.Inode, children[(int)i - 2].Attributes.Kind),
+                            0 => (".", self),
+                            1 => ("..", self with { Inode = MountedTree.RootInode }),
+                            _ => children[(int)i - 2],
                         };
-                        var stat = new LibFuse.Stat { Ino = inodeOf, Mode = ModeOf(kind) };
                         var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
                         nuint needed;
-                        fixed (byte* n = nameBytes) needed = LibFuse.AddDirectoryEntry(request, p + used, size - used, n, &stat, i + 1);
+                        fixed (byte* n = nameBytes)
+                        {
+                            if (plus && i >= 2)
+                            {
+                                var entry = Entry(attributes);
+                                needed = LibFuse.AddDirectoryEntryPlus(request, p + used, size - used, n, &entry, i + 1);
+                            }
+                            else if (plus)
+                            {
+                                // "." and "..": no lookup is counted for them, so no attributes are given.
+                                var entry = new LibFuse.EntryParam { Attr = new LibFuse.Stat { Ino = attributes.Inode, Mode = ModeOf(attributes.Kind) } };
+                                needed = LibFuse.AddDirectoryEntryPlus(request, p + used, size - used, n, &entry, i + 1);
+                            }
+                            else
+                            {
+                                var stat = new LibFuse.Stat { Ino = attributes.Inode, Mode = ModeOf(attributes.Kind) };
+                                needed = LibFuse.AddDirectoryEntry(request, p + used, size - used, n, &stat, i + 1);
+                            }
+                        }
                         if (needed > size - used) break;
                         used += needed;
                     }

@@ -74,7 +74,7 @@ internal static unsafe partial class LibFuse
         Init = 0, Destroy = 1, Lookup = 2, Forget = 3, GetAttr = 4, SetAttr = 5, ReadLink = 6,
         MkNod = 7, MkDir = 8, Unlink = 9, RmDir = 10, Symlink = 11, Rename = 12, Link = 13,
         Open = 14, Read = 15, Write = 16, Flush = 17, Release = 18, Fsync = 19, OpenDir = 20, ReadDir = 21, ReleaseDir = 22,
-        StatFs = 24, SetXattr = 25, Create = 30,
+        StatFs = 24, SetXattr = 25, Create = 30, ReadDirPlus = 41,
         Count = 44,
     }
 
@@ -131,6 +131,9 @@ internal static unsafe partial class LibFuse
 
     [LibraryImport(Library, EntryPoint = "fuse_lowlevel_notify_inval_inode")]
     public static partial int NotifyInvalidateInode(nint session, ulong inode, long offset, long length);
+
+    [LibraryImport(Library, EntryPoint = "fuse_add_direntry_plus")]
+    public static partial nuint AddDirectoryEntryPlus(nint request, byte* buffer, nuint size, byte* name, EntryParam* entry, long nextOffset);
 
     [LibraryImport(Library, EntryPoint = "fuse_add_direntry")]
     public static partial nuint AddDirectoryEntry(nint request, byte* buffer, nuint size, byte* name, Stat* stat, long nextOffset);

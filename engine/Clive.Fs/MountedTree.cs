@@ -270,7 +270,8 @@ public sealed class MountedTree : IDisposable
             CheckName(name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, executable ? NodeKind.ExecutableFile : NodeKind.File, new FileBuffer([]));
-            Save(node);
+            // Durable at close (flush), like every write: one fsync per file, not two.
+            node.Dirty = true;
             ulong handle = _nextHandle++;
             _open[handle] = new OpenFile(node, true, null);
             return (Attributes(node), handle);
