@@ -127,6 +127,8 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
         // The inode's content changes only through this mount (a ref move gives a changed file a
         // new inode): what the kernel cached for it stays valid.
         info->Bits |= LibFuse.KeepCache;
+        // Closing a read-only open has nothing to make durable: spare the kernel the FLUSH round trip.
+        if ((flags & O_ACCMODE) == 0) info->Bits |= LibFuse.NoFlush;
         LibFuse.ReplyOpen(request, info);
     }
 

@@ -67,6 +67,7 @@ internal static unsafe partial class LibFuse
 
     public const uint KeepCache = 0x4;
     public const uint CacheReaddir = 0x40;
+    public const uint NoFlush = 0x80;
 
     /// <summary>Slots of struct fuse_lowlevel_ops, in declaration order.</summary>
     public enum Op

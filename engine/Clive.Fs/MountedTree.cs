@@ -34,7 +34,13 @@ public sealed class MountedTree : IDisposable
     private long _version;
     private Invalidations? _pending;
 
-    private sealed record OpenFile(Node Node, bool Writable, byte[]? Snapshot);
+    /// <summary>An open file. A read-only open of an unchanged file streams its blob, opened at the first read.</summary>
+    private sealed class OpenFile(Node node, bool writable)
+    {
+        public Node Node { get; } = node;
+        public bool Writable { get; } = writable;
+        public Stream? Reader { get; set; }
+    }
 
     public MountedTree(CliveStore store, string repo, string? refName)
     {
@@ -238,9 +244,8 @@ public sealed class MountedTree : IDisposable
             if (writable && node.ReadOnly) throw new FsException(FsError.ReadOnly, $"{node.Path} is a read-only view");
             if (writable) Writable(node);
             if (truncate) Truncate(node, 0);
-            var snapshot = node.Content is null ? _store.Objects.Read(node.Id, ObjectType.Blob) : null;
             ulong handle = _nextHandle++;
-            _open[handle] = new OpenFile(node, writable, snapshot);
+            _open[handle] = new OpenFile(node, writable);
             return handle;
         }
     }
@@ -252,11 +257,22 @@ public sealed class MountedTree : IDisposable
             var file = Handle(handle);
             // What was written to this inode, by any handle, is what every handle on it reads.
             if (file.Node.Content is { } content) return content.Read(offset, destination);
-            var bytes = file.Snapshot!;
-            if (offset >= bytes.Length) return 0;
-            int n = (int)Math.Min(destination.Length, bytes.Length - offset);
-            bytes.AsSpan((int)offset, n).CopyTo(destination);
-            return n;
+            // The blob, streamed: sequential reads continue where the last one stopped; a read
+            // behind the stream starts it over, one ahead skips forward.
+            if (file.Reader is null || offset < file.Reader.Position)
+            {
+                file.Reader?.Dispose();
+                file.Reader = _store.Objects.OpenBlob(file.Node.Id);
+            }
+            var reader = file.Reader;
+            if (offset > reader.Position)
+            {
+                var skip = new byte[64 * 1024];
+                while (reader.Position < offset && reader.Read(skip, 0, (int)Math.Min(skip.Length, offset - reader.Position)) > 0) { }
+            }
+            int filled = 0, n;
+            while (filled < destination.Length && (n = reader.Read(destination[filled..])) > 0) filled += n;
+            return filled;
         }
     }
 
@@ -273,7 +289,7 @@ public sealed class MountedTree : IDisposable
             // Durable at close (flush), like every write: one fsync per file, not two.
             node.Dirty = true;
             ulong handle = _nextHandle++;
-            _open[handle] = new OpenFile(node, true, null);
+            _open[handle] = new OpenFile(node, true);
             return (Attributes(node), handle);
         }
     }
@@ -305,7 +321,9 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
-            if (_open.Remove(handle, out var file) && file.Node.Dirty) Save(file.Node);
+            if (!_open.Remove(handle, out var file)) return;
+            file.Reader?.Dispose();
+            if (file.Node.Dirty) Save(file.Node);
         }
     }
 

@@ -136,7 +136,8 @@ def measure(args, work, env, mounts):
         mounts.append(path)
         return path
 
-    keys = ["find_stat_cold", "find_stat_warm", "read_all", "seq_read_1gib", "write_1000_committed", "git_status"]
+    keys = ["find_stat_cold", "find_stat_warm", "read_all", "seq_read_1gib", "seq_read_1gib_warm", "write_1000_committed", "git_status",
+            "push_to_visible"]
     times = {k: {"native": [], "clive": []} for k in keys}
     for i in range(args.runs):
         progress(f"run {i + 1}/{args.runs}")
@@ -155,6 +156,22 @@ def measure(args, work, env, mounts):
         times["seq_read_1gib"]["native"].append(timed(lambda: sequential_read(big / "big.bin")))
         drop_caches()
         times["seq_read_1gib"]["clive"].append(timed(lambda: sequential_read(bigmnt / "big.bin")))
+        times["seq_read_1gib_warm"]["native"].append(timed(lambda: sequential_read(big / "big.bin")))
+        times["seq_read_1gib_warm"]["clive"].append(timed(lambda: sequential_read(bigmnt / "big.bin")))
+
+        # A push from elsewhere until the mount shows it; native: the same file written by a process.
+        marker = f"pushed in run {i}\n"
+        (native / "pkg0" / "mod0" / "file0.txt").write_text(marker)
+        run(["git", "-C", str(native), "commit", "-q", "-am", "push"], env=env)
+        start = time.perf_counter()
+        # Forced: an earlier run's writes through the mount moved the ref past this clone.
+        run(["git", "-C", str(native), "push", "-q", "--force", "clive::local/tree", "main"], env=env)
+        pushed = time.perf_counter()
+        target = mnt / "pkg0" / "mod0" / "file0.txt"
+        while target.read_text() != marker and time.perf_counter() - pushed < 10:
+            time.sleep(0.001)
+        times["push_to_visible"]["clive"].append(time.perf_counter() - pushed)
+        times["push_to_visible"]["native"].append(pushed - start)  # for scale: the push itself
 
         # git status over the whole tree: for clive, git's own index against the mount as work tree.
         status_env = dict(env, GIT_DIR=str(native / ".git"), GIT_WORK_TREE=str(mnt))
@@ -193,6 +210,7 @@ def measure(args, work, env, mounts):
         "seconds": medians,
         "ratios": {k: m["clive"] / m["native"] for k, m in medians.items()},
         "seq_read_gb_per_s": {side: args.big_mib * (1 << 20) / medians["seq_read_1gib"][side] / 1e9 for side in ("native", "clive")},
+        "seq_read_warm_gb_per_s": {side: args.big_mib * (1 << 20) / medians["seq_read_1gib_warm"][side] / 1e9 for side in ("native", "clive")},
     }
 
 
@@ -201,8 +219,9 @@ def print_table(r):
     print(f"{'':22} {'native (s)':>11} {'clive (s)':>11} {'ratio':>7}")
     for k, m in r["seconds"].items():
         print(f"{k:22} {m['native']:11.3f} {m['clive']:11.3f} {r['ratios'][k]:7.2f}")
-    g = r["seq_read_gb_per_s"]
-    print(f"sequential read: native {g['native']:.2f} GB/s, clive {g['clive']:.2f} GB/s")
+    g, w = r["seq_read_gb_per_s"], r["seq_read_warm_gb_per_s"]
+    print(f"sequential read, cold: native {g['native']:.2f} GB/s, clive {g['clive']:.2f} GB/s; warm: native {w['native']:.2f} GB/s, clive {w['clive']:.2f} GB/s")
+    print(f"push to visible in the mount: {r['seconds']['push_to_visible']['clive'] * 1000:.0f} ms after the push returned")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,9 @@ public sealed class MountWriteTests : IDisposable
         using var mount = Mount();
         var before = RemoteMain();
 
-        var vim = ProcessRunner.Run("vim", ["-n", "-E", "-s", "-c", "%s/world/clive/", "-c", "wq", mount.PathOf("README.md")], mount.Path, _sandbox.Environment);
+        // With its swap file (.README.md.swp, made and removed in the mount) and its write probe.
+        var vim = ProcessRunner.Run("vim", ["-u", "NONE", "-E", "-s", "-c", "set swapfile directory=.", "-c", "%s/world/clive/", "-c", "wq",
+            mount.PathOf("README.md")], mount.Path, _sandbox.Environment);
         Assert.Equal(0, vim.ExitCode);
         // A swap file that a crashed editor leaves behind stays in the mount but out of commits.
         File.WriteAllText(mount.PathOf(".README.md.swp"), "swap");

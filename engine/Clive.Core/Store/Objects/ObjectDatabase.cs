@@ -74,6 +74,19 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
         return data;
     }
 
+    /// <summary>
+    /// A blob's content as a forward-only stream: inflated as read when stored whole, resolved in
+    /// memory when stored as a delta (small and rare for big files).
+    /// </summary>
+    public Stream OpenBlob(ObjectId id)
+    {
+        if (!TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
+        var pack = Pack(location.PackId);
+        var header = PackEntryHeader.Read(pack, location.Offset);
+        if (header.Type == ObjectType.Blob) return new EntryStream(pack, location.Offset + header.Length, header.Size);
+        return new MemoryStream(Read(id, ObjectType.Blob), writable: false);
+    }
+
     /// <summary>An object's size without reading it: the entry header, or a delta's own header.</summary>
     public long SizeOf(ObjectId id)
     {
