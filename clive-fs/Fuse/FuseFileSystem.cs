@@ -171,26 +171,19 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void Flush(nint request, ulong inode, LibFuse.FileInfo* info)
-    {
-        ulong handle = info->Handle;
         // Every close() flushes, and waits for the reply: that is where an edit becomes durable.
-        Handle(request, fs =>
-        {
-            fs.Tree.Flush(handle);
-            LibFuse.ReplyError(request, 0);
-        });
-    }
+        => MakeDurable(request, info->Handle);
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void Fsync(nint request, ulong inode, int dataOnly, LibFuse.FileInfo* info)
-    {
-        ulong handle = info->Handle;
-        Handle(request, fs =>
+        => MakeDurable(request, info->Handle);
+
+    private static void MakeDurable(nint request, ulong handle)
+        => Handle(request, fs =>
         {
             fs.Tree.Flush(handle);
             LibFuse.ReplyError(request, 0);
         });
-    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void SetAttr(nint request, ulong inode, LibFuse.Stat* attr, int toSet, LibFuse.FileInfo* info)

@@ -532,23 +532,21 @@ public sealed class MountedTree : IDisposable
     /// <summary>The committed rows leave the overlay (unless edited since); nodes now stand on the new tree, keeping inodes and content.</summary>
     private void Adopt(OverlayCommitResult commit)
     {
+        foreach (var entry in commit.Committed)
         {
-            foreach (var entry in commit.Committed)
-            {
-                if (_overlay.TryGetValue(entry.Path, out var current) && current.Version == entry.Version) Forget(entry.Path);
-            }
-            foreach (var (path, id) in commit.Ids)
-            {
-                if (_byPath.TryGetValue(path, out var inode) && _nodes[(int)inode] is { Exists: true } node && !_overlay.ContainsKey(path))
-                {
-                    node.Id = id;
-                    node.Overlaid = false;
-                    node.Opaque = false;
-                }
-            }
-            _nodes[(int)RootInode]!.Id = commit.Tree;
-            CommitId = commit.Commit;
+            if (_overlay.TryGetValue(entry.Path, out var current) && current.Version == entry.Version) Forget(entry.Path);
         }
+        foreach (var (path, id) in commit.Ids)
+        {
+            if (_byPath.TryGetValue(path, out var inode) && _nodes[(int)inode] is { Exists: true } node && !_overlay.ContainsKey(path))
+            {
+                node.Id = id;
+                node.Overlaid = false;
+                node.Opaque = false;
+            }
+        }
+        _nodes[(int)RootInode]!.Id = commit.Tree;
+        CommitId = commit.Commit;
     }
 
     // ---------------------------------------------------------------- internals

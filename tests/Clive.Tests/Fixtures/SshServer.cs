@@ -55,6 +55,19 @@ public sealed class SshServer : IDisposable
         else Thread.Sleep(300); // its address is reachable only from inside the other namespace
     }
 
+    /// <summary>
+    /// A server on which the sandbox's git acts as "owner", an identity with every right: the
+    /// SSH twin of clive::local, for running the same scenarios over both transports.
+    /// </summary>
+    public static SshServer ForOwner(GitSandbox sandbox)
+    {
+        var server = new SshServer(sandbox);
+        server.AddIdentity("owner");
+        sandbox.Clive("grant", "owner", "admin", "*").EnsureSuccess("grant");
+        sandbox.Environment["GIT_SSH_COMMAND"] = server.SshCommand("owner");
+        return server;
+    }
+
     public int Port { get; }
 
     public string Address { get; }

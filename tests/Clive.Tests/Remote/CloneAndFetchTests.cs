@@ -211,10 +211,7 @@ public sealed class SshCloneAndFetchTests : CloneAndFetchTests
 
     public SshCloneAndFetchTests()
     {
-        _ssh = new SshServer(_sandbox);
-        _ssh.AddIdentity("owner");
-        _sandbox.Clive("grant", "owner", "admin", "*").EnsureSuccess("grant");
-        _sandbox.Environment["GIT_SSH_COMMAND"] = _ssh.SshCommand("owner");
+        _ssh = SshServer.ForOwner(_sandbox);
     }
 
     protected override string Url(string repo) => _ssh.Url(repo);

@@ -240,10 +240,7 @@ public sealed class SshPushTests : PushTests
 
     public SshPushTests()
     {
-        _ssh = new SshServer(_sandbox);
-        _ssh.AddIdentity("owner");
-        _sandbox.Clive("grant", "owner", "admin", "*").EnsureSuccess("grant");
-        _sandbox.Environment["GIT_SSH_COMMAND"] = _ssh.SshCommand("owner");
+        _ssh = SshServer.ForOwner(_sandbox);
     }
 
     protected override string Url => _ssh.Url("demo");
