@@ -73,6 +73,22 @@ public sealed class MountReadTests : IDisposable
     }
 
     [SkippableFact]
+    public void Mount_WithoutDevFuse_IsOneLineError()
+    {
+        // A private mount namespace whose /dev is empty: a system without FUSE, for this process only.
+        Skip.IfNot(File.Exists("/usr/bin/unshare"), "unshare is not available");
+        Directory.CreateDirectory(_sandbox.PathOf("mnt"));
+        var clivefs = Path.Combine(AppContext.BaseDirectory, "clive-fs");
+
+        var result = ProcessRunner.Run("unshare", ["--mount", "sh", "-c", $"mount -t tmpfs none /dev && exec '{clivefs}' demo '{_sandbox.PathOf("mnt")}'"],
+            _sandbox.Root, _sandbox.Environment);
+
+        Skip.If(result.Stderr.Contains("unshare failed") || result.Stderr.Contains("mount:"), "cannot make a mount namespace here: " + result.Stderr.Trim());
+        Assert.Equal(128, result.ExitCode);
+        Assert.Equal("fatal: /dev/fuse is missing: this system has no FUSE (load the fuse module; apt-get install fuse3)", result.Stderr.Trim());
+    }
+
+    [SkippableFact]
     public void Mount_OnABusyMountpoint_IsOneLineError()
     {
         using var mount = new FuseMountFixture(_sandbox, "demo");
