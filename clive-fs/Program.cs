@@ -86,6 +86,8 @@ static int Serve(MountTarget target, string mountpoint, string? storeDirectory, 
         mount.Stop();
     }
     int rc = mount.Run();
+    // Files still open when the mount went away: what was written is saved, then committed.
+    tree.SaveAll();
     Log("unmounted");
     return rc == 0 ? 0 : 1;
 }

@@ -191,14 +191,17 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
         var set = (LibFuse.SetAttrFlags)toSet;
         long? size = set.HasFlag(LibFuse.SetAttrFlags.Size) ? attr->Size : null;
         bool? executable = set.HasFlag(LibFuse.SetAttrFlags.Mode) ? (attr->Mode & ExecuteBit) != 0 : null;
-        DateTimeOffset? modified = set.HasFlag(LibFuse.SetAttrFlags.MtimeNow) ? DateTimeOffset.UtcNow
-            : set.HasFlag(LibFuse.SetAttrFlags.Mtime) ? DateTimeOffset.FromUnixTimeSeconds(attr->ModifySeconds).AddTicks(attr->ModifyNanoseconds / 100)
-            : null;
+        var (seconds, nanoseconds) = (attr->ModifySeconds, attr->ModifyNanoseconds);
+        uint uid = attr->Uid, gid = attr->Gid;
         Handle(request, fs =>
         {
+            // Inside the handler: a time out of range is EINVAL, not an exception in native code.
+            DateTimeOffset? modified = set.HasFlag(LibFuse.SetAttrFlags.MtimeNow) ? DateTimeOffset.UtcNow
+                : set.HasFlag(LibFuse.SetAttrFlags.Mtime) ? Time(seconds, nanoseconds)
+                : null;
             // Git has no owners to keep: "changing" to the owner everything already has is fine
             // (tar and cp -a do it), any other owner is refused.
-            if ((set.HasFlag(LibFuse.SetAttrFlags.Uid) && attr->Uid != Uid) || (set.HasFlag(LibFuse.SetAttrFlags.Gid) && attr->Gid != Gid))
+            if ((set.HasFlag(LibFuse.SetAttrFlags.Uid) && uid != Uid) || (set.HasFlag(LibFuse.SetAttrFlags.Gid) && gid != Gid))
                 throw new FsException(FsError.NotPermitted, "git cannot store file owners");
             var stat = new LibFuse.Stat();
             Fill(&stat, fs.Tree.SetAttributes(inode, size, executable, modified));
@@ -272,6 +275,12 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private static void SetXattr(nint request, ulong inode, byte* name, byte* value, nuint size, int flags)
         // Git keeps no extended attributes.
         => LibFuse.ReplyError(request, Errno.EOPNOTSUPP);
+
+    private static DateTimeOffset Time(long seconds, long nanoseconds)
+    {
+        if (seconds < -62135596800 || seconds > 253402300799) throw new FsException(FsError.InvalidArgument, "time out of range");
+        return DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100);
+    }
 
     private static LibFuse.EntryParam Entry(NodeAttributes attributes)
     {

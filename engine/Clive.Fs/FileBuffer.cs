@@ -20,6 +20,8 @@ public sealed class FileBuffer(byte[] initial)
         long end = offset + data.Length;
         if (end > Array.MaxLength) throw new FsException(FsError.InvalidArgument, "file too large");
         Reserve(end);
+        // A write past the end leaves a hole that reads as zeros, not as bytes a truncate cut off.
+        if (offset > Length) _data.AsSpan((int)Length, (int)(offset - Length)).Clear();
         data.CopyTo(_data.AsSpan((int)offset));
         if (end > Length) Length = end;
     }

@@ -20,15 +20,15 @@ public sealed class IgnoreRules
         _patterns = BuiltIn.Concat((gitignore ?? "").Split('\n')).Select(Compile).OfType<Regex>().ToList();
     }
 
-    public bool IsIgnored(string path)
+    public bool IsIgnored(string path, bool isDirectory = false)
     {
         var segments = path.Split('/');
         for (int i = 0; i < segments.Length; i++)
         {
             var prefix = string.Join('/', segments[..(i + 1)]);
-            bool isDirectory = i < segments.Length - 1;
+            bool directory = i < segments.Length - 1 || isDirectory;
             foreach (var p in _patterns)
-                if (p.IsMatch(isDirectory ? prefix + "/" : prefix)) return true;
+                if (p.IsMatch(directory ? prefix + "/" : prefix)) return true;
         }
         return false;
     }

@@ -286,8 +286,10 @@ public sealed class MountedTree : IDisposable
             CheckName(name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, executable ? NodeKind.ExecutableFile : NodeKind.File, new FileBuffer([]));
-            // Durable at close (flush), like every write: one fsync per file, not two.
+            // Durable at close (flush), like every write: one fsync per file, not two. Until then
+            // an in-memory row (version 0, never committed) keeps it in view through ref moves.
             node.Dirty = true;
+            Remember(Entry(node));
             ulong handle = _nextHandle++;
             _open[handle] = new OpenFile(node, true);
             return (Attributes(node), handle);
@@ -313,7 +315,34 @@ public sealed class MountedTree : IDisposable
         lock (_gate)
         {
             var file = Handle(handle);
-            if (file.Node.Dirty) Save(file.Node);
+            if (file.Node.Dirty) SaveOrSetAside(file.Node);
+        }
+    }
+
+    /// <summary>
+    /// Saves a written node, if its path still shows it. A node the user unlinked or renamed
+    /// over is gone, as on disk. A node a ref move replaced while open was the user's, though:
+    /// its bytes go to a conflict branch rather than over the new version, or nowhere.
+    /// </summary>
+    private void SaveOrSetAside(Node node)
+    {
+        if (IsCurrent(node))
+        {
+            Save(node);
+            return;
+        }
+        node.Dirty = false;
+        if (node.ReplacedByRefMove) SetAside([Entry(node)], CommitId, $"{node.Path} was open for writing when {RefName} changed it");
+    }
+
+    private bool IsCurrent(Node node) => node.Exists && _byPath.TryGetValue(node.Path, out var inode) && inode == node.Inode;
+
+    /// <summary>Every written, unsaved file, saved now (the mount is going away).</summary>
+    public void SaveAll()
+    {
+        lock (_gate)
+        {
+            foreach (var node in _nodes.OfType<Node>().Where(n => n.Dirty).ToList()) SaveOrSetAside(node);
         }
     }
 
@@ -323,7 +352,7 @@ public sealed class MountedTree : IDisposable
         {
             if (!_open.Remove(handle, out var file)) return;
             file.Reader?.Dispose();
-            if (file.Node.Dirty) Save(file.Node);
+            if (file.Node.Dirty) SaveOrSetAside(file.Node);
         }
     }
 
@@ -429,14 +458,16 @@ public sealed class MountedTree : IDisposable
             for (var up = to; up.Inode != RootInode; up = Get(up.Parent))
                 if (up == node) throw new FsException(FsError.InvalidArgument, "cannot move a directory into itself");
 
-            // What was at the old path goes; the node, with its inode, moves to the new one.
+            // What was at the old path goes; the node, with its inode, moves to the new one: the
+            // old path's rows and the new path's rows in one transaction, never half a rename.
             var content = Describe(node);
-            foreach (var path in _overlay.Keys.Where(p => p.StartsWith(node.Path + "/", StringComparison.Ordinal)).ToList()) Forget(path);
-            Record(new OverlayEntry(node.Path, OverlayKind.Deleted, null, null, ++_version));
+            var oldPath = node.Path;
+            var moot = ForgetBelow(oldPath);
+            Remember(new OverlayEntry(oldPath, OverlayKind.Deleted, null, null, ++_version));
             from.Children!.Remove(name);
             Move(node, to, newName);
             to.Children[newName] = node.Inode;
-            Save(node, content);
+            Save(node, content, extra: [_overlay[oldPath]], removed: moot);
         }
     }
 
@@ -475,11 +506,15 @@ public sealed class MountedTree : IDisposable
     /// yet adopted. Null when there was nothing to commit or the ref moved meanwhile
     /// (<paramref name="status"/> says which; the follower then moves the tree and a retry rebases).
     /// </summary>
-    public OverlayCommitResult? CommitOverlay(Func<string, bool> ignored, string who, out Clive.Store.Refs.RefUpdateStatus status)
+    public OverlayCommitResult? CommitOverlay(Func<string, bool, bool> ignored, string who, out Clive.Store.Refs.RefUpdateStatus status)
     {
         lock (_gate)
         {
-            var entries = _overlay.Values.Where(e => !ignored(e.Path)).OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
+            var baseTree = _nodes[(int)RootInode]!.Id;
+            // Saved rows only; ignore rules hold for untracked paths only, as in git.
+            var entries = _overlay.Values
+                .Where(e => e.Version > 0 && !(ignored(e.Path, e.Kind == OverlayKind.Directory) && Lookup(baseTree, e.Path).IsZero))
+                .OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
             var result = OverlayCommit.Commit(_store, Repo, RefName, CommitId, entries, who, out status);
             if (result is not null) Adopt(result);
             return result;
@@ -497,19 +532,32 @@ public sealed class MountedTree : IDisposable
     {
         var conflicting = _overlay.Values.Where(e => Lookup(oldTree, e.Path) != Lookup(newTree, e.Path)).ToList();
         if (conflicting.Count == 0) return;
-        var branch = $"refs/heads/clive-fs/conflict-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{CommitId.ToString()[..7]}";
-        var saved = OverlayCommit.Commit(_store, Repo, branch, CommitId, ObjectId.Zero, _overlay.Values.OrderBy(e => e.Path, StringComparer.Ordinal).ToList(),
-            Clive.Access.Principal.Owner.Name, "clive-fs conflict", out _);
-        if (saved is null) return; // could not set them aside: keep them in the overlay rather than lose them
+        var why = $"{string.Join(", ", conflicting.Select(e => e.Path))} changed on {RefName} too";
+        if (!SetAside(_overlay.Values.Where(e => e.Version > 0).OrderBy(e => e.Path, StringComparer.Ordinal).ToList(), CommitId, why)
+            && conflicting.Any(e => e.Version > 0 && !IsNoOp(oldTree, e))) return; // could not set them aside: keep them rather than lose them
         _store.Overlay.Remove(Repo, RefName, conflicting);
         foreach (var e in conflicting)
         {
             Forget(e.Path);
             if (_byPath.TryGetValue(e.Path, out var inode) && _nodes[(int)inode] is { } node) node.Overlaid = true; // re-read from the new tree
         }
-        var message = $"{string.Join(", ", conflicting.Select(e => e.Path))} changed on {RefName} too; your version is kept on {branch} ({saved.Commit.ToString()[..12]})";
+    }
+
+    /// <summary>Whether a row would change nothing on a tree (then setting it aside has nothing to keep).</summary>
+    private bool IsNoOp(ObjectId tree, OverlayEntry e)
+        => e.Kind == OverlayKind.Deleted ? Lookup(tree, e.Path).IsZero : e.Id is { } id && Lookup(tree, e.Path) == id;
+
+    /// <summary>Commits rows to a new conflict branch on <paramref name="parent"/>, and tells the user. False if nothing was committed.</summary>
+    private bool SetAside(IReadOnlyList<OverlayEntry> rows, ObjectId parent, string why)
+    {
+        var branch = $"refs/heads/clive-fs/conflict-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss-fff}-{parent.ToString()[..7]}";
+        var saved = rows.Count == 0 ? null
+            : OverlayCommit.Commit(_store, Repo, branch, parent, ObjectId.Zero, rows, Clive.Access.Principal.Owner.Name, "clive-fs conflict", out _);
+        if (saved is null || saved.Commit == parent) return false;
+        var message = $"{why}; your version is kept on {branch} ({saved.Commit.ToString()[..12]})";
         _conflicts.Add(message);
         Conflict?.Invoke(message);
+        return true;
     }
 
     /// <summary>Raised (under the tree's lock) when a ref move conflicted with pending edits.</summary>
@@ -610,9 +658,9 @@ public sealed class MountedTree : IDisposable
     {
         dir.Children!.Remove(node.Name);
         node.Exists = false;
-        // Rows for paths below a removed directory are moot now.
-        foreach (var path in _overlay.Keys.Where(p => p.StartsWith(node.Path + "/", StringComparison.Ordinal)).ToList()) Forget(path);
-        Record(new OverlayEntry(node.Path, OverlayKind.Deleted, null, null, ++_version));
+        // Rows for paths below a removed directory are moot now, in memory and on disk, together.
+        var moot = ForgetBelow(node.Path);
+        Record(new OverlayEntry(node.Path, OverlayKind.Deleted, null, null, ++_version), moot);
     }
 
     private void Move(Node node, Node to, string newName)
@@ -658,23 +706,30 @@ public sealed class MountedTree : IDisposable
             : new OverlayEntry(node.Path, kind, null, node.Id, 0);
     }
 
-    /// <summary>Saves a node (and, for a moved directory, its subtree) as overlay rows, durably.</summary>
-    private void Save(Node node, List<OverlayEntry>? described = null)
+    /// <summary>Saves a node (and, for a moved directory, its subtree) as overlay rows, durably, in one transaction.</summary>
+    private void Save(Node node, List<OverlayEntry>? described = null, IEnumerable<OverlayEntry>? extra = null, IEnumerable<string>? removed = null)
     {
         var rows = described is null ? [Entry(node)] : described.Select(r => r with { Path = node.Path + r.Path[described[0].Path.Length..] }).ToList();
-        foreach (var row in rows) Record(row with { Version = ++_version }, save: false);
-        _store.Overlay.Save(Repo, RefName, rows.Select(r => _overlay[r.Path]));
+        foreach (var row in rows) Remember(row with { Version = ++_version });
+        _store.Overlay.Save(Repo, RefName, rows.Select(r => _overlay[r.Path]).Concat(extra ?? []), removed);
         node.Dirty = false;
         node.Overlaid = true;
         Saved?.Invoke();
     }
 
-    private void Record(OverlayEntry entry, bool save = true)
+    private void Record(OverlayEntry entry, IEnumerable<string>? removed = null)
     {
         Remember(entry);
-        if (!save) return;
-        _store.Overlay.Save(Repo, RefName, [entry]);
+        _store.Overlay.Save(Repo, RefName, [entry], removed);
         Saved?.Invoke();
+    }
+
+    /// <summary>Forgets the rows below a path (in memory); returns their paths, for the same transaction to delete.</summary>
+    private List<string> ForgetBelow(string path)
+    {
+        var below = _overlay.Keys.Where(p => p.StartsWith(path + "/", StringComparison.Ordinal)).ToList();
+        foreach (var p in below) Forget(p);
+        return below;
     }
 
     private void Remember(OverlayEntry entry)
@@ -722,6 +777,27 @@ public sealed class MountedTree : IDisposable
                 var name = Encoding.UTF8.GetString(entry.Name.Span);
                 if (overlaid?.Contains(name) == true) continue;
                 children[name] = FromTree(dir, name, entry).Inode;
+            }
+        }
+        // Directories that only rows below them imply (upstream deleted the parent of a new file).
+        if (!dir.ReadOnly)
+        {
+            var prefix = dir.Path.Length == 0 ? "" : dir.Path + "/";
+            foreach (var path in _overlay.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal) && p.IndexOf('/', prefix.Length) > 0))
+            {
+                var name = path[prefix.Length..path.IndexOf('/', prefix.Length)];
+                if (children.ContainsKey(name) || overlaid?.Contains(name) == true || _overlay[path].Kind == OverlayKind.Deleted) continue;
+                var implied = NodeFor(dir.Inode, Join(dir.Path, name), name);
+                implied.Kind = NodeKind.Directory;
+                implied.Exists = true;
+                if (!implied.Opaque)
+                {
+                    implied.Opaque = true;
+                    implied.Children = null; // whatever it listed from a tree is gone
+                }
+                implied.Id = ObjectId.Zero;
+                if (implied.Modified == default) implied.Modified = Modified;
+                children[name] = implied.Inode;
             }
         }
         foreach (var name in overlaid ?? [])
@@ -773,6 +849,7 @@ public sealed class MountedTree : IDisposable
             // gets a new inode, and descriptors open on the old one keep reading what they opened
             // (the page cache is per inode).
             child.Exists = false;
+            child.ReplacedByRefMove = true;
             child = NewNode(dir.Inode, path, name);
             fresh = true;
         }

@@ -46,6 +46,9 @@ internal sealed class Node(ulong inode, ulong parent, string path, string name)
     /// <summary>When this path last changed as far as the mount has seen: stable across unrelated pushes.</summary>
     public DateTimeOffset Modified { get; set; }
 
+    /// <summary>Replaced by a ref move while open: its unsaved bytes are set aside, not saved over the new version.</summary>
+    public bool ReplacedByRefMove { get; set; }
+
     /// <summary>False once the path has left the tree (its inode number stays reserved for it).</summary>
     public bool Exists { get; set; } = true;
 

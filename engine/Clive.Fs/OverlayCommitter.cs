@@ -66,10 +66,12 @@ public sealed class OverlayCommitter : IDisposable
             }
             catch (Exception e)
             {
-                _log($"commit failed, edits kept in the overlay: {e.Message}");
-                return;
+                _log($"commit failed, edits kept in the overlay; trying again shortly: {e.Message}");
+                break;
             }
         }
+        // Still pending (the ref kept moving, or an error): come back after another quiet period.
+        if (_tree.HasPendingEdits && !_stop.IsCancellationRequested) _saved.Set();
     }
 
     public void Dispose()

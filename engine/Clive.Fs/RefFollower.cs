@@ -35,7 +35,18 @@ public sealed class RefFollower : IDisposable
                     seen = e.Sequence;
                     ours |= e.Repo == tree.Repo && e.Ref == tree.RefName;
                 }
-                if (ours) CatchUp(store, tree, invalidate, log);
+                if (!ours) continue;
+                try
+                {
+                    CatchUp(store, tree, invalidate, log);
+                }
+                catch (Exception e) when (e is CliveException or Microsoft.Data.Sqlite.SqliteException or IOException)
+                {
+                    // A busy store or a passing error must not leave the mount frozen: try again.
+                    log($"could not follow {tree.RefName} yet ({e.Message}); retrying");
+                    seen--;
+                    _stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+                }
             }
         }
         catch (OperationCanceledException)

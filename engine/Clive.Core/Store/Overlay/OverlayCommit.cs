@@ -39,7 +39,22 @@ public static class OverlayCommit
 
         var baseTree = store.Objects.ReadCommit(baseCommit).Tree;
         var tree = Build("", baseTree, store, pack, ids, byParent, touched) ?? pack.Add(ObjectType.Tree, []);
-        if (tree == baseTree) return null; // nothing the commit would change (e.g. only ignored files)
+        // A new directory that is still empty is not in the tree (git keeps none): its row stays
+        // pending, so the directory survives until it holds something.
+        var committed = entries.Where(e => e.Kind != OverlayKind.Directory || ids.ContainsKey(e.Path)).ToList();
+        if (tree == baseTree)
+        {
+            // Nothing would change (an edit undone, a file made and removed): the rows are spent.
+            // Left pending they would hide, and later revert, what others push to those paths.
+            if (expectedRef == baseCommit && committed.Count > 0)
+            {
+                using var retire = store.BeginWrite();
+                store.Overlay.RemoveCommitted(repo, refName, committed);
+                retire.Commit();
+                return new OverlayCommitResult(baseCommit, baseTree, ids, committed);
+            }
+            return null;
+        }
 
         var author = $"{Environment.UserName} <{Environment.UserName}@{Environment.MachineName}> {DateTimeOffset.UtcNow.ToUnixTimeSeconds()} +0000";
         var paths = entries.Select(e => e.Path).ToList();
@@ -53,10 +68,10 @@ public static class OverlayCommit
         var result = store.Refs.Apply(repo, repoId, [new RefUpdate(refName, expectedRef, commit)], atomic: true, who, why)[0];
         status = result.Status;
         if (!result.Succeeded) return null;
-        if (expectedRef == baseCommit) store.Overlay.RemoveCommitted(repo, refName, entries);
+        if (expectedRef == baseCommit) store.Overlay.RemoveCommitted(repo, refName, committed);
         transaction.Committed += store.Events.Signal;
         transaction.Commit();
-        return new OverlayCommitResult(commit, tree, ids, entries);
+        return new OverlayCommitResult(commit, tree, ids, committed);
     }
 
     /// <summary>Builds the tree at <paramref name="path"/>; null when it ends up empty (git keeps no empty trees).</summary>
@@ -92,6 +107,14 @@ public static class OverlayCommit
             }
         }
         var overlaidNames = overlaid.Select(r => Name(r.Path)).ToHashSet(StringComparer.Ordinal);
+        // Rows below a directory that neither the base tree nor a row provides (its parent was
+        // deleted upstream, or a new directory was committed while empty): make it.
+        foreach (var child in touched.Where(t => t.Length > 0 && Parent(t) == path))
+        {
+            var name = Name(child);
+            if (!entries.ContainsKey(name) && !overlaidNames.Contains(name))
+                Put(entries, name, TreeEntry.Directory, Build(child, null, store, pack, ids, byParent, touched));
+        }
         // Base subdirectories with changes somewhere below them are rebuilt; the rest keep their ids.
         foreach (var (name, entry) in entries.ToList())
         {

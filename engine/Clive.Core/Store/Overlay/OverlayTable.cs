@@ -25,10 +25,17 @@ public sealed class OverlayTable(CliveStore store)
                 r.IsDBNull(2) ? null : (byte[])r.GetValue(2), r.IsDBNull(3) ? null : new ObjectId((byte[])r.GetValue(3)), r.GetInt64(4)))
             .ToList();
 
-    /// <summary>Records changes durably (one transaction, synchronous commit): after this, kill -9 loses nothing.</summary>
-    public void Save(string repo, string refName, IEnumerable<OverlayEntry> entries)
+    /// <summary>
+    /// Records changes durably (one transaction, synchronous commit): after this, kill -9 loses
+    /// nothing. <paramref name="removed"/> paths (rows made moot, e.g. below a deleted directory)
+    /// go in the same transaction, so a rename is never half on disk.
+    /// </summary>
+    public void Save(string repo, string refName, IEnumerable<OverlayEntry> entries, IEnumerable<string>? removed = null)
     {
         using var transaction = store.BeginWrite();
+        foreach (var path in removed ?? [])
+            store.Connection.Execute("DELETE FROM overlay WHERE repo=$repo AND ref=$ref AND path=$path",
+                ("$repo", repo), ("$ref", refName), ("$path", path));
         foreach (var e in entries)
         {
             store.Connection.Execute("""

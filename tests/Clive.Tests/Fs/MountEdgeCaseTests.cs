@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Clive.Fs;
+using Clive.Tests.Fixtures;
+using Xunit;
+
+namespace Clive.Tests.Fs;
+
+/// <summary>Edge cases where a write path could lose, resurrect or corrupt data (found in review).</summary>
+public sealed class MountEdgeCaseTests : IDisposable
+{
+    private readonly GitSandbox _sandbox = new();
+
+    public MountEdgeCaseTests()
+    {
+        _sandbox.NewRepo("src", ("README.md", "hello\n"));
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+    }
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private FuseMountFixture Mount() => new(_sandbox, "demo", "mnt", "--commit-delay", "0.2");
+
+    private string RemoteMain()
+    {
+        using var store = _sandbox.OpenStore();
+        return store.Refs.Get(store.Repos.GetId("demo"), "refs/heads/main")?.ToString() ?? "";
+    }
+
+    private string WaitForCommit(string before)
+    {
+        var watch = Stopwatch.StartNew();
+        while (RemoteMain() == before && watch.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
+        Assert.NotEqual(before, RemoteMain());
+        Thread.Sleep(500);
+        return RemoteMain();
+    }
+
+    /// <summary>A file as the ref now has it (fetched into the source repo first).</summary>
+    private string Show(string path)
+    {
+        _sandbox.GitOk("src", "fetch", "-q", GitSandbox.Url("demo"), "main");
+        return _sandbox.GitOk("src", "show", $"FETCH_HEAD:{path}").Stdout;
+    }
+
+    private ProcessResult Sh(string directory, string script) => ProcessRunner.Run("/bin/sh", ["-c", script], directory, _sandbox.Environment);
+
+    [SkippableFact]
+    public void FileInADirectoryCommittedWhileEmpty_IsCommittedLater()
+    {
+        using var mount = Mount();
+        var start = RemoteMain();
+        Directory.CreateDirectory(mount.PathOf("d"));
+        File.WriteAllText(mount.PathOf("x"), "a");
+        var first = WaitForCommit(start);
+
+        File.WriteAllText(mount.PathOf("d/f"), "data\n");
+        WaitForCommit(first);
+
+        Assert.Equal("data\n", Show("d/f"));
+    }
+
+    [SkippableFact]
+    public void WritingToAnUnlinkedFile_DoesNotBringItBack()
+    {
+        using var mount = Mount();
+        var start = RemoteMain();
+
+        Sh(mount.Path, "exec 3>ghost; rm ghost; echo boo >&3; exec 3>&-; echo kept > real").EnsureSuccess("unlink while open");
+
+        WaitForCommit(start);
+        _sandbox.GitOk("src", "fetch", "-q", GitSandbox.Url("demo"), "main");
+        var files = _sandbox.GitOk("src", "ls-tree", "--name-only", "FETCH_HEAD").Stdout;
+        Assert.Contains("real", files);
+        Assert.DoesNotContain("ghost", files);
+        Assert.False(File.Exists(mount.PathOf("ghost")));
+    }
+
+    [SkippableFact]
+    public void AnEditUndone_DoesNotHideOrRevertWhatOthersPushLater()
+    {
+        using var mount = Mount();
+        File.WriteAllText(mount.PathOf("tmp"), "x");
+        File.Delete(mount.PathOf("tmp"));
+        Thread.Sleep(1000); // the quiet period passes: the spent rows are retired
+
+        _sandbox.Commit("src", "tmp", "theirs\n");
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        var theirs = _sandbox.RevParse("src", "main");
+        var watch = Stopwatch.StartNew();
+        while (!File.Exists(mount.PathOf("tmp")) && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.Equal("theirs\n", File.ReadAllText(mount.PathOf("tmp")));
+
+        File.WriteAllText(mount.PathOf("other"), "mine\n");
+        WaitForCommit(theirs);
+        Assert.Equal("theirs\n", Show("tmp"));
+    }
+
+    [SkippableFact]
+    public void UnflushedWritesAtShutdown_AreSavedAndCommitted()
+    {
+        using (var mount = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "30"))
+        {
+            // A writer holds the file open, unflushed, when the daemon is told to stop.
+            using var writer = new FileStream(mount.PathOf("open.txt"), FileMode.Create, FileAccess.Write);
+            writer.Write("still open\n"u8);
+            writer.Flush(); // to the kernel, and through it to clive-fs; no close, no fsync
+            foreach (var pid in mount.DaemonPids()) ProcessRunner.Run("kill", ["-TERM", pid.ToString()], "/", new Dictionary<string, string>());
+            Assert.True(ProcessTree.WaitForNone("clive-fs -f demo " + mount.Path, TimeSpan.FromSeconds(20)));
+        }
+
+        _sandbox.GitOk("src", "fetch", "-q", GitSandbox.Url("demo"), "main");
+        Assert.Equal("still open\n", _sandbox.GitOk("src", "show", "FETCH_HEAD:open.txt").Stdout);
+    }
+
+    [SkippableFact]
+    public void OutOfRangeTimes_AreRefused_AndTheMountLives()
+    {
+        using var mount = Mount();
+        var result = ProcessRunner.Run("python3", ["-c", "import os; os.utime('README.md', (0, 10**13))"], mount.Path, _sandbox.Environment);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Equal("hello\n", File.ReadAllText(mount.PathOf("README.md")));
+    }
+
+    [Fact]
+    public void FileBuffer_HoleAfterTruncate_ReadsAsZeros()
+    {
+        var buffer = new FileBuffer("hello world"u8.ToArray());
+        buffer.Truncate(0);
+        buffer.Write(5, "X"u8);
+        var read = new byte[6];
+        Assert.Equal(6, buffer.Read(0, read));
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 0, (byte)'X' }, read);
+    }
+
+    [Fact]
+    public void IgnoreRules_DirectoryPatterns_MatchDirectoriesAndWhatIsInThem()
+    {
+        var rules = new IgnoreRules("build/\n*.o\n/top.txt\n");
+        Assert.True(rules.IsIgnored("build", isDirectory: true));
+        Assert.True(rules.IsIgnored("build/out/app"));
+        Assert.False(rules.IsIgnored("build"));
+        Assert.True(rules.IsIgnored("src/x.o"));
+        Assert.True(rules.IsIgnored("top.txt"));
+        Assert.False(rules.IsIgnored("sub/top.txt"));
+        Assert.True(rules.IsIgnored(".main.c.swp"));
+        Assert.False(rules.IsIgnored("main.c"));
+    }
+}
