@@ -56,7 +56,7 @@ try
     if (!Directory.Exists(mountpoint)) throw new CliveException($"mountpoint '{mountpoint}' is not a directory");
     if (Mounts.IsMountPoint(mountpoint)) throw new CliveException($"'{mountpoint}' is already mounted (fusermount3 -u it first)");
     // Check repo and ref here, so a mistake is one line on the user's terminal, not in a log.
-    using (var check = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref)) { }
+    using (var store = CliveStore.Open(storeDirectory, create: false)) MountedTree.Resolve(store, target.Repo, target.Ref);
 
     return foreground ? Serve(target, mountpoint, storeDirectory, TimeSpan.FromSeconds(commitDelay)) : StartInBackground(args, mountpoint, storeDirectory);
 }

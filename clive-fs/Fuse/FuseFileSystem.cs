@@ -102,8 +102,9 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
         => Handle(request, fs =>
         {
             var stat = new LibFuse.Stat();
-            Fill(&stat, fs.Tree.GetAttributes(inode));
-            LibFuse.ReplyAttr(request, &stat, Timeout);
+            var attributes = fs.Tree.GetAttributes(inode);
+            Fill(&stat, attributes);
+            LibFuse.ReplyAttr(request, &stat, TimeoutFor(attributes));
         });
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -121,12 +122,17 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     {
         int flags = info->Flags;
         ulong handle = 0;
-        Handle(request, fs => handle = fs.Tree.Open(inode, writable: (flags & O_ACCMODE) != 0, truncate: (flags & O_TRUNC) != 0));
+        bool volatileNode = false;
+        Handle(request, fs =>
+        {
+            volatileNode = fs.Tree.GetAttributes(inode).Volatile;
+            handle = fs.Tree.Open(inode, writable: (flags & O_ACCMODE) != 0, truncate: (flags & O_TRUNC) != 0);
+        });
         if (handle == 0) return; // an error was replied
         info->Handle = handle;
         // The inode's content changes only through this mount (a ref move gives a changed file a
-        // new inode): what the kernel cached for it stays valid.
-        info->Bits |= LibFuse.KeepCache;
+        // new inode): what the kernel cached for it stays valid. Not so for .clive/status.
+        info->Bits |= volatileNode ? LibFuse.DirectIo : LibFuse.KeepCache;
         // Closing a read-only open has nothing to make durable: spare the kernel the FLUSH round trip.
         if ((flags & O_ACCMODE) == 0) info->Bits |= LibFuse.NoFlush;
         LibFuse.ReplyOpen(request, info);
@@ -282,9 +288,11 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
         return DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100);
     }
 
+    private static double TimeoutFor(NodeAttributes attributes) => attributes.Volatile ? 0 : Timeout;
+
     private static LibFuse.EntryParam Entry(NodeAttributes attributes)
     {
-        var entry = new LibFuse.EntryParam { Ino = attributes.Inode, AttrTimeout = Timeout, EntryTimeout = Timeout };
+        var entry = new LibFuse.EntryParam { Ino = attributes.Inode, AttrTimeout = TimeoutFor(attributes), EntryTimeout = TimeoutFor(attributes) };
         Fill(&entry.Attr, attributes);
         return entry;
     }
@@ -321,12 +329,14 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void OpenDir(nint request, ulong inode, LibFuse.FileInfo* info)
-    {
-        // The kernel may keep listings: a ref move invalidates the directory's inode, and local
-        // changes go through the kernel, which drops what it cached itself.
-        info->Bits |= LibFuse.CacheReaddir | LibFuse.KeepCache;
-        LibFuse.ReplyOpen(request, info);
-    }
+        => Handle(request, fs =>
+        {
+            // The kernel may keep listings: a ref move invalidates the directory's inode, and
+            // local changes go through the kernel, which drops what it cached itself. .clive/
+            // listings change behind its back, so they are never kept.
+            if (!fs.Tree.GetAttributes(inode).Volatile) info->Bits |= LibFuse.CacheReaddir | LibFuse.KeepCache;
+            LibFuse.ReplyOpen(request, info);
+        });
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void ReadDir(nint request, ulong inode, nuint size, long offset, LibFuse.FileInfo* info)

@@ -65,6 +65,7 @@ internal static unsafe partial class LibFuse
         [FieldOffset(16)] public ulong Handle;
     }
 
+    public const uint DirectIo = 0x2;
     public const uint KeepCache = 0x4;
     public const uint CacheReaddir = 0x40;
     public const uint NoFlush = 0x80;

@@ -45,13 +45,7 @@ public sealed class MountedTree : IDisposable
     public MountedTree(CliveStore store, string repo, string? refName)
     {
         _store = store;
-        Repo = Clive.Store.Repos.RepoName.Normalize(repo);
-        long repoId = store.Repos.GetId(Repo);
-        RefName = refName is null
-            ? store.Refs.SymbolicTarget(repoId, Clive.Store.Refs.RefDatabase.Head) ?? throw new CliveException($"'{Repo}' has no HEAD")
-            : FullRefName(store, repoId, refName);
-        RepoId = repoId;
-        var commitId = store.Refs.Get(repoId, RefName) ?? throw new CliveException($"'{Repo}' has no ref '{refName ?? RefName}'");
+        (Repo, RepoId, RefName, var commitId) = Resolve(store, repo, refName);
         var commit = store.Objects.ReadCommit(commitId);
         CommitId = commitId;
         Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
@@ -59,9 +53,17 @@ public sealed class MountedTree : IDisposable
         root.Kind = NodeKind.Directory;
         root.Id = commit.Tree;
         root.Modified = Modified;
-        // Edits a previous mount saved and did not commit (it may have been killed) come back.
-        foreach (var entry in store.Overlay.Load(Repo, RefName)) Remember(entry);
+        // Edits a previous mount saved and did not commit (it may have been killed) come back; if
+        // the ref moved since, they meet it as they would have live: conflicts are set aside.
+        var loaded = store.Overlay.Load(Repo, RefName);
+        foreach (var entry in loaded) Remember(entry);
         _version = _overlay.Values.Select(e => e.Version).DefaultIfEmpty(0).Max();
+        foreach (var stale in loaded.Where(e => e.Base is { } b && b != CommitId).Select(e => e.Base!.Value).Distinct().ToList())
+        {
+            if (store.Objects.TryLocate(stale, out var location) && location.Type == ObjectType.Commit)
+                SetAsideConflicts(stale, commit.Tree);
+        }
+        Rebase();
     }
 
     public string Repo { get; }
@@ -463,7 +465,7 @@ public sealed class MountedTree : IDisposable
             var content = Describe(node);
             var oldPath = node.Path;
             var moot = ForgetBelow(oldPath);
-            Remember(new OverlayEntry(oldPath, OverlayKind.Deleted, null, null, ++_version));
+            Remember(new OverlayEntry(oldPath, OverlayKind.Deleted, null, null, ++_version, CommitId));
             from.Children!.Remove(name);
             Move(node, to, newName);
             to.Children[newName] = node.Inode;
@@ -484,8 +486,9 @@ public sealed class MountedTree : IDisposable
             var result = new Invalidations();
             if (commitId == CommitId) return result;
             var commit = _store.Objects.ReadCommit(commitId);
-            SetAsideConflicts(_store.Objects.ReadCommit(CommitId).Tree, commit.Tree);
+            SetAsideConflicts(CommitId, commit.Tree);
             CommitId = commitId;
+            Rebase();
             Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
             var root = _nodes[(int)RootInode]!;
             if (root.Id != commit.Tree)
@@ -528,12 +531,13 @@ public sealed class MountedTree : IDisposable
     /// overlay so the mount shows the new version, and the user is told in the log and
     /// .clive/status. Edits elsewhere stay pending and land on top of the new commit.
     /// </summary>
-    private void SetAsideConflicts(ObjectId oldTree, ObjectId newTree)
+    private void SetAsideConflicts(ObjectId oldCommit, ObjectId newTree)
     {
-        var conflicting = _overlay.Values.Where(e => Lookup(oldTree, e.Path) != Lookup(newTree, e.Path)).ToList();
+        var oldTree = _store.Objects.ReadCommit(oldCommit).Tree;
+        var conflicting = _overlay.Values.Where(e => (e.Base ?? oldCommit) == oldCommit && Lookup(oldTree, e.Path) != Lookup(newTree, e.Path)).ToList();
         if (conflicting.Count == 0) return;
         var why = $"{string.Join(", ", conflicting.Select(e => e.Path))} changed on {RefName} too";
-        if (!SetAside(_overlay.Values.Where(e => e.Version > 0).OrderBy(e => e.Path, StringComparer.Ordinal).ToList(), CommitId, why)
+        if (!SetAside(_overlay.Values.Where(e => e.Version > 0).OrderBy(e => e.Path, StringComparer.Ordinal).ToList(), oldCommit, why)
             && conflicting.Any(e => e.Version > 0 && !IsNoOp(oldTree, e))) return; // could not set them aside: keep them rather than lose them
         _store.Overlay.Remove(Repo, RefName, conflicting);
         foreach (var e in conflicting)
@@ -541,6 +545,15 @@ public sealed class MountedTree : IDisposable
             Forget(e.Path);
             if (_byPath.TryGetValue(e.Path, out var inode) && _nodes[(int)inode] is { } node) node.Overlaid = true; // re-read from the new tree
         }
+    }
+
+    /// <summary>The rows that survived a ref move now stand on the new commit, in memory and on disk.</summary>
+    private void Rebase()
+    {
+        var moved = _overlay.Values.Where(e => e.Version > 0 && e.Base != CommitId).Select(e => e with { Base = CommitId }).ToList();
+        if (moved.Count == 0) return;
+        foreach (var e in moved) Remember(e);
+        _store.Overlay.Save(Repo, RefName, moved);
     }
 
     /// <summary>Whether a row would change nothing on a tree (then setting it aside has nothing to keep).</summary>
@@ -710,7 +723,7 @@ public sealed class MountedTree : IDisposable
     private void Save(Node node, List<OverlayEntry>? described = null, IEnumerable<OverlayEntry>? extra = null, IEnumerable<string>? removed = null)
     {
         var rows = described is null ? [Entry(node)] : described.Select(r => r with { Path = node.Path + r.Path[described[0].Path.Length..] }).ToList();
-        foreach (var row in rows) Remember(row with { Version = ++_version });
+        foreach (var row in rows) Remember(row with { Version = ++_version, Base = CommitId });
         _store.Overlay.Save(Repo, RefName, rows.Select(r => _overlay[r.Path]).Concat(extra ?? []), removed);
         node.Dirty = false;
         node.Overlaid = true;
@@ -719,6 +732,7 @@ public sealed class MountedTree : IDisposable
 
     private void Record(OverlayEntry entry, IEnumerable<string>? removed = null)
     {
+        entry = entry with { Base = CommitId };
         Remember(entry);
         _store.Overlay.Save(Repo, RefName, [entry], removed);
         Saved?.Invoke();
@@ -892,10 +906,22 @@ public sealed class MountedTree : IDisposable
             : node.Content is { } content ? content.Length
             : node.Size >= 0 ? node.Size
             : node.Size = _store.Objects.SizeOf(node.Id);
-        return new NodeAttributes(node.Inode, node.Kind, size, node.Modified);
+        return new NodeAttributes(node.Inode, node.Kind, size, node.Modified, node.Synthetic != SyntheticKind.None || node.Path.StartsWith(CliveDirectory + "/", StringComparison.Ordinal));
     }
 
     private static string Join(string directory, string name) => directory.Length == 0 ? name : directory + "/" + name;
+
+    /// <summary>What a mount of <c>repo[@ref]</c> would show, or a one-line error: checked before mounting, without side effects.</summary>
+    public static (string Repo, long RepoId, string RefName, ObjectId Commit) Resolve(CliveStore store, string repo, string? refName)
+    {
+        repo = Clive.Store.Repos.RepoName.Normalize(repo);
+        long repoId = store.Repos.GetId(repo);
+        var full = refName is null
+            ? store.Refs.SymbolicTarget(repoId, Clive.Store.Refs.RefDatabase.Head) ?? throw new CliveException($"'{repo}' has no HEAD")
+            : FullRefName(store, repoId, refName);
+        var commit = store.Refs.Get(repoId, full) ?? throw new CliveException($"'{repo}' has no ref '{refName ?? full}'");
+        return (repo, repoId, full, commit);
+    }
 
     private static string FullRefName(CliveStore store, long repoId, string name)
     {

@@ -7,8 +7,11 @@ public enum NodeKind { Directory, File, ExecutableFile, Symlink }
 /// <summary>The made-up directories and files of .clive/.</summary>
 internal enum SyntheticKind { None, CliveRoot, RefNamespace, Commits, Status }
 
-/// <summary>What a stat call reports for a node.</summary>
-public readonly record struct NodeAttributes(ulong Inode, NodeKind Kind, long Size, DateTimeOffset Modified);
+/// <summary>
+/// What a stat call reports for a node. <see cref="Volatile"/>: part of .clive/, which changes
+/// without the kernel being told (refs move, the status changes), so it must not be cached.
+/// </summary>
+public readonly record struct NodeAttributes(ulong Inode, NodeKind Kind, long Size, DateTimeOffset Modified, bool Volatile = false);
 
 /// <summary>
 /// One path of the mounted tree. Its inode number is given once per path and never reused, so

@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -112,6 +112,8 @@ public sealed class CliveStore : IDisposable
         if (version < 1) connection.Execute(Schema);
         if (version < 2) connection.Execute(AccessSchema);
         if (version < 3) connection.Execute(OverlaySchema);
+        // Version 4: the commit each overlay row was written on, to detect conflicts after a restart.
+        if (version < 4) connection.Execute("ALTER TABLE overlay ADD COLUMN base BLOB");
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

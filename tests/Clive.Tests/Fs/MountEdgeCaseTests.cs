@@ -113,6 +113,26 @@ public sealed class MountEdgeCaseTests : IDisposable
     }
 
     [SkippableFact]
+    public void EditsLeftByAKilledMount_MeetAPushMadeMeanwhile_AsAConflict()
+    {
+        using (var mount = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "30"))
+        {
+            File.WriteAllText(mount.PathOf("README.md"), "mine\n");
+            foreach (var pid in mount.DaemonPids()) System.Diagnostics.Process.GetProcessById(pid).Kill();
+        }
+        _sandbox.Commit("src", "README.md", "theirs\n");
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+
+        using var again = Mount();
+
+        Assert.Equal("theirs\n", File.ReadAllText(again.PathOf("README.md")));
+        Assert.Contains("conflict: README.md changed on refs/heads/main too", File.ReadAllText(again.PathOf(".clive/status")));
+        var branch = _sandbox.GitOk("", "ls-remote", "--heads", GitSandbox.Url("demo")).Stdout.Split('\n').Single(l => l.Contains("clive-fs/conflict-")).Split('\t')[1];
+        _sandbox.GitOk("src", "fetch", "-q", GitSandbox.Url("demo"), branch);
+        Assert.Equal("mine\n", _sandbox.GitOk("src", "show", "FETCH_HEAD:README.md").Stdout);
+    }
+
+    [SkippableFact]
     public void OutOfRangeTimes_AreRefused_AndTheMountLives()
     {
         using var mount = Mount();

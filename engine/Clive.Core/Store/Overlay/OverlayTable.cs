@@ -10,7 +10,7 @@ public enum OverlayKind { Deleted = 0, File = 1, Executable = 2, Symlink = 3, Di
 /// an object the store already has (a rename of an unchanged file costs nothing). The version
 /// orders changes, so a commit removes exactly the rows it took and no later edit.
 /// </summary>
-public sealed record OverlayEntry(string Path, OverlayKind Kind, byte[]? Data, ObjectId? Id, long Version);
+public sealed record OverlayEntry(string Path, OverlayKind Kind, byte[]? Data, ObjectId? Id, long Version, ObjectId? Base = null);
 
 /// <summary>
 /// The durable overlay of every mount: edits written at fsync and close, before they become a
@@ -19,10 +19,11 @@ public sealed record OverlayEntry(string Path, OverlayKind Kind, byte[]? Data, O
 public sealed class OverlayTable(CliveStore store)
 {
     public IReadOnlyList<OverlayEntry> Load(string repo, string refName)
-        => store.Connection.Rows("SELECT path, kind, data, oid, version FROM overlay WHERE repo=$repo AND ref=$ref ORDER BY path",
+        => store.Connection.Rows("SELECT path, kind, data, oid, version, base FROM overlay WHERE repo=$repo AND ref=$ref ORDER BY path",
                 ("$repo", repo), ("$ref", refName))
             .Select(r => new OverlayEntry(r.GetString(0), (OverlayKind)r.GetInt32(1),
-                r.IsDBNull(2) ? null : (byte[])r.GetValue(2), r.IsDBNull(3) ? null : new ObjectId((byte[])r.GetValue(3)), r.GetInt64(4)))
+                r.IsDBNull(2) ? null : (byte[])r.GetValue(2), r.IsDBNull(3) ? null : new ObjectId((byte[])r.GetValue(3)), r.GetInt64(4),
+                r.IsDBNull(5) ? null : new ObjectId((byte[])r.GetValue(5))))
             .ToList();
 
     /// <summary>
@@ -39,10 +40,10 @@ public sealed class OverlayTable(CliveStore store)
         foreach (var e in entries)
         {
             store.Connection.Execute("""
-                INSERT OR REPLACE INTO overlay(repo, ref, path, kind, data, oid, version)
-                VALUES($repo, $ref, $path, $kind, $data, $oid, $version)
+                INSERT OR REPLACE INTO overlay(repo, ref, path, kind, data, oid, version, base)
+                VALUES($repo, $ref, $path, $kind, $data, $oid, $version, $base)
                 """, ("$repo", repo), ("$ref", refName), ("$path", e.Path), ("$kind", (int)e.Kind), ("$data", e.Data),
-                ("$oid", e.Id?.ToBytes()), ("$version", e.Version));
+                ("$oid", e.Id?.ToBytes()), ("$version", e.Version), ("$base", e.Base?.ToBytes()));
         }
         transaction.Commit();
     }
