@@ -30,9 +30,31 @@ clive log "$repo"
 echo "== clive fsck"
 clive fsck
 store="${CLIVE_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/clive}"
-if [ "$(git -C copy rev-parse HEAD)" = "$(git -C project rev-parse HEAD)" ]; then
-  echo "demo: OK, the clone matches what was pushed (repo '$repo' in the store at $store)"
-else
+if [ "$(git -C copy rev-parse HEAD)" != "$(git -C project rev-parse HEAD)" ]; then
   echo "demo: FAILED, the clone differs from what was pushed" >&2
   exit 1
+fi
+echo "demo: OK, the clone matches what was pushed (repo '$repo' in the store at $store)"
+
+if [ -e /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
+  echo "== clive-fs $repo $work/mnt  (the repo as a directory; a saved file becomes a commit)"
+  mkdir -p "$work/mnt"
+  clive-fs --commit-delay 0.5 "$repo" "$work/mnt"
+  trap 'fusermount3 -u "$work/mnt" 2>/dev/null || true; rm -rf "$work"' EXIT
+  ls -l "$work/mnt" "$work/mnt/src"
+  echo 'print("saved through the mount")' > "$work/mnt/src/app.py"
+  main() { clive refs "$repo" | awk -F'\t' '$2 == "refs/heads/main" { print $1 }'; }
+  pushed="$(git -C project rev-parse HEAD)"
+  for _ in $(seq 1 100); do
+    [ "$(main)" != "$pushed" ] && break
+    sleep 0.1
+  done
+  clive log "$repo" -n 1
+  git -C copy pull -q && git -C copy log --oneline -1 && cat copy/src/app.py
+  fusermount3 -u "$work/mnt"
+  if [ "$(cat copy/src/app.py)" != 'print("saved through the mount")' ]; then
+    echo "demo: FAILED, the file saved in the mount did not arrive as a commit" >&2
+    exit 1
+  fi
+  echo "demo: OK, a file saved in the mount became a commit that git pulled"
 fi
