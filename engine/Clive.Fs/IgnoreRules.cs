@@ -5,53 +5,82 @@ namespace Clive.Fs;
 
 /// <summary>
 /// Which paths stay in the mount but out of commits: editors' swap, backup and probe files, and
-/// the patterns of the tree's root <c>.gitignore</c> (basic globs: <c>*</c>, <c>?</c>, a leading
-/// <c>/</c> anchors, a trailing <c>/</c> means a directory; negations are not supported yet).
+/// the patterns of the tree's root <c>.gitignore</c>, read as git reads them: <c>*</c>, <c>?</c>,
+/// <c>[...]</c>, <c>**</c>, a leading or inner <c>/</c> anchors, a trailing <c>/</c> means a
+/// directory, <c>!</c> re-includes, and the last pattern that matches decides. (Nested
+/// .gitignore files are not read yet.)
 /// </summary>
 public sealed class IgnoreRules
 {
     /// <summary>vim (.swp, .swx, its "4913" write probe, backups~), emacs (#auto-save#, .#locks), and their kin.</summary>
     private static readonly string[] BuiltIn = ["*.swp", "*.swo", "*.swx", "*.swpx", "*~", "4913", ".#*", "#*#", ".*.kate-swp", ".DS_Store"];
 
-    private readonly List<Regex> _patterns;
+    private readonly List<(Regex Pattern, bool Negated)> _patterns;
 
     public IgnoreRules(string? gitignore)
     {
-        _patterns = BuiltIn.Concat((gitignore ?? "").Split('\n')).Select(Compile).OfType<Regex>().ToList();
+        _patterns = BuiltIn.Concat((gitignore ?? "").Split('\n')).Select(Compile).OfType<(Regex, bool)>().ToList();
     }
 
     public bool IsIgnored(string path, bool isDirectory = false)
     {
+        // As in git, a path inside an ignored directory is ignored whatever later patterns say.
         var segments = path.Split('/');
         for (int i = 0; i < segments.Length; i++)
         {
-            var prefix = string.Join('/', segments[..(i + 1)]);
             bool directory = i < segments.Length - 1 || isDirectory;
-            foreach (var p in _patterns)
-                if (p.IsMatch(directory ? prefix + "/" : prefix)) return true;
+            if (Decide(string.Join('/', segments[..(i + 1)]), directory)) return true;
         }
         return false;
     }
 
-    private static Regex? Compile(string line)
+    private bool Decide(string path, bool directory)
     {
-        var pattern = line.TrimEnd('\r', ' ');
-        if (pattern.Length == 0 || pattern[0] == '#' || pattern[0] == '!') return null;
+        var candidate = directory ? path + "/" : path;
+        bool ignored = false;
+        foreach (var (pattern, negated) in _patterns)
+            if (pattern.IsMatch(candidate)) ignored = !negated;
+        return ignored;
+    }
+
+    private static (Regex, bool)? Compile(string line)
+    {
+        var pattern = line.TrimEnd('\r');
+        // Trailing spaces are ignored unless escaped; a leading '#' is a comment, "\#" a name.
+        while (pattern.EndsWith(' ') && !pattern.EndsWith("\\ ")) pattern = pattern[..^1];
+        if (pattern.Length == 0 || pattern[0] == '#') return null;
+        bool negated = pattern[0] == '!';
+        if (negated) pattern = pattern[1..];
+        if (pattern.StartsWith("\\#") || pattern.StartsWith("\\!")) pattern = pattern[1..];
         bool directoryOnly = pattern.EndsWith('/');
         pattern = pattern.TrimEnd('/');
-        bool anchored = pattern.Contains('/');
+        if (pattern.Length == 0) return null;
+        bool anchored = pattern.TrimStart('/').Contains('/') || pattern.StartsWith('/');
         pattern = pattern.TrimStart('/');
+
         var regex = new StringBuilder(anchored ? "^" : "(^|/)");
-        foreach (var c in pattern)
+        for (int i = 0; i < pattern.Length; i++)
         {
-            regex.Append(c switch
+            char c = pattern[i];
+            if (c == '*' && i + 1 < pattern.Length && pattern[i + 1] == '*')
             {
-                '*' => "[^/]*",
-                '?' => "[^/]",
-                _ => Regex.Escape(c.ToString()),
-            });
+                // "**/" any leading directories, "/**" everything inside, "/**/" zero or more directories.
+                bool slashAfter = i + 2 < pattern.Length && pattern[i + 2] == '/';
+                regex.Append(slashAfter ? "(.*/)?" : ".*");
+                i += slashAfter ? 2 : 1;
+            }
+            else if (c == '*') regex.Append("[^/]*");
+            else if (c == '?') regex.Append("[^/]");
+            else if (c == '[' && pattern.IndexOf(']', i + 2) is var close and > 0)
+            {
+                var set = pattern[(i + 1)..close];
+                regex.Append('[').Append(set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
+                i = close;
+            }
+            else if (c == '\\' && i + 1 < pattern.Length) regex.Append(Regex.Escape(pattern[++i].ToString()));
+            else regex.Append(Regex.Escape(c.ToString()));
         }
         regex.Append(directoryOnly ? "/$" : "/?$");
-        return new Regex(regex.ToString(), RegexOptions.CultureInvariant);
+        return (new Regex(regex.ToString(), RegexOptions.CultureInvariant), negated);
     }
 }

@@ -165,4 +165,20 @@ public sealed class MountEdgeCaseTests : IDisposable
         Assert.True(rules.IsIgnored(".main.c.swp"));
         Assert.False(rules.IsIgnored("main.c"));
     }
+
+    [Theory]
+    [InlineData("*.py[cod]", "x.pyc", true)]
+    [InlineData("*.py[cod]", "x.py", false)]
+    [InlineData("**/logs", "a/b/logs", true)]
+    [InlineData("**/logs", "logs", true)]
+    [InlineData("docs/**/*.tmp", "docs/a/b/c.tmp", true)]
+    [InlineData("docs/**/*.tmp", "docs/c.tmp", true)]
+    [InlineData("docs/**/*.tmp", "other/c.tmp", false)]
+    [InlineData("out/**", "out/deep/file", true)]
+    [InlineData("*.log\n!keep.log", "keep.log", false)]
+    [InlineData("*.log\n!keep.log", "other.log", true)]
+    [InlineData("build/\n!build/keep", "build/keep", true)] // as in git: nothing inside an ignored directory comes back
+    [InlineData("\\#name", "#name", true)]
+    public void IgnoreRules_FollowGitsPatternLanguage(string gitignore, string path, bool ignored)
+        => Assert.Equal(ignored, new IgnoreRules(gitignore).IsIgnored(path));
 }
