@@ -74,6 +74,13 @@ public sealed class GitSandbox : IDisposable
         GitOk(repo, "commit", "-q", "-m", message ?? $"change {path}");
     }
 
+    /// <summary>A ref of a repo as the store holds it now ("" when absent).</summary>
+    public string StoreRef(string repo = "demo", string refName = "refs/heads/main")
+    {
+        using var store = OpenStore();
+        return store.Refs.Get(store.Repos.GetId(repo), refName)?.ToString() ?? "";
+    }
+
     /// <summary>Opens the store directly, to check what it holds.</summary>
     public CliveStore OpenStore() => CliveStore.Open(StoreDirectory);
 

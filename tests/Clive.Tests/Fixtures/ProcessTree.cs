@@ -49,10 +49,10 @@ public static class ProcessTree
     }
 
     /// <summary>Waits until some process's command line contains <paramref name="text"/>.</summary>
-    public static bool WaitFor(string text, TimeSpan timeout) => Poll(() => CommandLines().Any(c => c.Contains(text, StringComparison.Ordinal)), timeout);
+    public static bool WaitFor(string text, TimeSpan timeout) => Poll(() => Find(text).Any(), timeout);
 
     /// <summary>Waits until no process's command line contains <paramref name="text"/>.</summary>
-    public static bool WaitForNone(string text, TimeSpan timeout) => Poll(() => !CommandLines().Any(c => c.Contains(text, StringComparison.Ordinal)), timeout);
+    public static bool WaitForNone(string text, TimeSpan timeout) => Poll(() => !Find(text).Any(), timeout);
 
     private static bool Poll(Func<bool> condition, TimeSpan timeout)
     {
@@ -76,19 +76,6 @@ public static class ProcessTree
             catch (IOException) { continue; }
             catch (UnauthorizedAccessException) { continue; }
             if (command.Contains(text, StringComparison.Ordinal)) yield return (pid, command);
-        }
-    }
-
-    private static IEnumerable<string> CommandLines()
-    {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out _)) continue;
-            string command;
-            try { command = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
-            catch (IOException) { continue; }
-            catch (UnauthorizedAccessException) { continue; }
-            yield return command;
         }
     }
 }

@@ -20,11 +20,7 @@ public sealed class MountEdgeCaseTests : IDisposable
 
     private FuseMountFixture Mount() => new(_sandbox, "demo", "mnt", "--commit-delay", "0.2");
 
-    private string RemoteMain()
-    {
-        using var store = _sandbox.OpenStore();
-        return store.Refs.Get(store.Repos.GetId("demo"), "refs/heads/main")?.ToString() ?? "";
-    }
+    private string RemoteMain() => _sandbox.StoreRef();
 
     private string WaitForCommit(string before)
     {

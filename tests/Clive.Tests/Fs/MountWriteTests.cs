@@ -24,11 +24,7 @@ public sealed class MountWriteTests : IDisposable
 
     private FuseMountFixture Mount() => new(_sandbox, "demo", "mnt", "--commit-delay", "0.2");
 
-    private string RemoteMain()
-    {
-        using var store = _sandbox.OpenStore();
-        return store.Refs.Get(store.Repos.GetId("demo"), "refs/heads/main")?.ToString() ?? "";
-    }
+    private string RemoteMain() => _sandbox.StoreRef();
 
     /// <summary>Waits for the mount's commit, then clones what the ref now holds.</summary>
     private string CommittedClone(string before, string name = "check")

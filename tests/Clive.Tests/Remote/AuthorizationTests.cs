@@ -28,11 +28,7 @@ public sealed class AuthorizationTests : IDisposable
 
     private void Grant(params string[] args) => _sandbox.Clive(["grant", .. args]).EnsureSuccess("clive grant");
 
-    private string RemoteMain()
-    {
-        using var store = _sandbox.OpenStore();
-        return store.Refs.Get(store.Repos.GetId("demo"), "refs/heads/main")?.ToString() ?? "";
-    }
+    private string RemoteMain() => _sandbox.StoreRef();
 
     [SkippableFact]
     public void WithoutAnyRight_CloneIsDenied_NamingTheRight()

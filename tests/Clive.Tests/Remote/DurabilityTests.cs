@@ -76,9 +76,5 @@ public sealed class DurabilityTests : IDisposable
         _sandbox.GitOk("src", "commit", "-q", "-m", $"commit {i}");
     }
 
-    private string RemoteMain()
-    {
-        using var store = _sandbox.OpenStore();
-        return store.Refs.Get(store.Repos.GetId("demo"), "refs/heads/main")?.ToString() ?? "";
-    }
+    private string RemoteMain() => _sandbox.StoreRef();
 }
