@@ -24,7 +24,21 @@ public static class CliApplication
         root.Subcommands.Add(GrantCommands.Revoke());
         root.Subcommands.Add(GrantCommands.List());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(EngineCommands.Up());
+        root.Subcommands.Add(EngineCommands.RunCell());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(StatusCommand.Watch());
+        root.Subcommands.Add(LogsCommand.Create());
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        try
+        {
+            if (EngineLauncher.IsEngineCommand(args)) return EngineLauncher.Exec(args);
+        }
+        catch (CliveException e)
+        {
+            Console.Error.WriteLine("fatal: " + e.Message);
+            return 128;
+        }
         var parsed = root.Parse(args);
         if (args.Length == 0)
         {

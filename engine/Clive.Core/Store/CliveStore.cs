@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 4;
+    private const int SchemaVersion = 5;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -25,6 +25,7 @@ public sealed class CliveStore : IDisposable
         Events = new EventLog(this);
         Access = new Clive.Access.AccessControl(this);
         Overlay = new Overlay.OverlayTable(this);
+        Cells = new Cells.CellTable(this);
     }
 
     public string Directory { get; }
@@ -35,6 +36,7 @@ public sealed class CliveStore : IDisposable
     public EventLog Events { get; }
     public Clive.Access.AccessControl Access { get; }
     public Overlay.OverlayTable Overlay { get; }
+    public Cells.CellTable Cells { get; }
 
     public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
 
@@ -114,6 +116,8 @@ public sealed class CliveStore : IDisposable
         if (version < 3) connection.Execute(OverlaySchema);
         // Version 4: the commit each overlay row was written on, to detect conflicts after a restart.
         if (version < 4) connection.Execute("ALTER TABLE overlay ADD COLUMN base BLOB");
+        // Version 5: the engine's results, cell status, models and runs.
+        if (version < 5) connection.Execute(Store.Cells.CellTable.Schema);
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

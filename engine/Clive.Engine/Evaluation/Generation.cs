@@ -1,0 +1,198 @@
+using System.Security.Cryptography;
+using System.Text;
+using Clive.Engine.Execution;
+using Clive.Engine.Graph;
+using Clive.Engine.Inputs;
+using Clive.Engine.Scripting;
+using Clive.Git;
+using Clive.Model;
+using Clive.Store.Cells;
+
+namespace Clive.Engine.Evaluation;
+
+/// <summary>
+/// One evaluation of a model at one commit. Every cell waits for the cells it reads, computes its
+/// key from its definition and its inputs' ids, and runs only when no result for that key exists.
+/// An unchanged output gives its dependents unchanged keys, so they stop there (early cutoff).
+/// A newer commit supersedes the generation: it stops reporting, and runs only it wanted are cancelled.
+/// </summary>
+internal sealed class Generation
+{
+    private readonly RefPipeline _pipeline;
+    private readonly ReactiveEngine _engine;
+    private readonly CancellationTokenSource _superseded = new();
+    private readonly Dictionary<string, Task<CellResult?>> _results = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
+    private readonly List<string> _acquired = [];
+    private readonly string? _force;
+
+    public Generation(RefPipeline pipeline, ReactiveEngine engine, ObjectId commit, ObjectId tree, LoadedModel model, long trigger, string? force)
+    {
+        _pipeline = pipeline;
+        _engine = engine;
+        Commit = commit;
+        Tree = tree;
+        Model = model;
+        Trigger = trigger;
+        _force = force;
+        Now = DateTimeOffset.UtcNow;
+    }
+
+    public ObjectId Commit { get; }
+    public ObjectId Tree { get; }
+    public LoadedModel Model { get; }
+    public long Trigger { get; }
+    public DateTimeOffset Now { get; }
+    public Task Completion { get; private set; } = Task.CompletedTask;
+    private bool IsCurrent => !_superseded.IsCancellationRequested;
+
+    public Task<CellResult?> ResultOf(string cell) => _results[cell];
+
+    public string? KeyOf(string cell)
+    {
+        lock (_keys) return _keys.GetValueOrDefault(cell);
+    }
+
+    /// <summary>Starts every cell; those with nothing to run finish before this returns.</summary>
+    public void Start()
+    {
+        foreach (var cell in Model.Graph.Ordered) _results[cell.Name] = EvaluateAsync(cell);
+        Completion = Task.WhenAll(_results.Values);
+    }
+
+    /// <summary>A newer generation is live: report nothing more, and give up runs no one else wants.</summary>
+    public void Supersede()
+    {
+        _superseded.Cancel();
+        lock (_acquired)
+            foreach (var key in _acquired) _engine.Coordinator.Release(key);
+    }
+
+    private async Task<CellResult?> EvaluateAsync(CellDefinition cell)
+    {
+        var dependencies = new Dictionary<string, CellResult>(StringComparer.Ordinal);
+        foreach (var name in cell.CellDependencies.Distinct())
+        {
+            var result = await _results[name].ConfigureAwait(false);
+            if (result is null || !result.Succeeded)
+            {
+                Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Blocked, null, Commit, null, null, null, null, null,
+                    $"blocked by {name}", null, null, null, 0));
+                return null;
+            }
+            dependencies[name] = result;
+        }
+        if (!IsCurrent) return null;
+
+        var resolved = _engine.Store.Use(s => Resolve(s, cell, dependencies));
+        var keyText = Convert.ToHexStringLower(resolved.Key);
+        lock (_keys) _keys[cell.Name] = keyText;
+
+        if (cell.Kind == CellKind.Service)
+        {
+            await _engine.Services.EnsureAsync(_pipeline, cell, resolved.Key, keyText, resolved.Layout, Commit, Trigger).ConfigureAwait(false);
+            return null;
+        }
+        if (_force != cell.Name && Cached(resolved.Key, keyText) is { } cached)
+        {
+            Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, cached));
+            return cached;
+        }
+
+        lock (_acquired) _acquired.Add(keyText);
+        var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, resolved.Key, keyText, resolved.Layout, resolved.Values,
+            Trigger, _force == cell.Name, cancel));
+        try
+        {
+            var result = await run.WaitAsync(_superseded.Token).ConfigureAwait(false);
+            Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, result));
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Cancelled, resolved.Key, Commit, null, null, null, null, null,
+                "cancelled", null, null, null, 0));
+            return null;
+        }
+        catch (Exception e) when (e is CliveException or IOException or UnauthorizedAccessException)
+        {
+            // The engine could not run it (no setsid, disk full): the cell fails, the rest goes on.
+            _engine.Log($"{_pipeline}: {cell.Name}: {e.Message}");
+            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Failed, resolved.Key, Commit, null, null, null, null, null,
+                e.Message, null, null, null, 0));
+            return null;
+        }
+    }
+
+    private CellResult? Cached(byte[] key, string keyText)
+    {
+        if (_engine.Coordinator.Known(keyText) is { } known) return known;
+        var stored = _engine.Store.Use(s => s.Store.Cells.Result(key));
+        if (stored is not null) _engine.Coordinator.Remember(keyText, stored);
+        return stored;
+    }
+
+    public void Report(CellStatus status)
+    {
+        if (IsCurrent) _engine.Board.Set(status);
+    }
+
+    /// <summary>The inputs' ids (for the key) and, to build only on a cache miss, the directory layout.</summary>
+    private (byte[] Key, Func<InputLayout> Layout, IReadOnlyDictionary<string, byte[]?> Values) Resolve(EngineStore s, CellDefinition cell,
+        IReadOnlyDictionary<string, CellResult> dependencies)
+    {
+        using var key = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        key.AppendData(cell.Digest);
+        var placed = new List<(string At, IReadOnlyList<FileEntry>? Files, ObjectId? Tree)>();
+        var values = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
+        var directory = cell.Declaration.Directory;
+        foreach (var input in cell.Inputs)
+        {
+            switch (input)
+            {
+                case FilesInput files:
+                    var set = s.Matcher.Match(Tree, files.Globs.Select(g => CellDefinition.Resolve(files.Directory, g)).ToList());
+                    key.AppendData("F"u8);
+                    key.AppendData(set.Digest);
+                    placed.Add(("", set.Files, null));
+                    break;
+                case CellOutputInput output:
+                    var result = dependencies[output.Cell];
+                    key.AppendData("C"u8);
+                    key.AppendData((result.Output ?? ObjectId.Zero).ToBytes());
+                    key.AppendData(SHA256.HashData(result.Value ?? []));
+                    values[output.Cell] = result.Value;
+                    var at = ModelPaths.Resolve(directory, output.At == output.Cell ? ShortName(output.Cell) : output.At);
+                    if (result.Output is { } tree) placed.Add((at, null, tree));
+                    break;
+                case RefInput other:
+                    var repo = other.Repo.Length == 0 ? _pipeline.Repo : other.Repo;
+                    var commit = s.Store.Repos.TryGetId(repo) is { } repoId ? s.Store.Refs.Resolve(repoId, other.Ref) : null;
+                    key.AppendData("R"u8);
+                    if (commit is { } c)
+                    {
+                        var refSet = s.Matcher.Match(s.Trees.TreeOfCommit(c), [other.Glob]);
+                        key.AppendData(refSet.Digest);
+                        placed.Add((ModelPaths.Resolve(directory, other.At), refSet.Files, null));
+                    }
+                    break;
+            }
+        }
+        if (cell.Declaration.Period is { } period)
+        {
+            key.AppendData("P"u8);
+            key.AppendData(BitConverter.GetBytes(Now.ToUnixTimeMilliseconds() / (long)period.TotalMilliseconds));
+        }
+        var digest = key.GetHashAndReset();
+        InputLayout Layout() => _engine.Store.Use(store =>
+        {
+            var layout = new InputLayout();
+            foreach (var (at, files, tree) in placed)
+                layout.AddAll(at, files ?? store.Trees.Files(tree!.Value, "").ToList());
+            return layout;
+        });
+        return (digest, Layout, values);
+    }
+
+    private static string ShortName(string cell) => cell[(cell.LastIndexOf('/') + 1)..];
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Clive.Engine.Graph;
+using Clive.Engine.Scripting;
+using Clive.Git;
+using Clive.Model;
+using Clive.Store.Cells;
+
+namespace Clive.Engine.Evaluation;
+
+/// <summary>
+/// One watched ref: its model (reloaded when a script changes; the last good one kept when a new
+/// one does not compile) and its live generation.
+/// </summary>
+internal sealed class RefPipeline(ReactiveEngine engine, string repo, string refName)
+{
+    private LoadedModel _model = LoadedModel.Empty;
+    private bool _modelLoaded;
+
+    public string Repo { get; } = repo;
+    public string Ref { get; } = refName;
+    public Generation? Current { get; private set; }
+    public LoadedModel Model => _model;
+
+    public override string ToString() => $"{Repo}@{CellRefsShort}";
+
+    private string CellRefsShort => Results.CellRefs.ShortName(Ref);
+
+    /// <summary>Evaluates <paramref name="commit"/>: loads its model if the scripts changed, then starts a generation.</summary>
+    public Generation Update(ObjectId commit, long trigger, string? force = null)
+    {
+        var tree = engine.Store.Use(s => s.Trees.TreeOfCommit(commit));
+        var (sources, digest) = engine.Store.Use(s => engine.Loader.ReadSources(tree));
+        if (!_modelLoaded || digest != _model.Digest) LoadModel(commit, sources, digest);
+        var previous = Current;
+        Current = new Generation(this, engine, commit, tree, _model, trigger, force);
+        Current.Start();
+        previous?.Supersede();
+        return Current;
+    }
+
+    /// <summary>Evaluates the current commit again: a recurring cell is due, or a ref it reads moved.</summary>
+    public void Reevaluate(long trigger)
+    {
+        if (Current is { } current) Update(current.Commit, trigger);
+    }
+
+    private void LoadModel(ObjectId commit, IReadOnlyList<ScriptSources> sources, string digest)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var model = engine.Loader.Load(sources, digest);
+            var old = _model;
+            _model = model;
+            _modelLoaded = true;
+            engine.Log($"{this}: model {(sources.Count == 0 ? "empty (no clive.csx)" : $"loaded: {model.Graph.Ordered.Count} cells from {sources.Count} script(s)")} in {clock.ElapsedMilliseconds} ms");
+            engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "ok", null, model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
+                model.Graph.Ordered.Select(c => c.Name).ToList());
+            engine.Services.StopMissing(this, model.Graph.ByName.Values.Where(c => c.Kind == CellKind.Service).Select(c => c.Name).ToHashSet());
+            // The old version unloads once no generation or run holds its functions.
+            if (!ReferenceEquals(old, LoadedModel.Empty)) old.Dispose();
+        }
+        catch (ModelException e)
+        {
+            engine.Log($"{this}: the model at {commit.ToString()[..12]} does not load; the last good one stays:\n{e.Message}");
+            engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "error", e.Message, _model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
+                _model.Graph.Ordered.Select(c => c.Name).ToList());
+        }
+    }
+
+    /// <summary>When the next recurring cell is due, if the model has any.</summary>
+    public DateTimeOffset? NextDue()
+    {
+        if (Current is not { } current) return null;
+        DateTimeOffset? next = null;
+        foreach (var cell in current.Model.Graph.Ordered)
+        {
+            if (cell.Declaration.Period is not { } period) continue;
+            long ms = (long)period.TotalMilliseconds;
+            var due = DateTimeOffset.FromUnixTimeMilliseconds((current.Now.ToUnixTimeMilliseconds() / ms + 1) * ms);
+            if (next is null || due < next) next = due;
+        }
+        return next;
+    }
+
+    /// <summary>Whether a cell of the model reads <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
+    public bool Reads(string otherRepo, string otherRef)
+        => _model.Graph.Ordered.SelectMany(c => c.Inputs.OfType<RefInput>()).Any(i =>
+            (i.Repo.Length == 0 ? Repo : i.Repo) == otherRepo && (i.Ref == otherRef || "refs/heads/" + i.Ref == otherRef || "refs/tags/" + i.Ref == otherRef || "refs/" + i.Ref == otherRef));
+
+    public void Stop()
+    {
+        Current?.Supersede();
+        Current = null;
+        engine.Services.StopMissing(this, new HashSet<string>());
+    }
+}

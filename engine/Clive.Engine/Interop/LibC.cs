@@ -1,0 +1,36 @@
+using System.Runtime.InteropServices;
+
+namespace Clive.Engine.Interop;
+
+/// <summary>The few libc calls the engine needs to manage process groups. All native calls live here.</summary>
+internal static partial class LibC
+{
+    public const int SIGTERM = 15;
+    public const int SIGKILL = 9;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    /// <summary>Signals every process of the group <paramref name="group"/>; false when none is left.</summary>
+    public static bool SignalGroup(int group, int signal) => group > 1 && Kill(-group, signal) == 0;
+}
+
+/// <summary>Processes by id, told apart from a later process that reuses the id by their start time.</summary>
+internal static class ProcessIdentity
+{
+    /// <summary>The start time of a process in clock ticks since boot (field 22 of /proc/&lt;pid&gt;/stat), or null if it is gone.</summary>
+    public static long? StartTime(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using Clive.Engine.Evaluation;
+using Clive.Engine.Execution;
+using Clive.Engine.Graph;
+using Clive.Engine.Results;
+using Clive.Engine.Scripting;
+using Clive.Git;
+using Clive.Store;
+using Clive.Store.Cells;
+
+namespace Clive.Engine;
+
+/// <summary>How `clive up` runs: which refs it watches, how many cells at once, where it says what it does.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Repos to watch; empty: every repo of the store, also those created later.</summary>
+    public IReadOnlyList<string> Repos { get; init; } = [];
+
+    /// <summary>Branch patterns to watch ("main", "release/*"); empty: each repo's HEAD branch.</summary>
+    public IReadOnlyList<string> Branches { get; init; } = [];
+
+    public int Jobs { get; init; } = Environment.ProcessorCount;
+
+    public TextWriter Log { get; init; } = TextWriter.Null;
+}
+
+/// <summary>
+/// The reactive engine: follows the store's ref events, keeps one pipeline per watched ref, and
+/// runs the cells whose inputs changed. Results and status go back into the store.
+/// </summary>
+public sealed class ReactiveEngine : IAsyncDisposable
+{
+    private readonly EngineOptions _options;
+    private readonly Dictionary<(string Repo, string Ref), RefPipeline> _pipelines = [];
+    private readonly CancellationTokenSource _stopping = new();
+
+    public ReactiveEngine(EngineStore store, EngineOptions options)
+    {
+        Store = store;
+        _options = options;
+        var engineDirectory = Path.Combine(store.Store.Directory, "engine");
+        WorkRoot = Path.Combine(Path.GetTempPath(), "clive-work-" + Environment.ProcessId);
+        LogRoot = Path.Combine(engineDirectory, "logs");
+        Loader = new ModelLoader(store.Trees, new ScriptCompiler(Path.Combine(engineDirectory, "models")));
+        Board = new StatusBoard(store);
+        Coordinator = new RunCoordinator(Math.Max(1, options.Jobs));
+        Services = new ServiceSupervisor(this);
+        Writer = new ResultWriter(store);
+    }
+
+    internal EngineStore Store { get; }
+    internal ModelLoader Loader { get; }
+    internal StatusBoard Board { get; }
+    internal RunCoordinator Coordinator { get; }
+    internal ServiceSupervisor Services { get; }
+    internal ResultWriter Writer { get; }
+    internal string WorkRoot { get; }
+    internal string LogRoot { get; }
+
+    /// <summary>When set, the output of forced runs is copied here as it happens.</summary>
+    public TextWriter? Echo { get; init; }
+
+    internal void Log(string line)
+    {
+        lock (_options.Log) { _options.Log.WriteLine(line); _options.Log.Flush(); }
+    }
+
+    /// <summary>Runs until <paramref name="cancel"/> fires, then stops services and cancels runs.</summary>
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        KillLeftovers();
+        using var follower = new EventFollower(Store.Store.Directory);
+        var flusher = FlushLoopAsync(_stopping.Token);
+        long last = Store.Use(s => s.Store.Events.Latest());
+        foreach (var (repo, refName, commit) in Store.Use(WatchedHeads)) Pipeline(repo, refName).Update(commit, last);
+        Log($"clive up: watching {(_pipelines.Count == 0 ? "no refs yet (push a repo)" : string.Join(", ", _pipelines.Values))}; {Coordinator.Jobs} jobs at once");
+        try
+        {
+            while (!cancel.IsCancellationRequested)
+            {
+                var next = _pipelines.Values.Select(p => p.NextDue()).Where(d => d is not null).Min();
+                var wait = next is { } due ? Clamp(due - DateTimeOffset.UtcNow) : TimeSpan.FromSeconds(1);
+                try { await follower.WaitAsync(wait, cancel).ConfigureAwait(false); }
+                catch (OperationCanceledException) { break; }
+                last = HandleEvents(last);
+                foreach (var pipeline in _pipelines.Values.ToList())
+                    if (pipeline.NextDue() is { } dueAt && dueAt <= DateTimeOffset.UtcNow) pipeline.Reevaluate(last);
+            }
+        }
+        finally
+        {
+            Log("clive up: stopping");
+            foreach (var pipeline in _pipelines.Values) pipeline.Current?.Supersede();
+            Coordinator.CancelAll();
+            await Coordinator.WhenIdle().ConfigureAwait(false);
+            await Services.StopAllAsync().ConfigureAwait(false);
+            _stopping.Cancel();
+            await flusher.ConfigureAwait(false);
+            Board.Flush();
+        }
+    }
+
+    /// <summary>
+    /// `clive run`: evaluates <paramref name="refName"/> of <paramref name="repo"/> now and runs
+    /// <paramref name="cell"/> whether or not its result is cached (what it reads is evaluated as usual).
+    /// </summary>
+    public async Task<CellResult?> RunOnceAsync(string repo, string refName, string cell, CancellationToken cancel)
+    {
+        var (commit, trigger) = Store.Use(s =>
+        {
+            long repoId = s.Store.Repos.GetId(repo);
+            var head = s.Store.Refs.Resolve(repoId, refName) ?? throw new CliveException($"{repo} has no ref '{refName}'");
+            return (head, s.Store.Events.Latest());
+        });
+        var pipeline = Pipeline(repo, refName);
+        var generation = pipeline.Update(commit, trigger, force: cell);
+        if (!pipeline.Model.Graph.ByName.ContainsKey(cell))
+        {
+            var known = pipeline.Model.Graph.Ordered.Select(c => c.Name).ToList();
+            throw new CliveException($"no cell '{cell}' in the model of {pipeline} (cells: {(known.Count == 0 ? "none" : string.Join(", ", known))})");
+        }
+        using var registration = cancel.Register(() => { generation.Supersede(); Coordinator.CancelAll(); });
+        var result = await generation.ResultOf(cell).ConfigureAwait(false);
+        await Coordinator.WhenIdle().ConfigureAwait(false);
+        Board.Flush();
+        return result;
+    }
+
+    internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, Func<InputLayout> layout,
+        IReadOnlyDictionary<string, byte[]?> values, long trigger, bool forced, CancellationToken cancel)
+    {
+        void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
+        var source = pipeline.Current?.Commit;
+        Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Queued, key, source, null, null, null, null, null, null, null, null, null, 0));
+        using var slot = await Coordinator.SlotAsync(cancel).ConfigureAwait(false);
+        var started = DateTimeOffset.UtcNow;
+        long runId = Store.Use(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
+        Board.CountRun(pipeline.Repo, pipeline.Ref, cell.Name);
+        Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null, 0));
+        Log($"{pipeline}: {cell.Name}: running");
+        var runner = new CellRunner(Store, WorkRoot)
+        {
+            Echo = forced ? Echo : null,
+            Started = group => Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null,
+                null, group.Pid, group.StartTime, null, 0)),
+        };
+        RunOutcome outcome;
+        try
+        {
+            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values), cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Store.Use(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
+            Log($"{pipeline}: {cell.Name}: cancelled (a newer change made it obsolete)");
+            throw;
+        }
+        var result = Writer.Save(cell.Name, key, outcome, runId);
+        Coordinator.Remember(keyText, result);
+        Log($"{pipeline}: {cell.Name}: {result.State} in {FormatDuration(outcome.Duration)}{(result.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
+        return result;
+    }
+
+    private long HandleEvents(long last)
+    {
+        var events = Store.Use(s => s.Store.Events.Since(last));
+        if (events.Count == 0) return last;
+        var latest = new Dictionary<(string, string), (ObjectId New, long Sequence)>();
+        var reread = new HashSet<RefPipeline>();
+        foreach (var e in events)
+        {
+            last = e.Sequence;
+            if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal)) continue; // our own results
+            latest[(e.Repo, e.Ref)] = (e.New, e.Sequence);
+            foreach (var pipeline in _pipelines.Values)
+                if (pipeline.Reads(e.Repo, e.Ref)) reread.Add(pipeline);
+        }
+        foreach (var ((repo, refName), (commit, sequence)) in latest)
+        {
+            if (_pipelines.TryGetValue((repo, refName), out var pipeline))
+            {
+                reread.Remove(pipeline);
+                if (commit.IsZero)
+                {
+                    pipeline.Stop();
+                    _pipelines.Remove((repo, refName));
+                    Log($"{pipeline}: the ref was deleted; stopped");
+                }
+                else pipeline.Update(commit, sequence);
+            }
+            else if (!commit.IsZero && Store.Use(s => IsWatched(s, repo, refName)))
+            {
+                pipeline = Pipeline(repo, refName);
+                Log($"clive up: watching {pipeline}");
+                pipeline.Update(commit, sequence);
+            }
+        }
+        foreach (var pipeline in reread) pipeline.Reevaluate(last);
+        return last;
+    }
+
+    private RefPipeline Pipeline(string repo, string refName)
+    {
+        if (!_pipelines.TryGetValue((repo, refName), out var pipeline)) _pipelines[(repo, refName)] = pipeline = new RefPipeline(this, repo, refName);
+        return pipeline;
+    }
+
+    private List<(string Repo, string Ref, ObjectId Commit)> WatchedHeads(EngineStore s)
+    {
+        var heads = new List<(string, string, ObjectId)>();
+        foreach (var repo in s.Store.Repos.List())
+        {
+            long repoId = s.Store.Repos.GetId(repo.Name);
+            foreach (var r in s.Store.Refs.List(repoId))
+                if (r.Target is { } target && IsWatched(s, repo.Name, r.Name)) heads.Add((repo.Name, r.Name, target));
+        }
+        return heads;
+    }
+
+    private bool IsWatched(EngineStore s, string repo, string refName)
+    {
+        if (_options.Repos.Count > 0 && !_options.Repos.Contains(repo, StringComparer.Ordinal)) return false;
+        if (!refName.StartsWith("refs/heads/", StringComparison.Ordinal)) return false;
+        if (_options.Branches.Count == 0)
+            return s.Store.Repos.TryGetId(repo) is { } id && s.Store.Refs.SymbolicTarget(id, "HEAD") == refName;
+        var branch = refName["refs/heads/".Length..];
+        return _options.Branches.Any(pattern => Inputs.Glob.Of(pattern).Matches(branch));
+    }
+
+    /// <summary>A previous engine killed with -9 leaves its commands running: stop them before starting over.</summary>
+    private void KillLeftovers()
+    {
+        foreach (var status in Store.Use(s => s.Store.Cells.Statuses()))
+        {
+            if (status.Pid is not { } pid) continue;
+            ProcessGroup.KillLeftover(pid, status.PidStart);
+            Board.Set(status with { State = status.State == CellState.Serving ? CellState.Stopped : CellState.Cancelled, Pid = null, PidStart = null,
+                Message = "the engine stopped", Runs = 0 });
+        }
+        Board.Flush();
+    }
+
+    private async Task FlushLoopAsync(CancellationToken cancel)
+    {
+        while (!cancel.IsCancellationRequested)
+        {
+            try { await Task.Delay(50, cancel).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }
+            try { Board.Flush(); }
+            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            {
+                Log("clive up: could not write status: " + e.Message);
+            }
+        }
+    }
+
+    private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait;
+
+    public static string FormatDuration(TimeSpan duration)
+        => duration.TotalSeconds >= 1 ? $"{duration.TotalSeconds:0.0} s" : $"{duration.TotalMilliseconds:0} ms";
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        await Services.StopAllAsync().ConfigureAwait(false);
+        try { Directory.Delete(WorkRoot, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}

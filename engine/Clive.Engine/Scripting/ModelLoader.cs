@@ -1,0 +1,105 @@
+using Clive.Engine.Graph;
+using Clive.Engine.Inputs;
+using Clive.Git;
+using Clive.Model;
+
+namespace Clive.Engine.Scripting;
+
+/// <summary>A model ready to evaluate: its cells, and the loaded script versions behind them.</summary>
+public sealed class LoadedModel(string digest, CellGraph graph, IReadOnlyList<ModelInstance> instances, IReadOnlyList<string> scripts) : IDisposable
+{
+    public static readonly LoadedModel Empty = new("", CellGraph.Empty, [], []);
+
+    /// <summary>A digest of every script's sources: equal digests are the same model.</summary>
+    public string Digest { get; } = digest;
+    public CellGraph Graph { get; } = graph;
+    public IReadOnlyList<string> Scripts { get; } = scripts;
+
+    public void Dispose()
+    {
+        foreach (var instance in instances) instance.Dispose();
+    }
+}
+
+/// <summary>
+/// Finds every clive.csx of a tree, compiles each (cached by content), runs them and builds the
+/// cell graph. Finding scripts reuses the answer for every subtree whose id did not change.
+/// </summary>
+public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
+{
+    public const string ScriptName = "clive.csx";
+    private readonly Dictionary<ObjectId, IReadOnlyList<string>> _scriptsBelow = [];
+
+    /// <summary>Paths of every clive.csx in the tree ("/clive.csx", "/app/clive.csx").</summary>
+    public IReadOnlyList<string> FindScripts(ObjectId root) => Find(root, "");
+
+    private IReadOnlyList<string> Find(ObjectId tree, string prefix)
+    {
+        // Kept per (tree, prefix): the same subtree may sit at two paths.
+        if (prefix.Length == 0 && _scriptsBelow.TryGetValue(tree, out var known)) return known;
+        var found = new List<string>();
+        foreach (var (name, entry) in trees.Entries(tree).OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            if (entry.IsTree) found.AddRange(FindCached(entry.Id, prefix + "/" + name));
+            else if (name == ScriptName && !entry.IsGitlink) found.Add(prefix + "/" + name);
+        }
+        if (prefix.Length == 0) _scriptsBelow[tree] = found;
+        return found;
+    }
+
+    private readonly Dictionary<(ObjectId, string), IReadOnlyList<string>> _subtrees = [];
+
+    private IReadOnlyList<string> FindCached(ObjectId tree, string prefix)
+    {
+        if (_subtrees.TryGetValue((tree, prefix), out var known)) return known;
+        if (_subtrees.Count > 200_000) _subtrees.Clear();
+        return _subtrees[(tree, prefix)] = Find(tree, prefix);
+    }
+
+    /// <summary>The sources of every script, and one digest over them all.</summary>
+    public (IReadOnlyList<ScriptSources> Sources, string Digest) ReadSources(ObjectId root)
+    {
+        var sources = FindScripts(root).Select(path => ScriptSources.Read(trees, root, path)).ToList();
+        var digest = string.Join(",", sources.Select(ScriptCompiler.Digest));
+        return (sources, digest);
+    }
+
+    /// <summary>Compiles and runs every script; throws <see cref="ModelException"/> with file and line on any error.</summary>
+    public LoadedModel Load(IReadOnlyList<ScriptSources> sources, string digest)
+    {
+        var instances = new List<ModelInstance>();
+        try
+        {
+            var cells = new List<CellDefinition>();
+            var errors = new List<string>();
+            foreach (var script in sources)
+            {
+                try
+                {
+                    var assembly = compiler.Compile(script, out _);
+                    var instance = ModelInstance.Run(assembly, script.MainPath, TimeSpan.FromSeconds(30));
+                    instances.Add(instance);
+                    var helpers = script.HelperText();
+                    foreach (var cell in instance.Cells)
+                    {
+                        var function = cell.Kind == CellKind.Compute
+                            ? (script.StatementAt(cell.DeclaredIn, cell.Line) ?? $"{cell.DeclaredIn}:{cell.Line}") + "\n" + helpers
+                            : null;
+                        cells.Add(new CellDefinition(cell, function));
+                    }
+                }
+                catch (ModelException e)
+                {
+                    errors.Add(e.Message);
+                }
+            }
+            if (errors.Count > 0) throw new ModelException(string.Join('\n', errors));
+            return new LoadedModel(digest, CellGraph.Build(cells), instances, sources.Select(s => s.MainPath).ToList());
+        }
+        catch
+        {
+            foreach (var instance in instances) instance.Dispose();
+            throw;
+        }
+    }
+}

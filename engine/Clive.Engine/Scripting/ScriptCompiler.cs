@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using System.Security.Cryptography;
+using System.Text;
+using Clive.Engine.Graph;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Clive.Engine.Scripting;
+
+/// <summary>
+/// Compiles a model script to an assembly with Roslyn. The emitted assembly is cached on disk by a
+/// digest of the sources, the model API and the engine (as dotnet-script does), so a restart does
+/// not recompile; the metadata references are made once per process, which makes warm compiles fast.
+/// </summary>
+public sealed class ScriptCompiler(string cacheDirectory)
+{
+    private static readonly Lazy<ImmutableArray<MetadataReference>> References = new(CreateReferences);
+    private static readonly string[] Imports = ["System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks", "Clive.Model"];
+
+    public static MetadataReference ModelApi => References.Value[0];
+
+    /// <summary>The digest of what the compiled assembly depends on: sources by path, the API, the engine.</summary>
+    public static string Digest(ScriptSources sources)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(CellDefinition.EngineVersion + "\n" + typeof(Clive.Model.Cell).Assembly.ManifestModule.ModuleVersionId + "\n"));
+        foreach (var (path, text) in sources.Texts.OrderBy(t => t.Key, StringComparer.Ordinal))
+            hash.AppendData(Encoding.UTF8.GetBytes(path + "\0" + text + "\0"));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>The assembly for <paramref name="sources"/>, from the cache or compiled now; throws <see cref="ModelException"/> with the compiler's errors.</summary>
+    public byte[] Compile(ScriptSources sources, out bool fromCache)
+    {
+        var digest = Digest(sources);
+        var cached = Path.Combine(cacheDirectory, digest + ".dll");
+        if (File.Exists(cached))
+        {
+            fromCache = true;
+            return File.ReadAllBytes(cached);
+        }
+        fromCache = false;
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+            usings: Imports, optimizationLevel: OptimizationLevel.Release, concurrentBuild: false, deterministic: true,
+            sourceReferenceResolver: new TreeSourceResolver(sources.Texts),
+            metadataReferenceResolver: new ModelReferenceResolver(ModelApi));
+        var compilation = CSharpCompilation.CreateScriptCompilation("clive-model-" + digest[..16], sources.Main, References.Value, options, returnType: typeof(object));
+        using var image = new MemoryStream();
+        // Embedded PDB: an exception thrown by a script then names its file and line.
+        var emitted = compilation.Emit(image, options: new Microsoft.CodeAnalysis.Emit.EmitOptions(debugInformationFormat: Microsoft.CodeAnalysis.Emit.DebugInformationFormat.Embedded));
+        var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (!emitted.Success || errors.Count > 0)
+            throw new ModelException(string.Join('\n', errors.Take(20).Select(Format)));
+        var bytes = image.ToArray();
+        Directory.CreateDirectory(cacheDirectory);
+        var temporary = cached + "." + Environment.ProcessId + ".tmp";
+        File.WriteAllBytes(temporary, bytes);
+        File.Move(temporary, cached, overwrite: true);
+        return bytes;
+    }
+
+    /// <summary>"/app/clive.csx(3,9): error CS0103: The name 'x' does not exist in the current context".</summary>
+    private static string Format(Diagnostic diagnostic)
+    {
+        var span = diagnostic.Location.GetMappedLineSpan();
+        var where = span.IsValid ? $"{span.Path}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1})" : "clive.csx";
+        return $"{where}: error {diagnostic.Id}: {diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>The framework's assemblies and the model API; nothing of the engine or Roslyn, so a model cannot reach into them.</summary>
+    private static ImmutableArray<MetadataReference> CreateReferences()
+    {
+        var references = ImmutableArray.CreateBuilder<MetadataReference>();
+        references.Add(MetadataReference.CreateFromFile(typeof(Clive.Model.Cell).Assembly.Location));
+        var platform = (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
+        var frameworkDirectory = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        foreach (var path in platform)
+        {
+            if (!path.EndsWith(".dll", StringComparison.Ordinal) || Path.GetDirectoryName(path) != frameworkDirectory) continue;
+            var name = Path.GetFileNameWithoutExtension(path);
+            if (name.StartsWith("System.", StringComparison.Ordinal) || name is "System" or "mscorlib" or "netstandard" or "Microsoft.CSharp" or "Microsoft.Win32.Primitives")
+                references.Add(MetadataReference.CreateFromFile(path));
+        }
+        return references.ToImmutable();
+    }
+}

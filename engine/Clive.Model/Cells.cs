@@ -1,0 +1,122 @@
+using System.Runtime.CompilerServices;
+
+namespace Clive.Model;
+
+/// <summary>Declares cells. A clive.csx calls these; each cell is named relative to the script's directory.</summary>
+public static class Cells
+{
+    /// <summary>A cell that runs a command in a fresh directory holding exactly its inputs.</summary>
+    public static CommandCell Command(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+        => new(name, CellKind.Command, file, line);
+
+    /// <summary>A cell that runs a C# function over its inputs; its value is stored with MessagePack.</summary>
+    public static ComputeCell Compute(string name, Func<CellContext, object?> function, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+        => new(name, function, file, line);
+
+    /// <summary>A long-running process: started when its inputs are ready, restarted when they change.</summary>
+    public static ServiceCell Service(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+        => new(name, file, line);
+}
+
+/// <summary>A command cell; also the base of services, which run a command too.</summary>
+public class CommandCell : Cell<CommandCell>
+{
+    private readonly List<string> _outputs = [];
+    private readonly SortedDictionary<string, string> _environment = new(StringComparer.Ordinal);
+
+    internal CommandCell(string name, CellKind kind, string file, int line) : base(name, kind, file, line) { }
+
+    /// <summary>The program and its arguments; a single string is run by /bin/sh -c.</summary>
+    public IReadOnlyList<string> CommandLine { get; private set; } = [];
+
+    public bool UsesShell { get; private set; }
+
+    public IReadOnlyList<string> Outputs => _outputs;
+
+    public IReadOnlyDictionary<string, string> Environment => _environment;
+
+    public TimeSpan? Timeout { get; private set; }
+
+    /// <summary>Runs <paramref name="script"/> with /bin/sh -c in the cell's directory.</summary>
+    public CommandCell Run(string script)
+    {
+        CommandLine = [script];
+        UsesShell = true;
+        return this;
+    }
+
+    /// <summary>Runs a program with arguments, no shell.</summary>
+    public CommandCell Exec(string program, params string[] arguments)
+    {
+        CommandLine = [program, .. arguments];
+        UsesShell = false;
+        return this;
+    }
+
+    /// <summary>Files the command leaves behind that make up its output tree (globs relative to its directory).</summary>
+    public CommandCell Output(params string[] globs)
+    {
+        _outputs.AddRange(globs);
+        return this;
+    }
+
+    public CommandCell Env(string name, string value)
+    {
+        _environment[name] = value;
+        return this;
+    }
+
+    public CommandCell WithTimeout(TimeSpan timeout)
+    {
+        Timeout = timeout;
+        return this;
+    }
+}
+
+/// <summary>A long-running process. Stopped with SIGTERM, then killed after <see cref="GracePeriod"/>.</summary>
+public sealed class ServiceCell : CommandCell
+{
+    internal ServiceCell(string name, string file, int line) : base(name, CellKind.Service, file, line) { }
+
+    public TimeSpan GracePeriod { get; private set; } = TimeSpan.FromSeconds(5);
+
+    public ServiceCell StopWithin(TimeSpan grace)
+    {
+        GracePeriod = grace;
+        return this;
+    }
+}
+
+/// <summary>A C# function over the cell's inputs.</summary>
+public sealed class ComputeCell : Cell<ComputeCell>
+{
+    internal ComputeCell(string name, Func<CellContext, object?> function, string file, int line) : base(name, CellKind.Compute, file, line)
+        => Function = function;
+
+    public Func<CellContext, object?> Function { get; }
+}
+
+/// <summary>What a compute cell sees: its inputs, other cells' values, and where to write files.</summary>
+public abstract class CellContext
+{
+    /// <summary>Every input file, by its path in the cell's directory.</summary>
+    public abstract IReadOnlyList<string> Files { get; }
+
+    public abstract byte[] Read(string path);
+
+    public string ReadText(string path) => System.Text.Encoding.UTF8.GetString(Read(path));
+
+    /// <summary>The value of an input cell (one named in <c>From</c>), as stored.</summary>
+    public abstract T? Value<T>(string cell);
+
+    /// <summary>Adds a file to the cell's output tree.</summary>
+    public abstract void Write(string path, byte[] content);
+
+    public void WriteText(string path, string content) => Write(path, System.Text.Encoding.UTF8.GetBytes(content));
+
+    /// <summary>Kept as the cell's log.</summary>
+    public abstract TextWriter Log { get; }
+
+    /// <summary>Fires when a newer change makes this run obsolete, or the engine stops.</summary>
+    public abstract CancellationToken Cancellation { get; }
+}

@@ -1,0 +1,26 @@
+namespace Clive.Model;
+
+/// <summary>
+/// Collects the cells a model script declares. The engine opens one around each script it runs;
+/// declarations outside one (an editor evaluating a script) are simply not kept.
+/// </summary>
+public sealed class ModelCollector : IDisposable
+{
+    private static readonly AsyncLocal<ModelCollector?> Current = new();
+    private readonly List<Cell> _cells = [];
+    private readonly ModelCollector? _outer;
+
+    private ModelCollector()
+    {
+        _outer = Current.Value;
+        Current.Value = this;
+    }
+
+    public static ModelCollector Begin() => new();
+
+    public IReadOnlyList<Cell> Cells => _cells;
+
+    internal static void Declare(Cell cell) => Current.Value?._cells.Add(cell);
+
+    public void Dispose() => Current.Value = _outer;
+}

@@ -1,0 +1,3 @@
+using Clive.EngineHost;
+
+return EngineCommands.Run(args);

@@ -1,0 +1,21 @@
+using System.CommandLine;
+
+namespace Clive.Cli.Commands;
+
+/// <summary>
+/// The engine's commands as `clive --help` lists them. They never run here: clive hands them,
+/// arguments and all, to clive-engine (<see cref="EngineLauncher"/>), whose --help says the rest.
+/// </summary>
+internal static class EngineCommands
+{
+    public static Command Up() => Forwarded("up", "Run the engine: follow ref changes and run the cells of each watched ref's clive.csx whose inputs changed");
+
+    public static Command RunCell() => Forwarded("run", "Run one cell now, even if its result is cached");
+
+    private static Command Forwarded(string name, string description)
+    {
+        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+        command.SetAction(_ => EngineLauncher.Exec(Environment.GetCommandLineArgs()[1..]));
+        return command;
+    }
+}
