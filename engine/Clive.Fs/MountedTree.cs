@@ -165,6 +165,21 @@ public sealed class MountedTree : IDisposable
         return node;
     }
 
+    /// <summary>
+    /// The refs a .clive/ directory lists: .clive/refs/x is refs/x; .clive/cells/ is where the engine
+    /// publishes this branch's cell results (refs/clive/cells/&lt;branch&gt;/).
+    /// </summary>
+    private string RefPrefix(string path)
+    {
+        const string cells = CliveDirectory + "/cells";
+        if (path.StartsWith(cells, StringComparison.Ordinal))
+        {
+            var branch = RefName.StartsWith("refs/heads/", StringComparison.Ordinal) ? RefName["refs/heads/".Length..] : RefName["refs/".Length..];
+            return ("refs/clive/cells/" + branch + "/" + path[cells.Length..].TrimStart('/')).TrimEnd('/');
+        }
+        return "refs/" + path[(CliveDirectory.Length + "/refs".Length)..].TrimStart('/');
+    }
+
     /// <summary>Lists a made-up directory afresh each time: refs move, the status changes.</summary>
     private void FillSynthetic(Node dir)
     {
@@ -174,13 +189,14 @@ public sealed class MountedTree : IDisposable
             case SyntheticKind.CliveRoot:
                 children["refs"] = Synthetic(dir, "refs", SyntheticKind.RefNamespace).Inode;
                 children["commits"] = Synthetic(dir, "commits", SyntheticKind.Commits).Inode;
+                children["cells"] = Synthetic(dir, "cells", SyntheticKind.RefNamespace).Inode;
                 var status = Synthetic(dir, "status", SyntheticKind.Status, NodeKind.File);
                 status.Content = new FileBuffer(Encoding.UTF8.GetBytes(Status));
                 children["status"] = status.Inode;
                 break;
             case SyntheticKind.RefNamespace:
                 // .clive/refs/heads/team/x/ is the branch refs/heads/team/x: one level of names at a time.
-                var prefix = "refs/" + dir.Path[(CliveDirectory.Length + "/refs".Length)..].TrimStart('/');
+                var prefix = RefPrefix(dir.Path);
                 prefix = prefix.EndsWith('/') ? prefix : prefix + "/";
                 foreach (var r in _store.Refs.List(RepoId))
                 {

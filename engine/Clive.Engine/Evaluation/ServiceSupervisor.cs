@@ -15,7 +15,7 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
     private readonly Dictionary<(string Repo, string Ref, string Cell), Running> _services = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    private sealed record Running(string Key, ProcessGroup Group, string WorkDirectory, FileStream Log, TimeSpan Grace);
+    private sealed record Running(string Key, ProcessGroup Group, string WorkDirectory, FileStream Log, TimeSpan Grace, DateTimeOffset Started, string LogPath);
 
     public async Task EnsureAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, Func<InputLayout> layout, ObjectId source, long trigger)
     {
@@ -25,7 +25,13 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
         {
             if (_services.TryGetValue(id, out var running))
             {
-                if (running.Key == keyText && !running.Group.HasExited) return;
+                if (running.Key == keyText && !running.Group.HasExited)
+                {
+                    // Still the right process: only the commit it serves for moved on.
+                    pipeline.Current?.Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Serving, key, source, null, null, null,
+                        running.Started, null, null, running.Group.Pid, running.Group.StartTime, running.LogPath, 0));
+                    return;
+                }
                 engine.Log($"{pipeline}: {cell.Name}: restarting (its inputs changed)");
                 await StopAsync(id, running).ConfigureAwait(false);
             }
@@ -41,9 +47,9 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
             var command = cell.Service!;
             var environment = new Dictionary<string, string>(command.Environment) { [Clive.Model.CellEnvironment.CellName] = cell.Name };
             var group = ProcessGroup.Start(command.CommandLine, command.UsesShell, directory, environment, log, log);
-            var service = new Running(keyText, group, work, log, command.GracePeriod);
-            _services[id] = service;
             var started = DateTimeOffset.UtcNow;
+            var service = new Running(keyText, group, work, log, command.GracePeriod, started, logPath);
+            _services[id] = service;
             engine.Store.Use(s => s.Store.Cells.EndRun(s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started), CellState.Serving, started));
             engine.Board.CountRun(pipeline.Repo, pipeline.Ref, cell.Name);
             pipeline.Current?.Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Serving, key, source, null, null, null, started, null,
