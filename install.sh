@@ -60,6 +60,13 @@ publish engine/clive/clive.csproj clive
 publish git-remote-clive/git-remote-clive.csproj git-remote-clive
 publish clive-fs/clive-fs.csproj clive-fs
 rm -f "$staging/aot.log" "$staging"/*.dbg
+# The engine compiles models with Roslyn and loads them at run time: it needs the JIT, so it is a
+# framework-dependent build in its own directory, where `clive up` and `clive run` find it.
+dotnet publish "$here/engine/clive-engine/clive-engine.csproj" -c Release -o "$staging/engine" --nologo -v quiet >/dev/null \
+  || die "build of clive-engine failed (run: dotnet publish engine/clive-engine -c Release)"
+say "clive-engine: JIT (it compiles clive.csx models at run time)"
+# The model API, for editors: a clive.csx that says #r "<this path>" gets completion and errors.
+cp "$staging/engine/Clive.Model.dll" "$staging/engine/Clive.Model.xml" "$staging/" 2>/dev/null || true
 
 mkdir -p "$bindir" "$PREFIX/lib"
 rm -rf "$libdir.new" && mv "$staging" "$libdir.new" && chmod 755 "$libdir.new"
@@ -72,4 +79,4 @@ case ":$PATH:" in
   *":$bindir:"*) ;;
   *) say "note: $bindir is not on your PATH; add it: export PATH=\"$bindir:\$PATH\"" ;;
 esac
-say "installed clive, git-remote-clive and clive-fs in $bindir"
+say "installed clive, git-remote-clive and clive-fs in $bindir (the model API for editors: $libdir/Clive.Model.dll)"

@@ -56,8 +56,21 @@ internal sealed class Generation
     /// <summary>Starts every cell; those with nothing to run finish before this returns.</summary>
     public void Start()
     {
-        foreach (var cell in Model.Graph.Ordered) _results[cell.Name] = EvaluateAsync(cell);
+        // A forced run (clive run) brings only what the cell reads up to date, not the whole model.
+        var wanted = _force is null ? null : Closure(_force);
+        foreach (var cell in Model.Graph.Ordered)
+            if (wanted is null || wanted.Contains(cell.Name)) _results[cell.Name] = EvaluateAsync(cell);
         Completion = Task.WhenAll(_results.Values);
+    }
+
+    private HashSet<string> Closure(string cell)
+    {
+        var closure = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([cell]);
+        while (pending.TryPop(out var name))
+            if (Model.Graph.ByName.TryGetValue(name, out var definition) && closure.Add(name))
+                foreach (var dependency in definition.CellDependencies) pending.Push(dependency);
+        return closure;
     }
 
     /// <summary>A newer generation is live: report nothing more, and give up runs no one else wants.</summary>

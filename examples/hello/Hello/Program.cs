@@ -1,0 +1,1 @@
+Console.WriteLine(Greeting.Text.For(args.Length > 0 ? args[0] : "world"));
