@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the default local store: push a repository to clive::local/demo and clone it back.
+# The main job on the default local store: push a repository to clive::local/demo and clone it back,
+# mount it, and let the engine build examples/hello from a push.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$here/install.sh"
@@ -58,3 +59,29 @@ if [ -e /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
   fi
   echo "demo: OK, a file saved in the mount became a commit that git pulled"
 fi
+
+echo "== the engine: examples/hello (a C# app and its library) pushed as a repo, built by clive up"
+hello="hello-$(date +%s)"
+cp -r "$here/examples/hello" "$work/hello" && rm -rf "$work"/hello/*/bin "$work"/hello/*/obj
+cd "$work/hello"
+git init -q -b main && git config user.name "clive demo" && git config user.email demo@example.com
+git add -A && git commit -q -m "the example model" && git push -q "clive::local/$hello" main
+clive up --repo "$hello" 2>"$work/up.log" &
+engine=$!
+trap 'kill $engine 2>/dev/null || true; fusermount3 -u "$work/mnt" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 600); do
+  clive status "$hello" | grep -q 'hello.run *succeeded' && clive status "$hello" | grep -q 'hello.tarball-linux-x64 *succeeded' && break
+  sleep 0.5
+done
+clive status "$hello"
+git fetch -q "clive::local/$hello" 'refs/clive/*:refs/clive/*'
+echo "== git show refs/clive/cells/main/hello.run:out/greeting.txt"
+greeting="$(git show refs/clive/cells/main/hello.run:out/greeting.txt)"
+echo "$greeting"
+kill $engine && wait $engine || true
+if [ "$greeting" != "hello, world, from a cell" ]; then
+  echo "demo: FAILED, the engine did not build and run the example; its log:" >&2
+  cat "$work/up.log" >&2
+  exit 1
+fi
+echo "demo: OK, clive up built, published, packed and ran the example; git fetched its outputs"

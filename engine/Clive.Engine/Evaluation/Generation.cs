@@ -25,6 +25,8 @@ internal sealed class Generation
     private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
     private readonly List<string> _acquired = [];
     private readonly string? _force;
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+    private int _ran;
 
     public Generation(RefPipeline pipeline, ReactiveEngine engine, ObjectId commit, ObjectId tree, LoadedModel model, long trigger, string? force)
     {
@@ -61,6 +63,10 @@ internal sealed class Generation
         foreach (var cell in Model.Graph.Ordered)
             if (wanted is null || wanted.Contains(cell.Name)) _results[cell.Name] = EvaluateAsync(cell);
         Completion = Task.WhenAll(_results.Values);
+        Completion.ContinueWith(_ =>
+        {
+            if (IsCurrent) _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: {_results.Count} cells evaluated in {_clock.Elapsed.TotalMilliseconds:0.0} ms, {_ran} ran");
+        }, TaskScheduler.Default);
     }
 
     private HashSet<string> Closure(string cell)
@@ -113,6 +119,7 @@ internal sealed class Generation
         }
 
         lock (_acquired) _acquired.Add(keyText);
+        Interlocked.Increment(ref _ran);
         var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, resolved.Key, keyText, resolved.Layout, resolved.Values,
             Trigger, _force == cell.Name, cancel));
         try

@@ -249,4 +249,50 @@ public sealed class EngineTests : IDisposable
         Assert.Equal(128, second.ExitCode);
         Assert.Contains("an engine is already running", second.Stderr);
     }
+
+    [Fact]
+    public void ScriptsShareCodeWithLoadAndCellsAreNamedByTheirDirectory()
+    {
+        const string common = """
+            // Shared by every script that loads it.
+            string Shout(string file) => $"tr a-z A-Z < {file} > $CLIVE_OUT/{file}";
+            """;
+        const string root = """
+            #load "lib/common.csx"
+            Cells.Command("top").Files("a.txt").Run(Shout("a.txt"));
+            """;
+        const string app = """
+            #load "../lib/common.csx"
+            var build = Cells.Command("build").Files("b.txt").Run(Shout("b.txt"));
+            Cells.Command("use-top").From("/top", "top").From(build).Run("cat top/a.txt build/b.txt > $CLIVE_OUT/both.txt");
+            """;
+        _sandbox.NewRepo("work", ("a.txt", "a\n"), ("app/b.txt", "b\n"), ("lib/common.csx", common), ("clive.csx", root), ("app/clive.csx", app));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        using var engine = new EngineProcess(_sandbox);
+        engine.WaitForCells("demo", CellState.Succeeded, "top", "app/build", "app/use-top");
+        _sandbox.GitOk("work", "fetch", "-q", GitSandbox.Url("demo"), "refs/clive/*:refs/clive/*");
+        Assert.Equal("A\nB\n", _sandbox.GitOk("work", "show", "refs/clive/cells/main/app/use-top:out/both.txt").Stdout);
+    }
+
+    [Fact]
+    public void ACellThatReadsAnotherRepoRunsWhenThatRepoIsPushed()
+    {
+        _sandbox.NewRepo("lib", ("version.txt", "1\n"));
+        _sandbox.GitOk("lib", "push", "-q", GitSandbox.Url("lib"), "main");
+        const string model = """Cells.Command("pin").FromRef("lib", "main", "version.txt", "lib").Run("cp lib/version.txt $CLIVE_OUT/");""";
+        _sandbox.NewRepo("work", ("clive.csx", model));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        using var engine = new EngineProcess(_sandbox, "--repo", "demo");
+        engine.WaitForCells("demo", CellState.Succeeded, "pin");
+
+        _sandbox.Commit("lib", "version.txt", "2\n");
+        _sandbox.GitOk("lib", "push", "-q", GitSandbox.Url("lib"), "main");
+        engine.Wait(() => engine.Runs("demo").GetValueOrDefault("pin") == 2, "pin to run after lib moved");
+        engine.WaitIdle("demo");
+        _sandbox.GitOk("work", "fetch", "-q", GitSandbox.Url("demo"), "refs/clive/*:refs/clive/*");
+        Assert.Equal("2\n", _sandbox.GitOk("work", "show", "refs/clive/cells/main/pin:out/version.txt").Stdout);
+        // --repo demo: lib's own model (none) is not watched, so it has no status at all.
+        using var store = _sandbox.OpenStore();
+        Assert.Empty(store.Cells.Models("lib"));
+    }
 }

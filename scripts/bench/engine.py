@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""The reactive engine, measured with the installed clive (real pushes, a real `clive up`).
+
+  wide    a model of 10,000 command cells (one input file each): time to evaluate a commit that
+          changes no input (every key found), from the engine's own "evaluated" line.
+  chain   a 1,000-cell chain (each cell copies the previous one's output) beside 1,000 cells off
+          the chain: after a change to the chain's input, the cells run and the time taken,
+          side by side with make running the same 1,000 copies; the difference per cell is the
+          engine's overhead (keys, fresh directories, storing each result durably).
+  latency push-to-cell-start: from the ref event's time in the store to the run's start.
+  compile the model script: cold (a fresh engine, nothing cached), warm (an edit while the
+          engine runs), and cached (a restart: the compiled assembly is reused).
+
+    scripts/bench/engine.py            # everything
+    scripts/bench/engine.py --json
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def progress(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def sh(cmd, cwd, env, check=True):
+    return subprocess.run(cmd, cwd=cwd, env=env, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+class Engine:
+    """`clive up` in the background, its log in a file we can wait on."""
+
+    def __init__(self, env, log):
+        self.log_path = log
+        self.log = open(log, "w")
+        self.process = subprocess.Popen(["clive", "up", "--jobs", "2"], env=env, stdout=self.log, stderr=self.log)
+        self.wait_for(r"clive up: watching")
+
+    def text(self):
+        return Path(self.log_path).read_text()
+
+    def wait_for(self, pattern, after=0, timeout=600):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = list(re.finditer(pattern, self.text()[after:], re.M))
+            if found:
+                return found[-1]
+            if self.process.poll() is not None:
+                raise SystemExit("the engine exited:\n" + self.text())
+            time.sleep(0.02)
+        raise SystemExit(f"timed out waiting for {pattern}:\n" + self.text()[-3000:])
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(60)
+        self.log.close()
+
+
+class Repo:
+    def __init__(self, root, env, name):
+        self.dir = root / name
+        self.env = env
+        self.name = name
+        self.dir.mkdir()
+        sh(["git", "init", "-q", "-b", "main"], self.dir, env)
+
+    def write(self, path, content):
+        target = self.dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+
+    def push(self, message="change"):
+        sh(["git", "add", "-A"], self.dir, self.env)
+        sh(["git", "commit", "-q", "-m", message], self.dir, self.env)
+        sh(["git", "push", "-q", f"clive::local/{self.name}", "main"], self.dir, self.env)
+        return sh(["git", "rev-parse", "HEAD"], self.dir, self.env).stdout.strip()
+
+
+def evaluated(engine, commit, after):
+    m = engine.wait_for(rf"{commit[:12]}: (\d+) cells evaluated in ([\d.]+) ms, (\d+) ran", after)
+    return int(m.group(1)), float(m.group(2)), int(m.group(3))
+
+
+def bench_wide(root, env, store, cells, runs):
+    repo = Repo(root, env, "wide")
+    for i in range(cells):
+        repo.write(f"data/{i % 100}/f{i}.txt", f"{i}\n")
+    repo.write("clive.csx", f'for (int i = 0; i < {cells}; i++) Cells.Command($"c{{i}}").Files($"data/{{i % 100}}/f{{i}}.txt").Run("true");\n')
+    commit = repo.push("wide model")
+    engine = Engine(env, root / "wide.log")
+    progress(f"wide: first run of {cells} cells")
+    start = time.perf_counter()
+    n, ms, ran = evaluated(engine, commit, 0)
+    first = time.perf_counter() - start
+    timings = []
+    for run in range(runs):
+        mark = len(engine.text())
+        repo.write("README", f"not an input {run}\n")
+        commit = repo.push(f"unrelated {run}")
+        n, ms, ran = evaluated(engine, commit, mark)
+        assert ran == 0, f"{ran} cells ran after an unrelated change"
+        timings.append(ms)
+    # One input changed: one cell runs.
+    mark = len(engine.text())
+    repo.write("data/7/f7.txt", "changed\n")
+    commit = repo.push("one input")
+    _, one_ms, one_ran = evaluated(engine, commit, mark)
+    engine.stop()
+    return {"cells": n, "first_run_s": round(first, 1), "nothing_changed_ms": statistics.median(timings),
+            "one_input_changed_ms": one_ms, "one_input_changed_ran": one_ran}
+
+
+def bench_chain(root, env, length, runs):
+    repo = Repo(root, env, "chain")
+    repo.write("chain/input.txt", "0\n")
+    repo.write("side/input.txt", "side\n")
+    repo.write("clive.csx", f"""
+var previous = Cells.Command("c0").Files("chain/input.txt").Run("cp chain/input.txt $CLIVE_OUT/x");
+for (int i = 1; i < {length}; i++) previous = Cells.Command($"c{{i}}").From(previous, "prev").Run("cp prev/x $CLIVE_OUT/x");
+for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input.txt").Run("true");
+""")
+    commit = repo.push("chain model")
+    engine = Engine(env, root / "chain.log")
+    progress(f"chain: first run of {2 * length} cells")
+    evaluated(engine, commit, 0)
+    results = []
+    for run in range(runs):
+        mark = len(engine.text())
+        repo.write("chain/input.txt", f"{run + 1}\n")
+        start = time.perf_counter()
+        commit = repo.push(f"input {run}")
+        n, ms, ran = evaluated(engine, commit, mark)
+        results.append((ms, ran, time.perf_counter() - start))
+        progress(f"chain: run {run + 1}: {ran} cells ran in {ms / 1000:.1f} s")
+    engine.stop()
+
+    # make, the classic alternative: the same 1,000 copies, each target from the previous one.
+    mk = root / "make"
+    mk.mkdir()
+    rules = ["all: c%d" % (length - 1), "c0: input.txt\n\tcp input.txt c0"]
+    rules += [f"c{i}: c{i - 1}\n\tcp c{i - 1} c{i}" for i in range(1, length)]
+    (mk / "Makefile").write_text("\n".join(rules) + "\n")
+    (mk / "input.txt").write_text("0\n")
+    sh(["make", "-s"], mk, env)
+    make_times = []
+    for run in range(runs):
+        (mk / "input.txt").write_text(f"{run + 1}\n")
+        start = time.perf_counter()
+        sh(["make", "-s"], mk, env)
+        make_times.append(time.perf_counter() - start)
+    engine_ms = statistics.median(r[0] for r in results)
+    make_s = statistics.median(make_times)
+    return {"length": length, "ran": statistics.median(r[1] for r in results), "engine_s": round(engine_ms / 1000, 2),
+            "make_s": round(make_s, 2), "ratio": round(engine_ms / 1000 / make_s, 2),
+            "engine_ms_per_cell": round(engine_ms / length, 2), "make_ms_per_cell": round(make_s * 1000 / length, 2)}
+
+
+def bench_latency(root, env, store, pushes):
+    repo = Repo(root, env, "latency")
+    repo.write("x.txt", "0\n")
+    repo.write("clive.csx", 'Cells.Command("react").Files("x.txt").Run("true");\n')
+    commit = repo.push("latency model")
+    engine = Engine(env, root / "latency.log")
+    evaluated(engine, commit, 0)
+    for i in range(pushes):
+        mark = len(engine.text())
+        repo.write("x.txt", f"{i + 1}\n")
+        commit = repo.push(f"push {i}")
+        evaluated(engine, commit, mark)
+    engine.stop()
+    db = sqlite3.connect(store / "store.db")
+    rows = db.execute("""SELECT r.started - e.time FROM cell_runs r JOIN events e ON e.seq = r.trigger_event
+                         WHERE r.repo = 'latency' ORDER BY r.id""").fetchall()
+    latencies = [r[0] for r in rows[1:]]  # the first run starts with the engine, not after a push
+    return {"pushes": len(latencies), "median_ms": statistics.median(latencies), "max_ms": max(latencies)}
+
+
+def bench_compile(root, env, store):
+    repo = Repo(root, env, "compile")
+    repo.write("clive.csx", 'Cells.Command("a").Run("true");\nCells.Compute("b", ctx => 42);\n')
+    commit = repo.push("model")
+    shutil.rmtree(store / "engine" / "models", ignore_errors=True)
+    engine = Engine(env, root / "compile.log")
+    cold = float(engine.wait_for(r"compile@main: model loaded: .* in (\d+) ms").group(1))
+    mark = len(engine.text())
+    repo.write("clive.csx", 'Cells.Command("a").Run("true");\nCells.Compute("b", ctx => 43);\n')
+    repo.push("edit")
+    warm = float(engine.wait_for(r"compile@main: model loaded: .* in (\d+) ms", mark).group(1))
+    engine.stop()
+    engine = Engine(env, root / "compile2.log")
+    cached = float(engine.wait_for(r"compile@main: model loaded: .* in (\d+) ms").group(1))
+    engine.stop()
+    return {"cold_ms": cold, "warm_ms": warm, "cached_ms": cached}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cells", type=int, default=10000, help="cells of the wide model")
+    parser.add_argument("--chain", type=int, default=1000, help="length of the chain")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median reported)")
+    parser.add_argument("--pushes", type=int, default=20, help="pushes for the latency")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    root = Path(tempfile.mkdtemp(prefix="clive-bench-engine-"))
+    store = root / "store"
+    env = dict(os.environ, CLIVE_STORE=str(store), GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    try:
+        results = {}
+        progress("compile")
+        results["compile"] = bench_compile(root, env, store)
+        progress("latency")
+        results["latency"] = bench_latency(root, env, store, args.pushes)
+        progress("chain")
+        results["chain"] = bench_chain(root, env, args.chain, args.runs)
+        progress("wide")
+        results["wide"] = bench_wide(root, env, store, args.cells, args.runs)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    c, l, ch, w = results["compile"], results["latency"], results["chain"], results["wide"]
+    print(f"model compile: cold {c['cold_ms']:.0f} ms, warm (edit while running) {c['warm_ms']:.0f} ms, cached (restart) {c['cached_ms']:.0f} ms")
+    print(f"push to cell start: median {l['median_ms']:.0f} ms, max {l['max_ms']:.0f} ms over {l['pushes']} pushes")
+    print(f"{ch['length']}-cell chain after its input changed: {ch['ran']:.0f} cells ran in {ch['engine_s']} s; "
+          f"make: {ch['make_s']} s; ratio {ch['ratio']}x; per cell {ch['engine_ms_per_cell']} ms vs {ch['make_ms_per_cell']} ms")
+    print(f"{w['cells']}-cell model: first run {w['first_run_s']} s; nothing changed: evaluated in {w['nothing_changed_ms']:.1f} ms; "
+          f"one input changed: {w['one_input_changed_ran']} ran, evaluated in {w['one_input_changed_ms']:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
