@@ -295,4 +295,23 @@ public sealed class EngineTests : IDisposable
         using var store = _sandbox.OpenStore();
         Assert.Empty(store.Cells.Models("lib"));
     }
+
+    [Fact]
+    public void CliveWatchShowsEachNewStateAsItHappens()
+    {
+        const string model = """Cells.Command("slow").Files("x.txt").Run("sleep 1; cp x.txt $CLIVE_OUT/");""";
+        _sandbox.NewRepo("work", ("x.txt", "x\n"), ("clive.csx", model));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        using var watch = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["watch"], _sandbox.Root, _sandbox.Environment);
+        var output = new System.Text.StringBuilder();
+        watch.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        watch.BeginOutputReadLine();
+        using var engine = new EngineProcess(_sandbox);
+        engine.Wait(() => { lock (output) return System.Text.RegularExpressions.Regex.IsMatch(output.ToString(), @"slow\s+succeeded"); }, "watch to show slow succeeded", 30);
+        watch.Kill();
+        var text = output.ToString();
+        // Piped, watch prints each state once: the run was seen before its end.
+        Assert.Matches(@"slow\s+(queued|running)", text);
+        Assert.True(text.IndexOf("running", StringComparison.Ordinal) < text.LastIndexOf("succeeded", StringComparison.Ordinal));
+    }
 }
