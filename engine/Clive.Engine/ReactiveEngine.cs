@@ -69,7 +69,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancel)
     {
         KillLeftovers();
-        using var follower = new EventFollower(Store.Store.Directory);
+        using var follower = Store.Use(s => s.Store.Events.Follow());
         var flusher = FlushLoopAsync(_stopping.Token);
         long last = Store.Use(s => s.Store.Events.Latest());
         foreach (var (repo, refName, commit) in Store.Use(WatchedHeads)) Pipeline(repo, refName).Update(commit, last);

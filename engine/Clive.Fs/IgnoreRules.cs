@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using Clive.Git;
 
 namespace Clive.Fs;
 
@@ -58,29 +58,7 @@ public sealed class IgnoreRules
         bool anchored = pattern.TrimStart('/').Contains('/') || pattern.StartsWith('/');
         pattern = pattern.TrimStart('/');
 
-        var regex = new StringBuilder(anchored ? "^" : "(^|/)");
-        for (int i = 0; i < pattern.Length; i++)
-        {
-            char c = pattern[i];
-            if (c == '*' && i + 1 < pattern.Length && pattern[i + 1] == '*')
-            {
-                // "**/" any leading directories, "/**" everything inside, "/**/" zero or more directories.
-                bool slashAfter = i + 2 < pattern.Length && pattern[i + 2] == '/';
-                regex.Append(slashAfter ? "(.*/)?" : ".*");
-                i += slashAfter ? 2 : 1;
-            }
-            else if (c == '*') regex.Append("[^/]*");
-            else if (c == '?') regex.Append("[^/]");
-            else if (c == '[' && pattern.IndexOf(']', i + 2) is var close and > 0)
-            {
-                var set = pattern[(i + 1)..close];
-                regex.Append('[').Append(set.StartsWith('!') ? "^" + Regex.Escape(set[1..]) : Regex.Escape(set)).Append(']');
-                i = close;
-            }
-            else if (c == '\\' && i + 1 < pattern.Length) regex.Append(Regex.Escape(pattern[++i].ToString()));
-            else regex.Append(Regex.Escape(c.ToString()));
-        }
-        regex.Append(directoryOnly ? "/$" : "/?$");
-        return (new Regex(regex.ToString(), RegexOptions.CultureInvariant), negated);
+        var regex = (anchored ? "^" : "(^|/)") + Wildmatch.ToRegex(pattern) + (directoryOnly ? "/$" : "/?$");
+        return (new Regex(regex, RegexOptions.CultureInvariant), negated);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Clive.Git;
 using Clive.Store;
+using Clive.Store.Cells;
 using Clive.Store.Overlay;
 
 namespace Clive.Fs;
@@ -174,8 +175,7 @@ public sealed class MountedTree : IDisposable
         const string cells = CliveDirectory + "/cells";
         if (path.StartsWith(cells, StringComparison.Ordinal))
         {
-            var branch = RefName.StartsWith("refs/heads/", StringComparison.Ordinal) ? RefName["refs/heads/".Length..] : RefName["refs/".Length..];
-            return ("refs/clive/cells/" + branch + "/" + path[cells.Length..].TrimStart('/')).TrimEnd('/');
+            return CellRefs.For(RefName, path[cells.Length..].TrimStart('/')).TrimEnd('/');
         }
         return "refs/" + path[(CliveDirectory.Length + "/refs".Length)..].TrimStart('/');
     }

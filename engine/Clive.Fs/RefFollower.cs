@@ -23,12 +23,13 @@ public sealed class RefFollower : IDisposable
         try
         {
             using var store = CliveStore.Open(storeDirectory, create: false);
+            using var follower = store.Events.Follow();
             long seen = store.Events.Latest();
             // The ref may have moved between the mount's first read and now.
             CatchUp(store, tree, invalidate, log);
             while (!_stop.IsCancellationRequested)
             {
-                store.Events.WaitForNext(seen, _stop.Token);
+                follower.WaitForNext(seen, _stop.Token);
                 bool ours = false;
                 foreach (var e in store.Events.Since(seen))
                 {

@@ -7,8 +7,7 @@ public sealed record RefEvent(long Sequence, string Repo, string Ref, ObjectId O
 
 /// <summary>
 /// The store-wide sequence of ref changes. Followers ask "what changed since N" and wait on a
-/// signal file that every committing writer rewrites: inotify wakes them at once, and a slow
-/// poll covers a missed wake-up.
+/// signal file that every committing writer rewrites (<see cref="EventFollower"/>).
 /// </summary>
 public sealed class EventLog(CliveStore store)
 {
@@ -46,23 +45,8 @@ public sealed class EventLog(CliveStore store)
             ? Query("WHERE repo=$repo ORDER BY seq DESC LIMIT $limit", ("$repo", repo), ("$limit", limit))
             : Query("WHERE repo=$repo AND ref=$ref ORDER BY seq DESC LIMIT $limit", ("$repo", repo), ("$ref", refName), ("$limit", limit));
 
-    /// <summary>Blocks until an event after <paramref name="sequence"/> exists or the token fires.</summary>
-    public void WaitForNext(long sequence, CancellationToken cancel)
-    {
-        using var wake = new SemaphoreSlim(0);
-        using var watcher = new FileSystemWatcher(store.Directory, SignalFileName)
-        {
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
-        };
-        void Wake(object? _, FileSystemEventArgs __) => wake.Release();
-        watcher.Changed += Wake;
-        watcher.Created += Wake;
-        watcher.EnableRaisingEvents = true;
-        while (Latest() <= sequence)
-        {
-            wake.Wait(TimeSpan.FromSeconds(1), cancel);
-        }
-    }
+    /// <summary>Starts following: wake-ups for every event committed from now on, by any process.</summary>
+    public EventFollower Follow() => new(this, store.Directory);
 
     private List<RefEvent> Query(string where, params (string, object?)[] parameters)
         => store.Connection.Rows("SELECT seq, repo, ref, old, new, time, who, why FROM events " + where, parameters)

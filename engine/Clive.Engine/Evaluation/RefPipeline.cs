@@ -23,7 +23,7 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
 
     public override string ToString() => $"{Repo}@{CellRefsShort}";
 
-    private string CellRefsShort => Results.CellRefs.ShortName(Ref);
+    private string CellRefsShort => CellRefs.ShortName(Ref);
 
     /// <summary>Evaluates <paramref name="commit"/>: loads its model if the scripts changed, then starts a generation.</summary>
     public Generation Update(ObjectId commit, long trigger, string? force = null)

@@ -41,7 +41,7 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
             layout().Materialize(engine.Store, tree);
             var directory = Path.Combine(tree, cell.Declaration.Directory);
             Directory.CreateDirectory(directory);
-            var logPath = Path.Combine(engine.LogRoot, pipeline.Repo.Replace('/', '_'), Results.CellRefs.ShortName(pipeline.Ref).Replace('/', '_'), cell.Name.Replace('/', '_') + ".log");
+            var logPath = Path.Combine(engine.LogRoot, pipeline.Repo.Replace('/', '_'), CellRefs.ShortName(pipeline.Ref).Replace('/', '_'), cell.Name.Replace('/', '_') + ".log");
             Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
             var log = new FileStream(logPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
             var command = cell.Service!;

@@ -1,11 +1,11 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using Clive.Git;
 
 namespace Clive.Engine.Inputs;
 
 /// <summary>
-/// A path pattern: "*" and "?" within one segment, "**" across segments, "[a-z]" classes. A pattern
-/// without wildcards names a file, or a directory and everything below it.
+/// A cell's input pattern in git's language (<see cref="Wildmatch"/>), from the root of the tree. A
+/// pattern without wildcards names a file, or a directory and everything below it.
 /// </summary>
 public sealed class Glob
 {
@@ -17,9 +17,9 @@ public sealed class Glob
         Pattern = pattern;
         var segments = pattern.Split('/');
         int literal = 0;
-        while (literal < segments.Length && !HasWildcard(segments[literal])) literal++;
+        while (literal < segments.Length && !Wildmatch.HasWildcard(segments[literal])) literal++;
         LiteralPrefix = string.Join('/', segments.Take(literal));
-        if (literal < segments.Length) _regex = new Regex("^" + ToRegex(string.Join('/', segments.Skip(literal))) + "$", RegexOptions.CultureInvariant);
+        if (literal < segments.Length) _regex = new Regex("^" + Wildmatch.ToRegex(string.Join('/', segments.Skip(literal))) + "$", RegexOptions.CultureInvariant);
     }
 
     public string Pattern { get; }
@@ -52,34 +52,5 @@ public sealed class Glob
             return MatchesBelowPrefix(path[(LiteralPrefix.Length + 1)..]);
         }
         return MatchesBelowPrefix(path);
-    }
-
-    private static bool HasWildcard(string segment) => segment.IndexOfAny(['*', '?', '[']) >= 0;
-
-    private static string ToRegex(string pattern)
-    {
-        var regex = new StringBuilder();
-        for (int i = 0; i < pattern.Length; i++)
-        {
-            char c = pattern[i];
-            if (c == '*' && i + 1 < pattern.Length && pattern[i + 1] == '*')
-            {
-                bool slashAfter = i + 2 < pattern.Length && pattern[i + 2] == '/';
-                regex.Append(slashAfter ? "(?:.*/)?" : ".*");
-                i += slashAfter ? 2 : 1;
-            }
-            else if (c == '*') regex.Append("[^/]*");
-            else if (c == '?') regex.Append("[^/]");
-            else if (c == '[')
-            {
-                int end = pattern.IndexOf(']', i + 1);
-                if (end < 0) { regex.Append(@"\["); continue; }
-                var body = pattern[(i + 1)..end];
-                regex.Append('[').Append(body.StartsWith('!') ? "^" + Regex.Escape(body[1..]) : Regex.Escape(body)).Append(']');
-                i = end;
-            }
-            else regex.Append(Regex.Escape(c.ToString()));
-        }
-        return regex.ToString();
     }
 }

@@ -14,6 +14,7 @@ internal static class EventsCommand
         command.SetAction((result, cancel) =>
         {
             using var store = GlobalOptions.OpenStore(result);
+            using var follower = result.GetValue(follow) ? store.Events.Follow() : null;
             long last = result.GetValue(since);
             bool asJson = result.GetValue(json);
             do
@@ -26,7 +27,7 @@ internal static class EventsCommand
                 if (!result.GetValue(follow)) break;
                 try
                 {
-                    store.Events.WaitForNext(last, cancel);
+                    follower!.WaitForNext(last, cancel);
                 }
                 catch (OperationCanceledException)
                 {

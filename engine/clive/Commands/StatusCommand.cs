@@ -76,8 +76,7 @@ internal static class StatusCommand
         if (refs.Count == 0) text.Append("no cells yet: run `clive up`, and push a repo with a clive.csx\n");
         foreach (var r in refs)
         {
-            var branch = r.Ref.StartsWith("refs/heads/", StringComparison.Ordinal) ? r.Ref["refs/heads/".Length..] : r.Ref;
-            text.Append($"{r.Repo}@{branch}");
+            text.Append($"{r.Repo}@{CellRefs.ShortName(r.Ref)}");
             if (r.Model is { } model)
                 text.Append(model.State == "ok" ? $"  model at {model.Source[..12]}: {model.Cells} cells" : $"  model at {model.Source[..12]} does not load; the last good one runs");
             text.Append('\n');

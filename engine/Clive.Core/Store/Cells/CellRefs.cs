@@ -1,6 +1,6 @@
-namespace Clive.Engine.Results;
+namespace Clive.Store.Cells;
 
-/// <summary>Where results are published: refs/clive/cells/&lt;branch&gt;/&lt;cell&gt;, fetchable with git and shown by clive-fs.</summary>
+/// <summary>Where the engine publishes results: refs/clive/cells/&lt;branch&gt;/&lt;cell&gt;, fetchable with git and shown by clive-fs.</summary>
 public static class CellRefs
 {
     public const string Prefix = "refs/clive/";
