@@ -131,18 +131,17 @@ public sealed class ReactiveEngine : IAsyncDisposable
     {
         void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
         var source = pipeline.Current?.Commit;
-        Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Queued, key, source, null, null, null, null, null, null, null, null, null, 0));
+        Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Queued, key, source, null, null, null, null, null, null, null, null, null));
         using var slot = await Coordinator.SlotAsync(cancel).ConfigureAwait(false);
         var started = DateTimeOffset.UtcNow;
         long runId = Store.Use(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
-        Board.CountRun(pipeline.Repo, pipeline.Ref, cell.Name);
-        Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null, 0));
+        Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
         Log($"{pipeline}: {cell.Name}: running");
         var runner = new CellRunner(Store, WorkRoot)
         {
             Echo = forced ? Echo : null,
             Started = group => Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null,
-                null, group.Pid, group.StartTime, null, 0)),
+                null, group.Pid, group.StartTime, null)),
         };
         RunOutcome outcome;
         try
@@ -235,7 +234,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
             if (status.Pid is not { } pid) continue;
             ProcessGroup.KillLeftover(pid, status.PidStart);
             Board.Set(status with { State = status.State == CellState.Serving ? CellState.Stopped : CellState.Cancelled, Pid = null, PidStart = null,
-                Message = "the engine stopped", Runs = 0 });
+                Message = "the engine stopped" });
         }
         Board.Flush();
     }

@@ -96,7 +96,7 @@ internal sealed class Generation
             if (result is null || !result.Succeeded)
             {
                 Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Blocked, null, Commit, null, null, null, null, null,
-                    $"blocked by {name}", null, null, null, 0));
+                    $"blocked by {name}", null, null, null));
                 return null;
             }
             dependencies[name] = result;
@@ -131,7 +131,7 @@ internal sealed class Generation
         catch (OperationCanceledException)
         {
             Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Cancelled, resolved.Key, Commit, null, null, null, null, null,
-                "cancelled", null, null, null, 0));
+                "cancelled", null, null, null));
             return null;
         }
         catch (Exception e) when (e is CliveException or IOException or UnauthorizedAccessException)
@@ -139,7 +139,7 @@ internal sealed class Generation
             // The engine could not run it (no setsid, disk full): the cell fails, the rest goes on.
             _engine.Log($"{_pipeline}: {cell.Name}: {e.Message}");
             Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Failed, resolved.Key, Commit, null, null, null, null, null,
-                e.Message, null, null, null, 0));
+                e.Message, null, null, null));
             return null;
         }
     }

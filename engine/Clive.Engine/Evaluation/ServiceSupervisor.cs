@@ -29,7 +29,7 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
                 {
                     // Still the right process: only the commit it serves for moved on.
                     pipeline.Current?.Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Serving, key, source, null, null, null,
-                        running.Started, null, null, running.Group.Pid, running.Group.StartTime, running.LogPath, 0));
+                        running.Started, null, null, running.Group.Pid, running.Group.StartTime, running.LogPath));
                     return;
                 }
                 engine.Log($"{pipeline}: {cell.Name}: restarting (its inputs changed)");
@@ -51,9 +51,8 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
             var service = new Running(keyText, group, work, log, command.GracePeriod, started, logPath);
             _services[id] = service;
             engine.Store.Use(s => s.Store.Cells.EndRun(s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started), CellState.Serving, started));
-            engine.Board.CountRun(pipeline.Repo, pipeline.Ref, cell.Name);
             pipeline.Current?.Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Serving, key, source, null, null, null, started, null,
-                null, group.Pid, group.StartTime, logPath, 0));
+                null, group.Pid, group.StartTime, logPath));
             engine.Log($"{pipeline}: {cell.Name}: started (pid {group.Pid})");
             _ = WatchExitAsync(pipeline, cell.Name, service, key, source, started, logPath);
         }
@@ -77,7 +76,7 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
             service.Log.Dispose();
             engine.Log($"{pipeline}: {cell}: exited with code {exit}");
             engine.Board.Set(new CellStatus(pipeline.Repo, pipeline.Ref, cell, exit == 0 ? CellState.Stopped : CellState.Failed, key, source, null, null,
-                (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds, started, DateTimeOffset.UtcNow, $"exited with code {exit}", null, null, logPath, 0));
+                (long)(DateTimeOffset.UtcNow - started).TotalMilliseconds, started, DateTimeOffset.UtcNow, $"exited with code {exit}", null, null, logPath));
         }
         finally
         {
@@ -125,6 +124,6 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
         try { Directory.Delete(running.WorkDirectory, recursive: true); }
         catch (IOException) { }
         engine.Board.Set(new CellStatus(id.Repo, id.Ref, id.Cell, CellState.Stopped, null, null, null, null, null, null, DateTimeOffset.UtcNow,
-            "stopped", null, null, null, 0));
+            "stopped", null, null, null));
     }
 }

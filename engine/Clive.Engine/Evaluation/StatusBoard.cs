@@ -15,10 +15,7 @@ public sealed class StatusBoard(EngineStore store)
     private readonly object _gate = new();
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _pending = [];
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _written = [];
-    private readonly Dictionary<(string Repo, string Ref, string Cell), long> _runs = [];
     private readonly Dictionary<(string Repo, string Ref), (IReadOnlyCollection<string> Cells, ModelStatus Model)> _models = [];
-
-    public event Action? Changed;
 
     public void Set(CellStatus status)
     {
@@ -30,31 +27,23 @@ public sealed class StatusBoard(EngineStore store)
         }
     }
 
-    public void CountRun(string repo, string refName, string cell)
-    {
-        lock (_gate) _runs[(repo, refName, cell)] = _runs.GetValueOrDefault((repo, refName, cell)) + 1;
-    }
-
     /// <summary>The model of a ref changed: cells it no longer declares are forgotten at the next flush.</summary>
     public void SetModel(ModelStatus model, IReadOnlyCollection<string> cells)
     {
         lock (_gate) _models[(model.Repo, model.Ref)] = (cells, model);
     }
 
-    /// <summary>Writes what changed since the last flush; returns whether anything was written.</summary>
-    public bool Flush()
+    /// <summary>Writes what changed since the last flush.</summary>
+    public void Flush()
     {
         List<CellStatus> statuses;
-        Dictionary<(string, string, string), long> runs;
         List<(IReadOnlyCollection<string> Cells, ModelStatus Model)> models;
         lock (_gate)
         {
-            if (_pending.Count == 0 && _runs.Count == 0 && _models.Count == 0) return false;
+            if (_pending.Count == 0 && _models.Count == 0) return;
             statuses = [.. _pending.Values];
-            runs = new(_runs);
             models = [.. _models.Values];
             _pending.Clear();
-            _runs.Clear();
             _models.Clear();
         }
         store.Use(s =>
@@ -65,11 +54,7 @@ public sealed class StatusBoard(EngineStore store)
                 s.Store.Cells.SetModel(model);
                 if (model.State == "ok") s.Store.Cells.RemoveStatusExcept(model.Repo, model.Ref, cells);
             }
-            foreach (var status in statuses)
-                s.Store.Cells.SetStatus(status with { Runs = runs.Remove((status.Repo, status.Ref, status.Cell), out var n) ? n : 0 });
-            foreach (var ((repo, refName, cell), n) in runs)
-                if (s.Store.Cells.Statuses(repo, refName).FirstOrDefault(x => x.Cell == cell) is { } existing)
-                    s.Store.Cells.SetStatus(existing with { Runs = n });
+            foreach (var status in statuses) s.Store.Cells.SetStatus(status);
             bool moved = false;
             foreach (var group in statuses.Where(x => x.Result is not null).GroupBy(x => x.Repo))
                 moved |= ResultWriter.Publish(s.Store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
@@ -80,16 +65,14 @@ public sealed class StatusBoard(EngineStore store)
         {
             foreach (var status in statuses) _written[(status.Repo, status.Ref, status.Cell)] = status;
         }
-        Changed?.Invoke();
-        return true;
     }
 
     private static bool Same(CellStatus a, CellStatus b)
         => a.State == b.State && a.Result == b.Result && a.Source == b.Source && a.Message == b.Message && a.Pid == b.Pid
            && (a.Key ?? []).AsSpan().SequenceEqual(b.Key ?? []);
 
-    public static CellStatus FromResult(string repo, string refName, ObjectId source, CellResult result, string? message = null)
+    public static CellStatus FromResult(string repo, string refName, ObjectId source, CellResult result)
         => new(repo, refName, result.Cell, result.State, result.Key, source, result.Output, result.Commit, result.DurationMs,
-            result.Finished.AddMilliseconds(-result.DurationMs), result.Finished, message ?? (result.ExitCode is { } code and not 0 ? $"exit code {code}" : null),
-            null, null, null, 0);
+            result.Finished.AddMilliseconds(-result.DurationMs), result.Finished, result.ExitCode is { } code and not 0 ? $"exit code {code}" : null,
+            null, null, null);
 }

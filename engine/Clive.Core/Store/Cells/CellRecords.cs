@@ -28,7 +28,11 @@ public sealed record CellResult(byte[] Key, string Cell, string State, ObjectId?
 /// <summary>A cell as `clive status` shows it, for one watched ref.</summary>
 public sealed record CellStatus(string Repo, string Ref, string Cell, string State, byte[]? Key, ObjectId? Source,
     ObjectId? Output, ObjectId? Result, long? DurationMs, DateTimeOffset? Started, DateTimeOffset? Finished, string? Message,
-    int? Pid, long? PidStart, string? LogPath, long Runs);
+    int? Pid, long? PidStart, string? LogPath)
+{
+    /// <summary>How many times the cell has run on this ref: counted from the run history when read, never written.</summary>
+    public long Runs { get; init; }
+}
 
 /// <summary>The model of one watched ref: the commit it was read from, and the compiler's messages when it did not load.</summary>
 public sealed record ModelStatus(string Repo, string Ref, ObjectId Source, string State, string? Diagnostics, int Cells, DateTimeOffset Updated);

@@ -36,7 +36,6 @@ public sealed class CellTable(CliveStore store)
             pid INTEGER,
             pid_start INTEGER,
             log_path TEXT,
-            runs INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY(repo, ref, cell)) WITHOUT ROWID;
         CREATE TABLE cell_runs(
             id INTEGER PRIMARY KEY,
@@ -75,29 +74,27 @@ public sealed class CellTable(CliveStore store)
             ("$key", result.Key), ("$cell", result.Cell), ("$state", result.State), ("$output", result.Output?.ToBytes()), ("$value", result.Value),
             ("$result", result.Commit.ToBytes()), ("$exit", result.ExitCode), ("$duration", result.DurationMs), ("$finished", result.Finished.ToUnixTimeMilliseconds()));
 
-    /// <summary>Sets a cell's status row, keeping its run count. Call inside a write transaction.</summary>
+    /// <summary>Sets a cell's status row. Call inside a write transaction.</summary>
     public void SetStatus(CellStatus status)
         => store.Connection.Execute("""
-            INSERT INTO cell_status(repo, ref, cell, state, key, source, output, result, duration_ms, started, finished, message, pid, pid_start, log_path, runs)
-            VALUES($repo, $ref, $cell, $state, $key, $source, $output, $result, $duration, $started, $finished, $message, $pid, $pidStart, $log, $runs)
-            ON CONFLICT(repo, ref, cell) DO UPDATE SET state=excluded.state, key=excluded.key, source=excluded.source, output=excluded.output,
-                result=excluded.result, duration_ms=excluded.duration_ms, started=excluded.started, finished=excluded.finished,
-                message=excluded.message, pid=excluded.pid, pid_start=excluded.pid_start, log_path=excluded.log_path, runs=runs + excluded.runs
+            INSERT OR REPLACE INTO cell_status(repo, ref, cell, state, key, source, output, result, duration_ms, started, finished, message, pid, pid_start, log_path)
+            VALUES($repo, $ref, $cell, $state, $key, $source, $output, $result, $duration, $started, $finished, $message, $pid, $pidStart, $log)
             """,
             ("$repo", status.Repo), ("$ref", status.Ref), ("$cell", status.Cell), ("$state", status.State), ("$key", status.Key),
             ("$source", status.Source?.ToBytes()), ("$output", status.Output?.ToBytes()), ("$result", status.Result?.ToBytes()),
             ("$duration", status.DurationMs), ("$started", status.Started?.ToUnixTimeMilliseconds()), ("$finished", status.Finished?.ToUnixTimeMilliseconds()),
-            ("$message", status.Message), ("$pid", status.Pid), ("$pidStart", status.PidStart), ("$log", status.LogPath), ("$runs", status.Runs));
+            ("$message", status.Message), ("$pid", status.Pid), ("$pidStart", status.PidStart), ("$log", status.LogPath));
 
     /// <summary>Every cell status, of one repo or all, optionally of one ref.</summary>
     public IReadOnlyList<CellStatus> Statuses(string? repo = null, string? refName = null)
         => store.Connection.Rows("""
-            SELECT repo, ref, cell, state, key, source, output, result, duration_ms, started, finished, message, pid, pid_start, log_path, runs
-            FROM cell_status WHERE ($repo IS NULL OR repo=$repo) AND ($ref IS NULL OR ref=$ref) ORDER BY repo, ref, cell
+            SELECT repo, ref, cell, state, key, source, output, result, duration_ms, started, finished, message, pid, pid_start, log_path,
+                (SELECT count(*) FROM cell_runs r WHERE r.repo=s.repo AND r.ref=s.ref AND r.cell=s.cell)
+            FROM cell_status s WHERE ($repo IS NULL OR repo=$repo) AND ($ref IS NULL OR ref=$ref) ORDER BY repo, ref, cell
             """, ("$repo", repo), ("$ref", refName))
             .Select(r => new CellStatus(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : (byte[])r.GetValue(4),
                 Id(r, 5), Id(r, 6), Id(r, 7), Long(r, 8), Time(r, 9), Time(r, 10), r.IsDBNull(11) ? null : r.GetString(11),
-                r.IsDBNull(12) ? null : r.GetInt32(12), Long(r, 13), r.IsDBNull(14) ? null : r.GetString(14), r.GetInt64(15)))
+                r.IsDBNull(12) ? null : r.GetInt32(12), Long(r, 13), r.IsDBNull(14) ? null : r.GetString(14)) { Runs = r.GetInt64(15) })
             .ToList();
 
     /// <summary>Forgets the status of cells a ref's model no longer declares. Call inside a write transaction.</summary>
