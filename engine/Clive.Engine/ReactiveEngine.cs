@@ -1,11 +1,9 @@
-using System.Diagnostics;
 using Clive.Engine.Evaluation;
 using Clive.Engine.Execution;
 using Clive.Engine.Graph;
 using Clive.Engine.Results;
 using Clive.Engine.Scripting;
 using Clive.Git;
-using Clive.Store;
 using Clive.Store.Cells;
 
 namespace Clive.Engine;

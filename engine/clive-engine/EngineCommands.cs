@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Clive;
 using Clive.Engine;
 using Clive.Engine.Execution;
 using Clive.Engine.Graph;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Clive.Engine.Execution;
 using Clive.Engine.Graph;
 using Clive.Engine.Inputs;

@@ -1,4 +1,3 @@
-using Clive.Model;
 
 namespace Clive.Engine.Graph;
 

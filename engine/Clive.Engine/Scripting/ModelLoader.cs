@@ -2,18 +2,18 @@ using Clive.Engine.Graph;
 using Clive.Engine.Inputs;
 using Clive.Git;
 using Clive.Model;
+using Microsoft.CodeAnalysis;
 
 namespace Clive.Engine.Scripting;
 
 /// <summary>A model ready to evaluate: its cells, and the loaded script versions behind them.</summary>
-public sealed class LoadedModel(string digest, CellGraph graph, IReadOnlyList<ModelInstance> instances, IReadOnlyList<string> scripts) : IDisposable
+public sealed class LoadedModel(string digest, CellGraph graph, IReadOnlyList<ModelInstance> instances) : IDisposable
 {
-    public static readonly LoadedModel Empty = new("", CellGraph.Empty, [], []);
+    public static readonly LoadedModel Empty = new("", CellGraph.Empty, []);
 
     /// <summary>A digest of every script's sources: equal digests are the same model.</summary>
     public string Digest { get; } = digest;
     public CellGraph Graph { get; } = graph;
-    public IReadOnlyList<string> Scripts { get; } = scripts;
 
     public void Dispose()
     {
@@ -28,39 +28,40 @@ public sealed class LoadedModel(string digest, CellGraph graph, IReadOnlyList<Mo
 public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
 {
     public const string ScriptName = "clive.csx";
-    private readonly Dictionary<ObjectId, IReadOnlyList<string>> _scriptsBelow = [];
+    private const int MaxCached = 200_000;
+    private readonly Dictionary<(ObjectId Tree, string Prefix), IReadOnlyList<string>> _scriptsBelow = [];
+    private readonly Dictionary<(string Path, ObjectId Blob), SyntaxTree> _parsed = [];
 
     /// <summary>Paths of every clive.csx in the tree ("/clive.csx", "/app/clive.csx").</summary>
     public IReadOnlyList<string> FindScripts(ObjectId root) => Find(root, "");
 
+    /// <summary>Kept per (tree, prefix): an unchanged subtree is not walked again (and the same subtree may sit at two paths).</summary>
     private IReadOnlyList<string> Find(ObjectId tree, string prefix)
     {
-        // Kept per (tree, prefix): the same subtree may sit at two paths.
-        if (prefix.Length == 0 && _scriptsBelow.TryGetValue(tree, out var known)) return known;
+        if (_scriptsBelow.TryGetValue((tree, prefix), out var known)) return known;
         var found = new List<string>();
         foreach (var (name, entry) in trees.Entries(tree).OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            if (entry.IsTree) found.AddRange(FindCached(entry.Id, prefix + "/" + name));
+            if (entry.IsTree) found.AddRange(Find(entry.Id, prefix + "/" + name));
             else if (name == ScriptName && !entry.IsGitlink) found.Add(prefix + "/" + name);
         }
-        if (prefix.Length == 0) _scriptsBelow[tree] = found;
-        return found;
+        if (_scriptsBelow.Count >= MaxCached) _scriptsBelow.Clear();
+        return _scriptsBelow[(tree, prefix)] = found;
     }
 
-    private readonly Dictionary<(ObjectId, string), IReadOnlyList<string>> _subtrees = [];
-
-    private IReadOnlyList<string> FindCached(ObjectId tree, string prefix)
+    /// <summary>A script file parsed once per content: an unchanged model costs no parsing on a new commit.</summary>
+    private SyntaxTree Parse(string path, ObjectId blob)
     {
-        if (_subtrees.TryGetValue((tree, prefix), out var known)) return known;
-        if (_subtrees.Count > 200_000) _subtrees.Clear();
-        return _subtrees[(tree, prefix)] = Find(tree, prefix);
+        if (_parsed.TryGetValue((path, blob), out var tree)) return tree;
+        if (_parsed.Count >= MaxCached) _parsed.Clear();
+        return _parsed[(path, blob)] = ScriptSources.Parse(path, trees.Store.Objects.Read(blob, ObjectType.Blob));
     }
 
     /// <summary>The sources of every script, and one digest over them all.</summary>
     public (IReadOnlyList<ScriptSources> Sources, string Digest) ReadSources(ObjectId root)
     {
-        var sources = FindScripts(root).Select(path => ScriptSources.Read(trees, root, path)).ToList();
-        var digest = string.Join(",", sources.Select(ScriptCompiler.Digest));
+        var sources = FindScripts(root).Select(path => ScriptSources.Read(trees, root, path, Parse)).ToList();
+        var digest = string.Join(",", sources.Select(s => s.Digest));
         return (sources, digest);
     }
 
@@ -94,7 +95,7 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
                 }
             }
             if (errors.Count > 0) throw new ModelException(string.Join('\n', errors));
-            return new LoadedModel(digest, CellGraph.Build(cells), instances, sources.Select(s => s.MainPath).ToList());
+            return new LoadedModel(digest, CellGraph.Build(cells), instances);
         }
         catch
         {

@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Security.Cryptography;
-using System.Text;
 using Clive.Engine.Graph;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -19,20 +17,10 @@ public sealed class ScriptCompiler(string cacheDirectory)
 
     public static MetadataReference ModelApi => References.Value[0];
 
-    /// <summary>The digest of what the compiled assembly depends on: sources by path, the API, the engine.</summary>
-    public static string Digest(ScriptSources sources)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes(CellDefinition.EngineVersion + "\n" + typeof(Clive.Model.Cell).Assembly.ManifestModule.ModuleVersionId + "\n"));
-        foreach (var (path, text) in sources.Texts.OrderBy(t => t.Key, StringComparer.Ordinal))
-            hash.AppendData(Encoding.UTF8.GetBytes(path + "\0" + text + "\0"));
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
     /// <summary>The assembly for <paramref name="sources"/>, from the cache or compiled now; throws <see cref="ModelException"/> with the compiler's errors.</summary>
     public byte[] Compile(ScriptSources sources, out bool fromCache)
     {
-        var digest = Digest(sources);
+        var digest = sources.Digest;
         var cached = Path.Combine(cacheDirectory, digest + ".dll");
         if (File.Exists(cached))
         {

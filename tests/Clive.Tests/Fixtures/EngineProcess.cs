@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using Clive.Store.Cells;
-using Xunit;
 
 namespace Clive.Tests.Fixtures;
 

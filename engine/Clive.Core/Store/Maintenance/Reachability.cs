@@ -1,5 +1,4 @@
 using Clive.Git;
-using Clive.Store.Objects;
 
 namespace Clive.Store.Maintenance;
 

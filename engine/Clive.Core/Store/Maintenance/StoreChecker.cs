@@ -1,5 +1,4 @@
 using Clive.Git;
-using Clive.Packs;
 using Clive.Progress;
 using System.Security.Cryptography;
 
