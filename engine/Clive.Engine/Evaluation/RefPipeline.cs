@@ -72,21 +72,17 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
     public DateTimeOffset? NextDue()
     {
         if (Current is not { } current) return null;
-        DateTimeOffset? next = null;
-        foreach (var cell in current.Model.Graph.Ordered)
-        {
-            if (cell.Declaration.Period is not { } period) continue;
-            long ms = (long)period.TotalMilliseconds;
-            var due = DateTimeOffset.FromUnixTimeMilliseconds((current.Now.ToUnixTimeMilliseconds() / ms + 1) * ms);
-            if (next is null || due < next) next = due;
-        }
-        return next;
+        long now = current.Now.ToUnixTimeMilliseconds();
+        return current.Model.Graph.Periods
+            .Select(period => (long)period.TotalMilliseconds)
+            .Select(ms => (DateTimeOffset?)DateTimeOffset.FromUnixTimeMilliseconds((now / ms + 1) * ms))
+            .Min();
     }
 
     /// <summary>Whether a cell of the model reads <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
     public bool Reads(string otherRepo, string otherRef)
-        => _model.Graph.Ordered.SelectMany(c => c.Inputs.OfType<RefInput>()).Any(i =>
-            (i.Repo.Length == 0 ? Repo : i.Repo) == otherRepo && (i.Ref == otherRef || "refs/heads/" + i.Ref == otherRef || "refs/tags/" + i.Ref == otherRef || "refs/" + i.Ref == otherRef));
+        => _model.Graph.RefInputs.Any(i => (i.Repo.Length == 0 ? Repo : i.Repo) == otherRepo
+            && (i.Ref == otherRef || "refs/heads/" + i.Ref == otherRef || "refs/tags/" + i.Ref == otherRef || "refs/" + i.Ref == otherRef));
 
     public void Stop()
     {

@@ -10,11 +10,19 @@ public sealed class CellGraph
     {
         Ordered = ordered;
         ByName = ordered.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        Periods = ordered.Select(c => c.Declaration.Period).OfType<TimeSpan>().Distinct().ToList();
+        RefInputs = ordered.SelectMany(c => c.Inputs.OfType<Clive.Model.RefInput>()).Distinct().ToList();
     }
 
     public IReadOnlyList<CellDefinition> Ordered { get; }
 
     public IReadOnlyDictionary<string, CellDefinition> ByName { get; }
+
+    /// <summary>The schedules of recurring cells: the engine wakes at the next slot of each.</summary>
+    public IReadOnlyList<TimeSpan> Periods { get; }
+
+    /// <summary>The other refs cells read: a move of one re-evaluates the model.</summary>
+    public IReadOnlyList<Clive.Model.RefInput> RefInputs { get; }
 
     /// <summary>Builds the graph; throws <see cref="ModelException"/> naming the declaration at fault.</summary>
     public static CellGraph Build(IEnumerable<CellDefinition> cells)
