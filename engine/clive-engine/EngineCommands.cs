@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Clive.CommandLine;
 using Clive.Engine;
 using Clive.Engine.Execution;
-using Clive.Engine.Graph;
 using Clive.Store;
 
 namespace Clive.EngineHost;
@@ -13,34 +13,14 @@ namespace Clive.EngineHost;
 /// </summary>
 internal static class EngineCommands
 {
-    private static readonly Option<string?> Store = new("--store")
-    {
-        Description = "The store directory (default: $CLIVE_STORE, else ${XDG_DATA_HOME:-~/.local/share}/clive)",
-        Recursive = true,
-    };
-
     public static int Run(string[] args)
     {
-        var root = new RootCommand("clive's engine: `clive up` and `clive run`.") { Store };
-        root.Subcommands.Add(Up());
-        root.Subcommands.Add(RunCell());
-        var parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        // Named "clive", not after this executable: users type `clive up`, and help and errors say so.
+        var root = new Command("clive", "clive's engine: `clive up` and `clive run`.")
         {
-            Console.Error.WriteLine("error: " + (parsed.UnmatchedTokens.Count > 0 ? $"unknown command or argument '{parsed.UnmatchedTokens[0]}'" : parsed.Errors[0].Message));
-            Console.Error.WriteLine($"See 'clive {parsed.CommandResult.Command.Name} --help'.");
-            return 129;
-        }
-        try
-        {
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-        }
-        catch (Exception e) when (e is CliveException or ModelException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine("fatal: " + e.Message);
-            if (Environment.GetEnvironmentVariable("CLIVE_TRACE") == "1") Console.Error.WriteLine(e);
-            return 128;
-        }
+            GlobalOptions.Store, new System.CommandLine.Help.HelpOption(), Up(), RunCell(),
+        };
+        return CommandLineHost.Run(root, args);
     }
 
     private static Command Up()
@@ -56,7 +36,7 @@ internal static class EngineCommands
         command.SetAction((result, cancel) =>
         {
             if (result.GetValue(jobs) < 1) throw new CliveException("--jobs must be at least 1");
-            using var store = new EngineStore(CliveStore.Open(result.GetValue(Store), create: true));
+            using var store = new EngineStore(GlobalOptions.OpenOrCreateStore(result));
             using var engineLock = LockEngine(store.Store.Directory);
             var options = new EngineOptions
             {
@@ -91,7 +71,7 @@ internal static class EngineCommands
         };
         command.SetAction((result, cancel) =>
         {
-            using var store = new EngineStore(CliveStore.Open(result.GetValue(Store), create: false));
+            using var store = new EngineStore(GlobalOptions.OpenStore(result));
             var repoName = result.GetValue(repo) ?? OnlyRepo(store.Store);
             long repoId = store.Store.Repos.GetId(repoName);
             var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b)

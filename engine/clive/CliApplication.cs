@@ -1,11 +1,12 @@
 using System.CommandLine;
 using Clive.Cli.Commands;
+using Clive.CommandLine;
 
 namespace Clive.Cli;
 
 /// <summary>
-/// Builds the command tree and is the one place where errors become output: a user's mistake is
-/// one "fatal: …" line and exit 128, as git does; a stack trace only with CLIVE_TRACE=1.
+/// Builds the command tree; <see cref="CommandLineHost"/> runs it and turns errors into output.
+/// The engine's commands go to clive-engine before anything is parsed (<see cref="EngineLauncher"/>).
 /// </summary>
 public static class CliApplication
 {
@@ -29,50 +30,14 @@ public static class CliApplication
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StatusCommand.Watch());
         root.Subcommands.Add(LogsCommand.Create());
-        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
             if (EngineLauncher.IsEngineCommand(args)) return EngineLauncher.Exec(args);
         }
         catch (CliveException e)
         {
-            Console.Error.WriteLine("fatal: " + e.Message);
-            return 128;
+            return CommandLineHost.Fatal(e);
         }
-        var parsed = root.Parse(args);
-        if (args.Length == 0)
-        {
-            parsed = root.Parse(["--help"]);
-            parsed.Invoke(config);
-            return 1;
-        }
-        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
-        {
-            // One line naming the problem, one saying where help is: as git does (exit 129).
-            Console.Error.WriteLine("error: " + (parsed.UnmatchedTokens.Count > 0
-                ? $"unknown command or argument '{parsed.UnmatchedTokens[0]}'"
-                : parsed.Errors[0].Message));
-            var command = string.Join(' ', parsed.CommandResult.Command is RootCommand ? [] : CommandPath(parsed.CommandResult));
-            Console.Error.WriteLine($"See 'clive {command}{(command.Length > 0 ? " " : "")}--help'.");
-            return 129;
-        }
-        try
-        {
-            return parsed.Invoke(config);
-        }
-        catch (Exception e) when (e is CliveException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine("fatal: " + e.Message);
-            if (Environment.GetEnvironmentVariable("CLIVE_TRACE") == "1") Console.Error.WriteLine(e);
-            return 128;
-        }
-    }
-
-    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult result)
-    {
-        var names = new Stack<string>();
-        for (var r = result; r is not null && r.Command is not RootCommand; r = r.Parent as System.CommandLine.Parsing.CommandResult)
-            names.Push(r.Command.Name);
-        return names;
+        return CommandLineHost.Run(root, args);
     }
 }

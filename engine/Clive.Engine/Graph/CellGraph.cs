@@ -83,4 +83,4 @@ public sealed class CellGraph
 }
 
 /// <summary>A model that cannot be used: the message names the file and line.</summary>
-public sealed class ModelException(string message) : Exception(message);
+public sealed class ModelException(string message) : CliveException(message);

@@ -3,8 +3,8 @@ using System.CommandLine;
 namespace Clive.Cli.Commands;
 
 /// <summary>
-/// The engine's commands as `clive --help` lists them. They never run here: clive hands them,
-/// arguments and all, to clive-engine (<see cref="EngineLauncher"/>), whose --help says the rest.
+/// The engine's commands as `clive --help` lists them: only listed, never parsed or run here. clive
+/// hands them, arguments and all, to clive-engine (<see cref="EngineLauncher"/>), whose --help says the rest.
 /// </summary>
 internal static class EngineCommands
 {
@@ -12,10 +12,5 @@ internal static class EngineCommands
 
     public static Command RunCell() => Forwarded("run", "Run one cell now, even if its result is cached");
 
-    private static Command Forwarded(string name, string description)
-    {
-        var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
-        command.SetAction(_ => EngineLauncher.Exec(Environment.GetCommandLineArgs()[1..]));
-        return command;
-    }
+    private static Command Forwarded(string name, string description) => new(name, description);
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using Clive.Store;
 
-namespace Clive.Cli;
+namespace Clive.CommandLine;
 
-internal static class GlobalOptions
+public static class GlobalOptions
 {
     public static readonly Option<string?> Store = new("--store")
     {
