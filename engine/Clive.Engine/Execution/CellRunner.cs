@@ -32,11 +32,11 @@ public sealed class CellRunner(EngineStore store, string workRoot)
     {
         var clock = Stopwatch.StartNew();
         var pack = new NewObjectsPack();
+        if (request.Cell.Compute is { } compute) return await Task.Run(() => RunCompute(request, compute, pack, clock, cancel), cancel).ConfigureAwait(false);
         var work = Path.Combine(workRoot, Sanitize(request.Cell.Name) + "-" + request.KeyText[..12] + "-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         try
         {
-            if (request.Cell.Compute is { } compute) return await Task.Run(() => RunCompute(request, compute, pack, clock, cancel), cancel).ConfigureAwait(false);
             return await RunCommandAsync(request, request.Cell.Command!, work, pack, clock, cancel).ConfigureAwait(false);
         }
         finally

@@ -48,8 +48,8 @@ public static class ValueCodec
 
     private static void CheckFramework(object value, string cell)
     {
-        if (value.GetType().Assembly != typeof(object).Assembly && value.GetType().Assembly != typeof(List<>).Assembly
-            && !value.GetType().Assembly.GetName().Name!.StartsWith("System.", StringComparison.Ordinal))
+        var assembly = value.GetType().Assembly;
+        if (assembly != typeof(object).Assembly && !assembly.GetName().Name!.StartsWith("System.", StringComparison.Ordinal))
             throw new CellFailure($"cell {cell}: a value of type {value.GetType().Name} cannot be stored; return numbers, strings, lists or dictionaries");
     }
 }

@@ -36,7 +36,7 @@ public sealed class EngineLifecycleTests : IDisposable
 
             // An unrelated change leaves it alone; a change to its input restarts it.
             Push("README", "unrelated\n");
-            engine.Wait(() => engine.Status("demo", "web")?.Source?.ToString() == _sandbox.RevParse("work", "HEAD"), "the status at the new commit");
+            engine.WaitAtCommit("demo", _sandbox.RevParse("work", "HEAD"), null, "web");
             Assert.Equal(first, engine.Status("demo", "web")!.Pid);
 
             Push("msg.txt", "two\n");

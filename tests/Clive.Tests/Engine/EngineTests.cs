@@ -72,15 +72,14 @@ public sealed class EngineTests : IDisposable
         var before = engine.Runs("demo");
 
         Push("src/a.txt", "hi\n");
-        engine.Wait(() => engine.Status("demo", "count")?.Source?.ToString() == _sandbox.RevParse("work", "HEAD")
-            && engine.Status("demo", "count")?.State == CellState.Succeeded, "count at the new commit");
+        engine.WaitAtCommit("demo", _sandbox.RevParse("work", "HEAD"), CellState.Succeeded, "count");
         engine.WaitIdle("demo");
         Assert.Equal(new Dictionary<string, int> { ["upper"] = 1, ["count"] = 1, ["files"] = 1 }, Delta(before, engine.Runs("demo")));
 
         // A file no cell reads: a new commit, and nothing runs.
         before = engine.Runs("demo");
         Push("README.md", "not an input\n");
-        engine.Wait(() => engine.Status("demo", "other")?.Source?.ToString() == _sandbox.RevParse("work", "HEAD"), "the status at the new commit");
+        engine.WaitAtCommit("demo", _sandbox.RevParse("work", "HEAD"), null, "other");
         engine.WaitIdle("demo");
         Assert.Empty(Delta(before, engine.Runs("demo")));
     }
@@ -102,8 +101,7 @@ public sealed class EngineTests : IDisposable
         var before = engine.Runs("demo");
 
         Push("prog.src", "# version 2, only the comment changed\necho hi\n");
-        engine.Wait(() => engine.Status("demo", "strip")?.Source?.ToString() == _sandbox.RevParse("work", "HEAD")
-            && engine.Status("demo", "run")?.Source?.ToString() == _sandbox.RevParse("work", "HEAD"), "both cells at the new commit");
+        engine.WaitAtCommit("demo", _sandbox.RevParse("work", "HEAD"), null, "strip", "run");
         engine.WaitIdle("demo");
         Assert.Equal(new Dictionary<string, int> { ["strip"] = 1 }, Delta(before, engine.Runs("demo")));
 
@@ -122,8 +120,7 @@ public sealed class EngineTests : IDisposable
 
         // "other" gets a new command; the rest of the script is the same text.
         Push("clive.csx", Model.Replace("cp other.txt $CLIVE_OUT/", "cp other.txt $CLIVE_OUT/copy.txt"));
-        engine.Wait(() => engine.Status("demo", "other")?.Source?.ToString() == _sandbox.RevParse("work", "HEAD")
-            && engine.Status("demo", "other")?.State == CellState.Succeeded, "other at the new commit");
+        engine.WaitAtCommit("demo", _sandbox.RevParse("work", "HEAD"), CellState.Succeeded, "other");
         engine.WaitIdle("demo");
         Assert.Equal(new Dictionary<string, int> { ["other"] = 1 }, Delta(before, engine.Runs("demo")));
         _sandbox.GitOk("work", "fetch", "-q", GitSandbox.Url("demo"), "refs/clive/*:refs/clive/*");

@@ -41,8 +41,7 @@ public sealed class ExampleModelTests : IDisposable
         _sandbox.GitOk("work", "commit", "-q", "-a", "-m", "comment only");
         _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("hello"), "main");
         var head = _sandbox.RevParse("work", "HEAD");
-        engine.Wait(() => Cells.All(c => engine.Status("hello", c) is { State: CellState.Succeeded } s && s.Source?.ToString() == head),
-            "every cell at the new commit", 300);
+        engine.WaitAtCommit("hello", head, CellState.Succeeded, Cells);
         engine.WaitIdle("hello");
         var ran = engine.Runs("hello").Where(r => r.Value != before.GetValueOrDefault(r.Key)).Select(r => r.Key).Order().ToList();
         Assert.Equal(["greeting.build", "hello.build", "hello.publish-linux-x64", "sources"], ran);

@@ -53,6 +53,11 @@ public sealed class EngineProcess : IDisposable
     public void WaitForCells(string repo, string state, params string[] cells)
         => Wait(() => cells.All(c => Status(repo, c)?.State == state), $"{string.Join(", ", cells)} to be {state}");
 
+    /// <summary>Waits until every named cell shows the status of <paramref name="commit"/> (and, when given, is in <paramref name="state"/>).</summary>
+    public void WaitAtCommit(string repo, string commit, string? state, params string[] cells)
+        => Wait(() => cells.All(c => Status(repo, c) is { } s && s.Source?.ToString() == commit && (state is null || s.State == state)),
+            $"{string.Join(", ", cells)} at {commit[..12]}{(state is null ? "" : " and " + state)}", 300);
+
     public CellStatus? Status(string repo, string cell)
     {
         using var store = Sandbox.OpenStore();
