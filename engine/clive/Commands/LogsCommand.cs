@@ -37,15 +37,12 @@ internal static class LogsCommand
                 Console.Error.WriteLine($"{status.Cell} is {status.State}: {(status.State == CellState.Running ? "its log is stored when it finishes" : "it has no log yet")}");
                 return status.State == CellState.Running ? 0 : 1;
             }
-            var tree = store.Objects.ReadCommit(commit).Tree;
+            var logs = TreeParser.Entries(store.Objects.Read(store.Objects.ReadCommit(commit).Tree, ObjectType.Tree))
+                .ToDictionary(e => System.Text.Encoding.UTF8.GetString(e.Name.Span), e => e.Id);
             using (var stdout = Console.OpenStandardOutput())
             {
                 foreach (var file in new[] { "stdout", "stderr" })
-                {
-                    foreach (var entry in TreeParser.Entries(store.Objects.Read(tree, ObjectType.Tree)))
-                        if (System.Text.Encoding.UTF8.GetString(entry.Name.Span) == file)
-                            stdout.Write(store.Objects.Read(entry.Id, ObjectType.Blob));
-                }
+                    if (logs.TryGetValue(file, out var blob)) stdout.Write(store.Objects.Read(blob, ObjectType.Blob));
             }
             return 0;
         });
