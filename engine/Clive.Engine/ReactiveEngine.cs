@@ -40,7 +40,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         WorkRoot = Path.Combine(Path.GetTempPath(), "clive-work-" + Environment.ProcessId);
         LogRoot = Path.Combine(engineDirectory, "logs");
         Loader = new ModelLoader(store.Trees, new ScriptCompiler(Path.Combine(engineDirectory, "models")));
-        Board = new StatusBoard(store);
+        Board = new StatusBoard(store.Store.Directory);
         Coordinator = new RunCoordinator(Math.Max(1, options.Jobs));
         Services = new ServiceSupervisor(this);
         Writer = new ResultWriter(store);
@@ -260,6 +260,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
     {
         _stopping.Cancel();
         await Services.StopAllAsync().ConfigureAwait(false);
+        Board.Flush();
+        Board.Dispose();
         try { Directory.Delete(WorkRoot, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }

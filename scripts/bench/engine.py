@@ -12,6 +12,7 @@
           engine runs), and cached (a restart: the compiled assembly is reused).
 
     scripts/bench/engine.py            # everything
+    scripts/bench/engine.py --only wide --runs 5
     scripts/bench/engine.py --json
 """
 import argparse
@@ -208,6 +209,7 @@ def main():
     parser.add_argument("--chain", type=int, default=1000, help="length of the chain")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (median reported)")
     parser.add_argument("--pushes", type=int, default=20, help="pushes for the latency")
+    parser.add_argument("--only", choices=["compile", "latency", "chain", "wide"], action="append", help="run only these parts (repeatable)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -217,28 +219,31 @@ def main():
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
     try:
         results = {}
-        progress("compile")
-        results["compile"] = bench_compile(root, env, store)
-        progress("latency")
-        results["latency"] = bench_latency(root, env, store, args.pushes)
-        progress("chain")
-        results["chain"] = bench_chain(root, env, args.chain, args.runs)
-        progress("wide")
-        results["wide"] = bench_wide(root, env, store, args.cells, args.runs)
+        parts = {"compile": lambda: bench_compile(root, env, store),
+                 "latency": lambda: bench_latency(root, env, store, args.pushes),
+                 "chain": lambda: bench_chain(root, env, args.chain, args.runs),
+                 "wide": lambda: bench_wide(root, env, store, args.cells, args.runs)}
+        for name, run in parts.items():
+            if args.only and name not in args.only:
+                continue
+            progress(name)
+            results[name] = run()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    c, l, ch, w = results["compile"], results["latency"], results["chain"], results["wide"]
-    print(f"model compile: cold {c['cold_ms']:.0f} ms, warm (edit while running) {c['warm_ms']:.0f} ms, cached (restart) {c['cached_ms']:.0f} ms")
-    print(f"push to cell start: median {l['median_ms']:.0f} ms, max {l['max_ms']:.0f} ms over {l['pushes']} pushes")
-    print(f"{ch['length']}-cell chain after its input changed: {ch['ran']:.0f} cells ran in {ch['engine_s']} s; "
-          f"make: {ch['make_s']} s; ratio {ch['ratio']}x; per cell {ch['engine_ms_per_cell']} ms vs {ch['make_ms_per_cell']} ms")
-    print(f"{w['cells']}-cell model: first run {w['first_run_s']} s; nothing changed: evaluated in {w['nothing_changed_ms']:.1f} ms; "
-          f"one input changed: {w['one_input_changed_ran']} ran, evaluated in {w['one_input_changed_ms']:.1f} ms")
-
+    if c := results.get("compile"):
+        print(f"model compile: cold {c['cold_ms']:.0f} ms, warm (edit while running) {c['warm_ms']:.0f} ms, cached (restart) {c['cached_ms']:.0f} ms")
+    if l := results.get("latency"):
+        print(f"push to cell start: median {l['median_ms']:.0f} ms, max {l['max_ms']:.0f} ms over {l['pushes']} pushes")
+    if ch := results.get("chain"):
+        print(f"{ch['length']}-cell chain after its input changed: {ch['ran']:.0f} cells ran in {ch['engine_s']} s; "
+              f"make: {ch['make_s']} s; ratio {ch['ratio']}x; per cell {ch['engine_ms_per_cell']} ms vs {ch['make_ms_per_cell']} ms")
+    if w := results.get("wide"):
+        print(f"{w['cells']}-cell model: first run {w['first_run_s']} s; nothing changed: evaluated in {w['nothing_changed_ms']:.1f} ms; "
+              f"one input changed: {w['one_input_changed_ran']} ran, evaluated in {w['one_input_changed_ms']:.1f} ms")
 
 if __name__ == "__main__":
     main()

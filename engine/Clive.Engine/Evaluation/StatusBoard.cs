@@ -1,4 +1,4 @@
-using Clive.Engine.Execution;
+using Clive.Store;
 using Clive.Engine.Results;
 using Clive.Git;
 using Clive.Store.Cells;
@@ -9,10 +9,13 @@ namespace Clive.Engine.Evaluation;
 /// Cell status and published refs, gathered in memory and written in one transaction a few times a
 /// second: an evaluation that finds 10,000 cells cached must not pay 10,000 commits. Results
 /// themselves are durable the moment a run ends (<see cref="ResultWriter"/>); this is only the view.
+/// It writes through a connection of its own, so evaluations reading the store never wait for it.
 /// </summary>
-public sealed class StatusBoard(EngineStore store)
+public sealed class StatusBoard(string storeDirectory) : IDisposable
 {
     private readonly object _gate = new();
+    private readonly object _flushing = new();
+    private readonly Lazy<CliveStore> _store = new(() => CliveStore.Open(storeDirectory, create: false));
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _pending = [];
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _written = [];
     private readonly Dictionary<(string Repo, string Ref), (IReadOnlyCollection<string> Cells, ModelStatus Model)> _models = [];
@@ -33,37 +36,40 @@ public sealed class StatusBoard(EngineStore store)
         lock (_gate) _models[(model.Repo, model.Ref)] = (cells, model);
     }
 
-    /// <summary>Writes what changed since the last flush.</summary>
+    /// <summary>Writes what changed since the last flush (one flush at a time, so none overtakes another).</summary>
     public void Flush()
     {
-        List<CellStatus> statuses;
-        List<(IReadOnlyCollection<string> Cells, ModelStatus Model)> models;
-        lock (_gate)
+        lock (_flushing)
         {
-            if (_pending.Count == 0 && _models.Count == 0) return;
-            statuses = [.. _pending.Values];
-            models = [.. _models.Values];
-            _pending.Clear();
-            _models.Clear();
-        }
-        store.Use(s =>
-        {
-            using var transaction = s.Store.BeginWrite();
-            foreach (var (cells, model) in models)
+            List<CellStatus> statuses;
+            List<(IReadOnlyCollection<string> Cells, ModelStatus Model)> models;
+            lock (_gate)
             {
-                s.Store.Cells.SetModel(model);
-                if (model.State == "ok") s.Store.Cells.RemoveStatusExcept(model.Repo, model.Ref, cells);
+                if (_pending.Count == 0 && _models.Count == 0) return;
+                statuses = [.. _pending.Values];
+                models = [.. _models.Values];
+                _pending.Clear();
+                _models.Clear();
             }
-            foreach (var status in statuses) s.Store.Cells.SetStatus(status);
-            bool moved = false;
-            foreach (var group in statuses.Where(x => x.Result is not null).GroupBy(x => x.Repo))
-                moved |= ResultWriter.Publish(s.Store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
-            if (moved) transaction.Committed += s.Store.Events.Signal;
-            transaction.Commit();
-        });
-        lock (_gate)
-        {
-            foreach (var status in statuses) _written[(status.Repo, status.Ref, status.Cell)] = status;
+            var store = _store.Value;
+            using (var transaction = store.BeginWrite())
+            {
+                foreach (var (cells, model) in models)
+                {
+                    store.Cells.SetModel(model);
+                    if (model.State == "ok") store.Cells.RemoveStatusExcept(model.Repo, model.Ref, cells);
+                }
+                foreach (var status in statuses) store.Cells.SetStatus(status);
+                bool moved = false;
+                foreach (var group in statuses.Where(x => x.Result is not null).GroupBy(x => x.Repo))
+                    moved |= ResultWriter.Publish(store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
+                if (moved) transaction.Committed += store.Events.Signal;
+                transaction.Commit();
+            }
+            lock (_gate)
+            {
+                foreach (var status in statuses) _written[(status.Repo, status.Ref, status.Cell)] = status;
+            }
         }
     }
 
@@ -75,4 +81,9 @@ public sealed class StatusBoard(EngineStore store)
         => new(repo, refName, result.Cell, result.State, result.Key, source, result.Output, result.Commit, result.DurationMs,
             result.Finished.AddMilliseconds(-result.DurationMs), result.Finished, result.ExitCode is { } code and not 0 ? $"exit code {code}" : null,
             null, null, null);
+
+    public void Dispose()
+    {
+        if (_store.IsValueCreated) _store.Value.Dispose();
+    }
 }

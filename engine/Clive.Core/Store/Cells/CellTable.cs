@@ -77,8 +77,11 @@ public sealed class CellTable(CliveStore store)
     /// <summary>Sets a cell's status row. Call inside a write transaction.</summary>
     public void SetStatus(CellStatus status)
         => store.Connection.Execute("""
-            INSERT OR REPLACE INTO cell_status(repo, ref, cell, state, key, source, output, result, duration_ms, started, finished, message, pid, pid_start, log_path)
+            INSERT INTO cell_status(repo, ref, cell, state, key, source, output, result, duration_ms, started, finished, message, pid, pid_start, log_path)
             VALUES($repo, $ref, $cell, $state, $key, $source, $output, $result, $duration, $started, $finished, $message, $pid, $pidStart, $log)
+            ON CONFLICT(repo, ref, cell) DO UPDATE SET state=excluded.state, key=excluded.key, source=excluded.source, output=excluded.output,
+                result=excluded.result, duration_ms=excluded.duration_ms, started=excluded.started, finished=excluded.finished,
+                message=excluded.message, pid=excluded.pid, pid_start=excluded.pid_start, log_path=excluded.log_path
             """,
             ("$repo", status.Repo), ("$ref", status.Ref), ("$cell", status.Cell), ("$state", status.State), ("$key", status.Key),
             ("$source", status.Source?.ToBytes()), ("$output", status.Output?.ToBytes()), ("$result", status.Result?.ToBytes()),
