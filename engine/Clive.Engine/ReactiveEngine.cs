@@ -40,7 +40,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         WorkRoot = Path.Combine(Path.GetTempPath(), "clive-work-" + Environment.ProcessId);
         LogRoot = Path.Combine(engineDirectory, "logs");
         Loader = new ModelLoader(store.Trees, new ScriptCompiler(Path.Combine(engineDirectory, "models")));
-        Board = new StatusBoard(store.Store.Directory);
+        Board = new StatusBoard(store);
         Coordinator = new RunCoordinator(Math.Max(1, options.Jobs));
         Services = new ServiceSupervisor(this);
         Writer = new ResultWriter(store);
@@ -132,7 +132,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Queued, key, source, null, null, null, null, null, null, null, null, null));
         using var slot = await Coordinator.SlotAsync(cancel).ConfigureAwait(false);
         var started = DateTimeOffset.UtcNow;
-        long runId = Store.Use(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
+        long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
         Log($"{pipeline}: {cell.Name}: running");
         var runner = new CellRunner(Store, WorkRoot)
@@ -148,7 +148,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
-            Store.Use(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
+            Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
             Log($"{pipeline}: {cell.Name}: cancelled (a newer change made it obsolete)");
             throw;
         }

@@ -50,7 +50,7 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
             var started = DateTimeOffset.UtcNow;
             var service = new Running(keyText, group, work, log, command.GracePeriod, started, logPath);
             _services[id] = service;
-            engine.Store.Use(s => s.Store.Cells.EndRun(s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started), CellState.Serving, started));
+            engine.Store.Write(s => s.Store.Cells.EndRun(s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started), CellState.Serving, started));
             pipeline.Current?.Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Serving, key, source, null, null, null, started, null,
                 null, group.Pid, group.StartTime, logPath));
             engine.Log($"{pipeline}: {cell.Name}: started (pid {group.Pid})");

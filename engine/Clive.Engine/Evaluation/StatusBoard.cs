@@ -1,3 +1,4 @@
+using Clive.Engine.Execution;
 using Clive.Store;
 using Clive.Engine.Results;
 using Clive.Git;
@@ -11,11 +12,10 @@ namespace Clive.Engine.Evaluation;
 /// themselves are durable the moment a run ends (<see cref="ResultWriter"/>); this is only the view.
 /// It writes through a connection of its own, so evaluations reading the store never wait for it.
 /// </summary>
-public sealed class StatusBoard(string storeDirectory) : IDisposable
+public sealed class StatusBoard(EngineStore engineStore) : IDisposable
 {
     private readonly object _gate = new();
-    private readonly object _flushing = new();
-    private readonly Lazy<CliveStore> _store = new(() => CliveStore.Open(storeDirectory, create: false));
+    private readonly Lazy<CliveStore> _store = new(() => CliveStore.Open(engineStore.Store.Directory, create: false));
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _pending = [];
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _written = [];
     private readonly Dictionary<(string Repo, string Ref), (IReadOnlyCollection<string> Cells, ModelStatus Model)> _models = [];
@@ -36,10 +36,10 @@ public sealed class StatusBoard(string storeDirectory) : IDisposable
         lock (_gate) _models[(model.Repo, model.Ref)] = (cells, model);
     }
 
-    /// <summary>Writes what changed since the last flush (one flush at a time, so none overtakes another).</summary>
+    /// <summary>Writes what changed since the last flush (one at a time, so none overtakes another).</summary>
     public void Flush()
     {
-        lock (_flushing)
+        lock (engineStore.WriteGate)
         {
             List<CellStatus> statuses;
             List<(IReadOnlyCollection<string> Cells, ModelStatus Model)> models;

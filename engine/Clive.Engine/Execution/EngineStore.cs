@@ -19,6 +19,13 @@ public sealed class EngineStore : IDisposable
     }
 
     public CliveStore Store { get; }
+
+    /// <summary>
+    /// Held around every write transaction the engine makes, on this connection or another: SQLite
+    /// makes a second writer sleep and retry, which would put pauses of a tenth of a second between
+    /// cells; queued here, writers follow each other at once. Taken by <see cref="Write{T}"/>, always before the connection's own lock.
+    /// </summary>
+    public object WriteGate { get; } = new();
     public TreeReader Trees { get; }
     public FileMatcher Matcher { get; }
 
@@ -30,6 +37,17 @@ public sealed class EngineStore : IDisposable
     public void Use(Action<EngineStore> action)
     {
         lock (_gate) action(this);
+    }
+
+    /// <summary><see cref="Use{T}"/> for work that writes: behind <see cref="WriteGate"/>.</summary>
+    public T Write<T>(Func<EngineStore, T> action)
+    {
+        lock (WriteGate) return Use(action);
+    }
+
+    public void Write(Action<EngineStore> action)
+    {
+        lock (WriteGate) Use(action);
     }
 
     public void Dispose() => Store.Dispose();

@@ -17,7 +17,7 @@ public sealed class ResultWriter(EngineStore store)
     {
         var finished = DateTimeOffset.UtcNow;
         var state = outcome.Succeeded ? CellState.Succeeded : CellState.Failed;
-        return store.Use(s =>
+        return store.Write(s =>
         {
             var files = new OutputTree(s, outcome.Objects);
             if (outcome.Output is { } output) files.Add(new Inputs.FileEntry("out", TreeEntry.Directory, output));
