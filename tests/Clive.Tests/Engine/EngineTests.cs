@@ -32,6 +32,23 @@ public sealed class EngineTests : IDisposable
         _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
     }
 
+    /// <summary>Pushes <see cref="Model"/> and starts an engine that has run every cell of it once.</summary>
+    private EngineProcess StartOnModel()
+    {
+        PushModel();
+        var engine = new EngineProcess(_sandbox);
+        try
+        {
+            engine.WaitForCells("demo", CellState.Succeeded, "upper", "count", "files", "other");
+            return engine;
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+    }
+
     private void Push(string path, string content)
     {
         _sandbox.Commit("work", path, content);
@@ -44,9 +61,7 @@ public sealed class EngineTests : IDisposable
     [Fact]
     public void PushedModelRunsItsCellsAndGitFetchesTheOutputs()
     {
-        PushModel();
-        using var engine = new EngineProcess(_sandbox);
-        engine.WaitForCells("demo", CellState.Succeeded, "upper", "count", "files", "other");
+        using var engine = StartOnModel();
 
         _sandbox.GitOk("work", "fetch", "-q", GitSandbox.Url("demo"), "refs/clive/*:refs/clive/*");
         Assert.Equal("HELLO\nWORLD\n", _sandbox.GitOk("work", "show", "refs/clive/cells/main/upper:out/upper.txt").Stdout);
@@ -65,9 +80,7 @@ public sealed class EngineTests : IDisposable
     [Fact]
     public void ChangingOneInputByPushRunsExactlyTheCellsThatDependOnIt()
     {
-        PushModel();
-        using var engine = new EngineProcess(_sandbox);
-        engine.WaitForCells("demo", CellState.Succeeded, "upper", "count", "files", "other");
+        using var engine = StartOnModel();
         engine.WaitIdle("demo");
         var before = engine.Runs("demo");
 
@@ -112,9 +125,7 @@ public sealed class EngineTests : IDisposable
     [Fact]
     public void EditingTheModelRunsOnlyTheCellsWhoseDefinitionChanged()
     {
-        PushModel();
-        using var engine = new EngineProcess(_sandbox);
-        engine.WaitForCells("demo", CellState.Succeeded, "upper", "count", "files", "other");
+        using var engine = StartOnModel();
         engine.WaitIdle("demo");
         var before = engine.Runs("demo");
 
@@ -130,9 +141,7 @@ public sealed class EngineTests : IDisposable
     [Fact]
     public void AScriptThatDoesNotCompileKeepsTheLastGoodModelRunning()
     {
-        PushModel();
-        using var engine = new EngineProcess(_sandbox);
-        engine.WaitForCells("demo", CellState.Succeeded, "upper", "count", "files", "other");
+        using var engine = StartOnModel();
 
         Push("clive.csx", Model + "\nCells.Command(\"broken\").Run(undefinedVariable);\n");
         engine.Wait(() => { using var s = _sandbox.OpenStore(); return s.Cells.Models("demo").Single().State == "error"; }, "the model error");
