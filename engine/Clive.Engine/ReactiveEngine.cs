@@ -2,6 +2,7 @@ using Clive.Engine.Evaluation;
 using Clive.Engine.Execution;
 using Clive.Engine.Graph;
 using Clive.Engine.Results;
+using Clive.Engine.Sandboxing;
 using Clive.Engine.Scripting;
 using Clive.Git;
 using Clive.Store.Cells;
@@ -11,11 +12,17 @@ namespace Clive.Engine;
 /// <summary>How `clive up` runs: which refs it watches, how many cells at once, where it says what it does.</summary>
 public sealed record EngineOptions
 {
-    /// <summary>Repos to watch; empty: every repo of the store, also those created later.</summary>
+    /// <summary>Repos to watch, named by the engine's owner: watching a repo means running the models pushed to it.</summary>
     public IReadOnlyList<string> Repos { get; init; } = [];
+
+    /// <summary>Watch every repo of the store, also those created later (the owner's explicit choice, <c>--all</c>).</summary>
+    public bool AllRepos { get; init; }
 
     /// <summary>Branch patterns to watch ("main", "release/*"); empty: each repo's HEAD branch.</summary>
     public IReadOnlyList<string> Branches { get; init; } = [];
+
+    /// <summary>Paths (read-only) that every sandboxed cell sees besides the system's programs: tools the owner chose.</summary>
+    public IReadOnlyList<string> Tools { get; init; } = [];
 
     public int Jobs { get; init; } = Environment.ProcessorCount;
 
@@ -37,7 +44,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Store = store;
         _options = options;
         var engineDirectory = Path.Combine(store.Store.Directory, "engine");
-        WorkRoot = Path.Combine(Path.GetTempPath(), "clive-work-" + Environment.ProcessId);
+        WorkRoot = PrivateDirectory.Create(Path.Combine(engineDirectory, "work"), "run-");
+        Sandbox = new Sandbox(options.Tools);
         LogRoot = Path.Combine(engineDirectory, "logs");
         Loader = new ModelLoader(store.Trees, new ScriptCompiler(Path.Combine(engineDirectory, "models")));
         Board = new StatusBoard(store);
@@ -53,6 +61,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     internal ServiceSupervisor Services { get; }
     internal ResultWriter Writer { get; }
     internal string WorkRoot { get; }
+    internal Sandbox Sandbox { get; }
     internal string LogRoot { get; }
 
     /// <summary>When set, the output of forced runs is copied here as it happens.</summary>
@@ -111,7 +120,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
             return (head, s.Store.Events.Latest());
         });
         var pipeline = Pipeline(repo, refName);
-        var generation = pipeline.Update(commit, trigger, force: cell);
+        var generation = pipeline.Update(commit, trigger, force: cell) ?? throw new CliveException($"{repo} {refName}: {pipeline.Refusal}");
         if (!pipeline.Model.Graph.ByName.ContainsKey(cell))
         {
             var known = pipeline.Model.Graph.Ordered.Select(c => c.Name).ToList();
@@ -125,7 +134,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     }
 
     internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, Func<InputLayout> layout,
-        IReadOnlyDictionary<string, byte[]?> values, long trigger, bool forced, CancellationToken cancel)
+        IReadOnlyDictionary<string, byte[]?> values, ModelHost? host, long trigger, bool forced, CancellationToken cancel)
     {
         void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
         var source = pipeline.Current?.Commit;
@@ -135,7 +144,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
         Log($"{pipeline}: {cell.Name}: running");
-        var runner = new CellRunner(Store, WorkRoot)
+        var runner = new CellRunner(Store, WorkRoot, Sandbox)
         {
             Echo = forced ? Echo : null,
             Started = group => Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null,
@@ -144,7 +153,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         RunOutcome outcome;
         try
         {
-            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values), cancel).ConfigureAwait(false);
+            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values, host), cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -216,7 +225,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
 
     private bool IsWatched(EngineStore s, string repo, string refName)
     {
-        if (_options.Repos.Count > 0 && !_options.Repos.Contains(repo, StringComparer.Ordinal)) return false;
+        if (!_options.AllRepos && !_options.Repos.Contains(repo, StringComparer.Ordinal)) return false;
         if (!refName.StartsWith("refs/heads/", StringComparison.Ordinal)) return false;
         if (_options.Branches.Count == 0)
             return s.Store.Repos.TryGetId(repo) is { } id && s.Store.Refs.SymbolicTarget(id, "HEAD") == refName;

@@ -66,6 +66,16 @@ public class CommandCell : Cell<CommandCell>
         return this;
     }
 
+    /// <summary>Whether the command shares the host's network; cells run with no network unless they say so.</summary>
+    public bool UsesNetwork { get; private set; }
+
+    /// <summary>Gives the command the host's network (to download, or for a service to be reached); by default it has none.</summary>
+    public CommandCell Network()
+    {
+        UsesNetwork = true;
+        return this;
+    }
+
     public CommandCell WithTimeout(TimeSpan timeout)
     {
         Timeout = timeout;

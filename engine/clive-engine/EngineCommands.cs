@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Clive.CommandLine;
 using Clive.Engine;
 using Clive.Engine.Execution;
+using Clive.Engine.Sandboxing;
 using Clive.Store;
 
 namespace Clive.EngineHost;
@@ -25,22 +26,31 @@ internal static class EngineCommands
 
     private static Command Up()
     {
-        var repos = new Option<string[]>("--repo") { Description = "Watch only this repo (repeatable; default: every repo, also new ones)" };
+        var repos = new Option<string[]>("--repo") { Description = "Watch this repo (repeatable): run the models pushed to it" };
+        var all = new Option<bool>("--all") { Description = "Watch every repo of the store, also those created later" };
         var branches = new Option<string[]>("--branch") { Description = "Watch branches matching this pattern, e.g. 'release/*' (repeatable; default: each repo's HEAD branch)" };
         var jobs = new Option<int>("--jobs", "-j") { Description = "Cells run at once", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
+        var tools = new Option<string[]>("--tool") { Description = "A path every cell may read besides the system's programs (repeatable; e.g. /opt/toolchain)" };
         var command = new Command("up", "Run the engine: follow ref changes and run the cells of each watched ref's clive.csx whose inputs changed, until Ctrl-C")
         {
-            repos, branches, jobs, quiet,
+            repos, all, branches, jobs, quiet, tools,
         };
         command.SetAction((result, cancel) =>
         {
             if (result.GetValue(jobs) < 1) throw new CliveException("--jobs must be at least 1");
+            // Watching a repo runs the code pushed to it: which repos is the owner's explicit choice, never a default.
+            var watched = result.GetValue(repos) ?? [];
+            if (watched.Length == 0 && !result.GetValue(all)) throw new UsageException("say which repos to watch: --repo NAME (repeatable) or --all");
+            if (watched.Length > 0 && result.GetValue(all)) throw new UsageException("--repo and --all do not go together");
             using var store = new EngineStore(GlobalOptions.OpenOrCreateStore(result));
             using var engineLock = LockEngine(store.Store.Directory);
+            Sandbox.EnsureAvailable();
             var options = new EngineOptions
             {
-                Repos = result.GetValue(repos) ?? [],
+                Repos = watched.Select(Clive.Store.Repos.RepoName.Normalize).ToList(),
+                AllRepos = result.GetValue(all),
+                Tools = Sandbox.ValidateTools(result.GetValue(tools) ?? [], store.Store.Directory),
                 Branches = result.GetValue(branches) ?? [],
                 Jobs = result.GetValue(jobs),
                 Log = result.GetValue(quiet) ? TextWriter.Null : Console.Error,
@@ -76,6 +86,7 @@ internal static class EngineCommands
             long repoId = store.Store.Repos.GetId(repoName);
             var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b)
                 : store.Store.Refs.SymbolicTarget(repoId, "HEAD") ?? "refs/heads/main";
+            Sandbox.EnsureAvailable();
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, new EngineOptions { Log = Console.Error, Jobs = Environment.ProcessorCount }) { Echo = Console.Out };
             try
@@ -114,17 +125,36 @@ internal static class EngineCommands
         }
     }
 
-    /// <summary>Ctrl-C and SIGTERM stop the engine gracefully (services get their SIGTERM too).</summary>
-    private static CancellationTokenSource StopOnSignals(CancellationToken cancel)
+    /// <summary>Ctrl-C and SIGTERM stop the engine gracefully (services get their SIGTERM too), until disposed.</summary>
+    private static SignalStop StopOnSignals(CancellationToken cancel) => new(cancel);
+
+    /// <summary>
+    /// The registrations must live as long as the engine: a PosixSignalRegistration that is collected
+    /// unregisters itself, and the next SIGTERM then kills the process (exit 143) with services left running.
+    /// </summary>
+    private sealed class SignalStop : IDisposable
     {
-        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        void Handle(PosixSignalContext context)
+        private readonly CancellationTokenSource _stop;
+        private readonly PosixSignalRegistration[] _registrations;
+
+        public SignalStop(CancellationToken cancel)
+        {
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            _registrations = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle), PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle)];
+        }
+
+        public CancellationToken Token => _stop.Token;
+
+        private void Handle(PosixSignalContext context)
         {
             context.Cancel = true;
-            stop.Cancel();
+            _stop.Cancel();
         }
-        PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
-        PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
-        return stop;
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations) registration.Dispose();
+            _stop.Dispose();
+        }
     }
 }

@@ -43,7 +43,7 @@ class Engine:
     def __init__(self, env, log):
         self.log_path = log
         self.log = open(log, "w")
-        self.process = subprocess.Popen(["clive", "up", "--jobs", "2"], env=env, stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(["clive", "up", "--all", "--jobs", "2"], env=env, stdout=self.log, stderr=self.log)
         self.wait_for(r"clive up: watching")
 
     def text(self):

@@ -119,11 +119,11 @@ public sealed class AccessControl(CliveStore store)
 
     /// <summary>Whether <paramref name="who"/> has at least <paramref name="right"/> on a ref of a repo.</summary>
     public bool Has(Principal who, Right right, string repo, string refName)
-        => who.IsOwner || Active(who.Name).Any(g => g.Right >= right && g.Scope.CoversRepo(repo) && g.Scope.CoversRef(refName));
+        => who.IsOwner || Active(who.Name).Any(g => g.Right.Includes(right) && g.Scope.CoversRepo(repo) && g.Scope.CoversRef(refName));
 
     /// <summary>Whether <paramref name="who"/> has at least <paramref name="right"/> on any part of a repo.</summary>
     public bool HasAny(Principal who, Right right, string repo)
-        => who.IsOwner || Active(who.Name).Any(g => g.Right >= right && g.Scope.CoversRepo(repo));
+        => who.IsOwner || Active(who.Name).Any(g => g.Right.Includes(right) && g.Scope.CoversRepo(repo));
 
     public void Demand(Principal who, Right right, string repo, string refName)
     {
@@ -139,7 +139,7 @@ public sealed class AccessControl(CliveStore store)
     public Func<string, bool> ReadableRefs(Principal who, string repo)
     {
         if (who.IsOwner) return _ => true;
-        var scopes = Active(who.Name).Where(g => g.Scope.CoversRepo(repo)).Select(g => g.Scope).ToList();
+        var scopes = Active(who.Name).Where(g => g.Right.Includes(Right.Read) && g.Scope.CoversRepo(repo)).Select(g => g.Scope).ToList();
         return refName => scopes.Any(s => s.CoversRef(refName));
     }
 

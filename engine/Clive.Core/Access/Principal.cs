@@ -10,6 +10,14 @@ public sealed record Principal(string Name, bool IsOwner)
 
     public static Principal Identity(string name) => new(IdentityName.Validate(name), false);
 
+    /// <summary>
+    /// Who made a ref change, from the name the reflog keeps: "local:…" for changes made on this
+    /// machine (pushes to clive::local, mounts, the owner's commands), else an identity's name.
+    /// A name that is neither (a removed identity's, an old row's) is an identity with no rights.
+    /// </summary>
+    public static Principal FromReflog(string who)
+        => who.StartsWith("local:", StringComparison.Ordinal) ? new Principal(who, true) : new Principal(who, false);
+
     public override string ToString() => Name;
 }
 

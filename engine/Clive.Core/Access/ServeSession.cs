@@ -27,7 +27,7 @@ public sealed class ServeSession(Principal principal, string? storeDirectory, St
                 return GitService.Serve(request.Verb, request.Arguments[0].TrimStart('/'), input, output, storeDirectory, principal);
             case "grant" or "revoke":
             {
-                if (request.Arguments.Count != 3) throw new UsageException($"usage: {request.Verb} <identity> read|write|force|admin <repo>[:<ref-pattern>]");
+                if (request.Arguments.Count != 3) throw new UsageException($"usage: {request.Verb} <identity> read|write|force|admin|run <repo>[:<ref-pattern>]");
                 using var store = CliveStore.Open(storeDirectory);
                 var (identity, right, scope) = (request.Arguments[0], Rights.Parse(request.Arguments[1]), Scope.Parse(request.Arguments[2]));
                 if (request.Verb == "grant") store.Access.Grant(principal, identity, right, scope);

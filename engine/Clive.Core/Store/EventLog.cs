@@ -45,6 +45,11 @@ public sealed class EventLog(CliveStore store)
             ? Query("WHERE repo=$repo ORDER BY seq DESC LIMIT $limit", ("$repo", repo), ("$limit", limit))
             : Query("WHERE repo=$repo AND ref=$ref ORDER BY seq DESC LIMIT $limit", ("$repo", repo), ("$ref", refName), ("$limit", limit));
 
+    /// <summary>The last change that set <paramref name="refName"/> to <paramref name="commit"/>: who made a ref point where it points.</summary>
+    public RefEvent? LastSetTo(string repo, string refName, ObjectId commit)
+        => Query("WHERE repo=$repo AND ref=$ref AND new=$new ORDER BY seq DESC LIMIT 1", ("$repo", repo), ("$ref", refName), ("$new", commit.ToBytes()))
+            .FirstOrDefault();
+
     /// <summary>Starts following: wake-ups for every event committed from now on, by any process.</summary>
     public EventFollower Follow() => new(this, store.Directory);
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Clive.Access;
 using Clive.Engine.Execution;
 using Clive.Engine.Graph;
 using Clive.Engine.Inputs;
@@ -27,8 +28,10 @@ internal sealed class Generation
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private int _ran;
 
-    public Generation(RefPipeline pipeline, ReactiveEngine engine, ObjectId commit, ObjectId tree, LoadedModel model, long trigger, string? force)
+    public Generation(RefPipeline pipeline, ReactiveEngine engine, ObjectId commit, ObjectId tree, LoadedModel model, long trigger, string? force,
+        Principal runsAs)
     {
+        RunsAs = runsAs;
         _pipeline = pipeline;
         _engine = engine;
         Commit = commit;
@@ -40,6 +43,9 @@ internal sealed class Generation
     }
 
     public ObjectId Commit { get; }
+
+    /// <summary>Whose rights the model's reads are checked against: the identity that pushed the commit.</summary>
+    public Principal RunsAs { get; }
     public ObjectId Tree { get; }
     public LoadedModel Model { get; }
     public long Trigger { get; }
@@ -102,6 +108,12 @@ internal sealed class Generation
         }
         if (!IsCurrent) return null;
 
+        if (_engine.Store.Use(s => ModelTrust.RefusalToRead(s.Store, RunsAs, _pipeline.Repo, cell.Inputs)) is { } refusal)
+        {
+            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Failed, null, Commit, null, null, null, null, null,
+                refusal, null, null, null));
+            return null;
+        }
         var resolved = _engine.Store.Use(s => Resolve(s, cell, dependencies));
         var keyText = Convert.ToHexStringLower(resolved.Key);
         lock (_keys) _keys[cell.Name] = keyText;
@@ -120,7 +132,7 @@ internal sealed class Generation
         lock (_acquired) _acquired.Add(keyText);
         Interlocked.Increment(ref _ran);
         var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, resolved.Key, keyText, resolved.Layout, resolved.Values,
-            Trigger, _force == cell.Name, cancel));
+            Model.Host, Trigger, _force == cell.Name, cancel));
         try
         {
             var result = await run.WaitAsync(_superseded.Token).ConfigureAwait(false);

@@ -25,14 +25,31 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
 
     private string CellRefsShort => CellRefs.ShortName(Ref);
 
-    /// <summary>Evaluates <paramref name="commit"/>: loads its model if the scripts changed, then starts a generation.</summary>
-    public Generation Update(ObjectId commit, long trigger, string? force = null)
+    /// <summary>Why the current commit was not evaluated (its pusher may not have models run), or null.</summary>
+    public string? Refusal { get; private set; }
+
+    /// <summary>
+    /// Evaluates <paramref name="commit"/>: loads its model if the scripts changed, then starts a
+    /// generation; or, when whoever pushed it may not have models run here, evaluates nothing and says so.
+    /// </summary>
+    public Generation? Update(ObjectId commit, long trigger, string? force = null)
     {
+        var (pusher, refusal) = engine.Store.Use(s =>
+        {
+            var who = ModelTrust.PusherOf(s.Store, Repo, Ref, commit);
+            return (who, ModelTrust.RefusalToRun(s.Store, who, Repo, Ref));
+        });
+        Refusal = refusal;
+        if (refusal is not null)
+        {
+            Refuse(commit, refusal);
+            return null;
+        }
         var tree = engine.Store.Use(s => s.Trees.TreeOfCommit(commit));
         var (sources, digest) = engine.Store.Use(s => engine.Loader.ReadSources(tree));
         if (!_modelLoaded || digest != _model.Digest) LoadModel(commit, sources, digest);
         var previous = Current;
-        Current = new Generation(this, engine, commit, tree, _model, trigger, force);
+        Current = new Generation(this, engine, commit, tree, _model, trigger, force, pusher);
         Current.Start();
         previous?.Supersede();
         return Current;
@@ -44,12 +61,22 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
         if (Current is { } current) Update(current.Commit, trigger);
     }
 
+    /// <summary>An untrusted commit: the generation of the last trusted one stops (its results stay), and the status says why.</summary>
+    private void Refuse(ObjectId commit, string refusal)
+    {
+        Current?.Supersede();
+        Current = null;
+        engine.Log($"{this}: {commit.ToString()[..12]}: {refusal}");
+        engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "refused", refusal, _model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
+            _model.Graph.Ordered.Select(c => c.Name).ToList());
+    }
+
     private void LoadModel(ObjectId commit, IReadOnlyList<ScriptSources> sources, string digest)
     {
         var clock = Stopwatch.StartNew();
         try
         {
-            var model = engine.Loader.Load(sources, digest);
+            var model = engine.Loader.Load(sources, digest, engine.Sandbox);
             var old = _model;
             _model = model;
             _modelLoaded = true;
@@ -60,8 +87,9 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
             // The old version unloads once no generation or run holds its functions.
             if (!ReferenceEquals(old, LoadedModel.Empty)) old.Dispose();
         }
-        catch (ModelException e)
+        catch (CliveException e)
         {
+            // A model that does not compile or load, or a model host that cannot start: the last good model stays.
             engine.Log($"{this}: the model at {commit.ToString()[..12]} does not load; the last good one stays:\n{e.Message}");
             engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "error", e.Message, _model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
                 _model.Graph.Ordered.Select(c => c.Name).ToList());

@@ -1,4 +1,5 @@
 using Clive.Engine.Execution;
+using Clive.Engine.Sandboxing;
 using Clive.Engine.Graph;
 using Clive.Git;
 using Clive.Store.Cells;
@@ -46,7 +47,9 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
             var log = new FileStream(logPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite);
             var command = cell.Service!;
             var environment = new Dictionary<string, string>(command.Environment) { [Clive.Model.CellEnvironment.CellName] = cell.Name };
-            var group = ProcessGroup.Start(command.CommandLine, command.UsesShell, directory, environment, log, log);
+            var sandboxed = engine.Sandbox.Wrap(ProcessGroup.CommandOf(command.CommandLine, command.UsesShell),
+                new SandboxSpec([new SandboxBind(tree, Sandbox.TreeInside)], command.UsesNetwork, CellRunner.InsideTree(cell.Declaration.Directory), environment));
+            var group = ProcessGroup.Start(sandboxed, directory, log, log);
             var started = DateTimeOffset.UtcNow;
             var service = new Running(keyText, group, work, log, command.GracePeriod, started, logPath);
             _services[id] = service;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Clive.Engine.Graph;
 using Clive.Engine.Results;
+using Clive.Engine.Sandboxing;
 using Clive.Git;
 using Clive.Model;
 using Clive.Packs;
@@ -13,14 +14,14 @@ public sealed record RunOutcome(bool Succeeded, int? ExitCode, ObjectId? Output,
     TimeSpan Duration, NewObjectsPack Objects);
 
 /// <summary>A cell to run: its definition, inputs, and the values of the cells it reads.</summary>
-public sealed record RunRequest(CellDefinition Cell, string KeyText, InputLayout Layout, IReadOnlyDictionary<string, byte[]?> Values);
+public sealed record RunRequest(CellDefinition Cell, string KeyText, InputLayout Layout, IReadOnlyDictionary<string, byte[]?> Values, ModelHost? Host);
 
 /// <summary>
 /// Runs command and compute cells. A command runs in a fresh directory holding exactly its inputs
 /// (the cell's directory is its working directory); its output is what it leaves in $CLIVE_OUT and
 /// the files its output globs match. A compute cell runs its function here, on the same inputs.
 /// </summary>
-public sealed class CellRunner(EngineStore store, string workRoot)
+public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandbox)
 {
     /// <summary>When set, a run's output is also copied here as it happens (clive run).</summary>
     public TextWriter? Echo { get; init; }
@@ -32,7 +33,7 @@ public sealed class CellRunner(EngineStore store, string workRoot)
     {
         var clock = Stopwatch.StartNew();
         var pack = new NewObjectsPack();
-        if (request.Cell.Compute is { } compute) return await Task.Run(() => RunCompute(request, compute, pack, clock, cancel), cancel).ConfigureAwait(false);
+        if (request.Cell.Kind == CellKind.Compute) return await RunComputeAsync(request, pack, clock, cancel).ConfigureAwait(false);
         var work = Path.Combine(workRoot, Sanitize(request.Cell.Name) + "-" + request.KeyText[..12] + "-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         try
@@ -56,12 +57,15 @@ public sealed class CellRunner(EngineStore store, string workRoot)
         Directory.CreateDirectory(directory);
         var environment = new Dictionary<string, string>(command.Environment)
         {
-            [CellEnvironment.OutputDirectory] = output,
+            [CellEnvironment.OutputDirectory] = Sandbox.OutputInside,
             [CellEnvironment.CellName] = request.Cell.Name,
         };
+        var sandboxed = sandbox.Wrap(ProcessGroup.CommandOf(command.CommandLine, command.UsesShell),
+            new SandboxSpec([new SandboxBind(tree, Sandbox.TreeInside), new SandboxBind(output, Sandbox.OutputInside)], command.UsesNetwork,
+                InsideTree(request.Cell.Declaration.Directory), environment));
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
-        using var group = ProcessGroup.Start(command.CommandLine, command.UsesShell, directory, environment, stdout, stderr, Echo);
+        using var group = ProcessGroup.Start(sandboxed, directory, stdout, stderr, Echo);
         Started?.Invoke(group);
         int exitCode;
         using var timeout = command.Timeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
@@ -87,28 +91,29 @@ public sealed class CellRunner(EngineStore store, string workRoot)
         return new RunOutcome(exitCode == 0, exitCode, outputTree, null, stdout.ToArray(), stderr.ToArray(), clock.Elapsed, pack);
     }
 
-    private RunOutcome RunCompute(RunRequest request, ComputeCell compute, NewObjectsPack pack, Stopwatch clock, CancellationToken cancel)
+    /// <summary>A compute cell runs in its model's host, never here: the engine sends its inputs and stores what comes back.</summary>
+    private async Task<RunOutcome> RunComputeAsync(RunRequest request, NewObjectsPack pack, Stopwatch clock, CancellationToken cancel)
     {
-        var context = new ComputeContext(store, request, cancel);
-        try
+        var host = request.Host ?? throw new HostFailure($"cell {request.Cell.Name}: its model has no host");
+        var files = store.Use(s => request.Layout.Files.ToDictionary(f => f.Path, f => s.Store.Objects.Read(f.Id, ObjectType.Blob), StringComparer.Ordinal));
+        var values = new Dictionary<string, byte[]?>(request.Values, StringComparer.Ordinal);
+        var reply = await host.ComputeAsync(request.Cell.Name, files, values, cancel).ConfigureAwait(false);
+        if (reply.Cancelled) throw new OperationCanceledException(cancel);
+        var log = Encoding.UTF8.GetBytes(reply.Log ?? "");
+        if (reply.Error is { } error)
+            return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes(error + "\n"), clock.Elapsed, pack);
+        var output = new OutputTree(store, pack);
+        foreach (var (path, content) in reply.Written ?? [])
         {
-            var value = compute.Function(context);
-            var encoded = value is null ? null : ValueCodec.Encode(value, request.Cell.Name);
-            var files = new OutputTree(store, pack);
-            foreach (var (path, content) in context.Written) files.Add(path, TreeEntry.RegularFile, content);
-            return new RunOutcome(true, null, files.Build(), encoded, Encoding.UTF8.GetBytes(context.LogText), [], clock.Elapsed, pack);
+            // The paths come from model code: only plain relative paths make it into a tree.
+            try { output.Add(Clive.Model.ModelPaths.Normalize(path), TreeEntry.RegularFile, content); }
+            catch (ArgumentException e) { return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: {e.Message}\n"), clock.Elapsed, pack); }
         }
-        catch (OperationCanceledException) when (context.Cancellation.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception e)
-        {
-            // A user's function failing is the cell failing, shown in its log, never the engine's crash.
-            var message = e is CellFailure ? e.Message : $"{e.GetType().Name}: {e.Message}\n{e.StackTrace}";
-            return new RunOutcome(false, null, null, null, Encoding.UTF8.GetBytes(context.LogText), Encoding.UTF8.GetBytes(message + "\n"), clock.Elapsed, pack);
-        }
+        return new RunOutcome(true, null, output.Build(), reply.Value, log, [], clock.Elapsed, pack);
     }
+
+    /// <summary>A directory of the cell's tree as the sandboxed command sees it.</summary>
+    public static string InsideTree(string directory) => directory.Length == 0 ? Sandbox.TreeInside : Sandbox.TreeInside + "/" + directory;
 
     private static string Sanitize(string name) => name.Replace('/', '_');
 
@@ -117,38 +122,4 @@ public sealed class CellRunner(EngineStore store, string workRoot)
         try { Directory.Delete(directory, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
-}
-
-/// <summary>A compute cell's view of its inputs, by their path in the cell's directory.</summary>
-internal sealed class ComputeContext(EngineStore store, RunRequest request, CancellationToken cancel) : CellContext
-{
-    private readonly StringWriter _log = new();
-    private readonly string _prefix = request.Cell.Declaration.Directory.Length == 0 ? "" : request.Cell.Declaration.Directory + "/";
-
-    public Dictionary<string, byte[]> Written { get; } = new(StringComparer.Ordinal);
-
-    public string LogText => _log.ToString();
-
-    public override IReadOnlyList<string> Files => request.Layout.Files
-        .Where(f => f.Path.StartsWith(_prefix, StringComparison.Ordinal)).Select(f => f.Path[_prefix.Length..]).ToList();
-
-    public override byte[] Read(string path)
-    {
-        if (!request.Layout.TryGet(_prefix + Clive.Model.ModelPaths.Normalize(path), out var file))
-            throw new CellFailure($"cell {request.Cell.Name}: '{path}' is not one of its inputs");
-        return store.Use(s => s.Store.Objects.Read(file.Id, ObjectType.Blob));
-    }
-
-    public override T? Value<T>(string cell) where T : default
-    {
-        var name = Clive.Model.ModelPaths.Resolve(request.Cell.Declaration.Directory, cell);
-        if (!request.Values.TryGetValue(name, out var bytes)) throw new CellFailure($"cell {request.Cell.Name}: '{cell}' is not one of its inputs (add .From(\"{cell}\"))");
-        return bytes is null ? default : ValueCodec.Decode<T>(bytes);
-    }
-
-    public override void Write(string path, byte[] content) => Written[Clive.Model.ModelPaths.Normalize(path)] = content;
-
-    public override TextWriter Log => _log;
-
-    public override CancellationToken Cancellation => cancel;
 }

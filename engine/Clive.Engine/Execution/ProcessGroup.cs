@@ -27,9 +27,12 @@ public sealed class ProcessGroup : IDisposable
     /// <summary>When the process started, to tell it from a later one with the same id.</summary>
     public long StartTime { get; }
 
-    /// <summary>Starts <paramref name="commandLine"/> (with /bin/sh -c when <paramref name="shell"/>) in <paramref name="directory"/>.</summary>
-    public static ProcessGroup Start(IReadOnlyList<string> commandLine, bool shell, string directory,
-        IReadOnlyDictionary<string, string> environment, Stream stdout, Stream stderr, TextWriter? echo = null)
+    /// <summary>The program and arguments a cell's command line stands for: one string is a script for /bin/sh -c.</summary>
+    public static IReadOnlyList<string> CommandOf(IReadOnlyList<string> commandLine, bool shell)
+        => shell ? ["/bin/sh", "-c", .. commandLine] : commandLine;
+
+    /// <summary>Starts <paramref name="command"/> (a program and its arguments, e.g. a sandbox around a cell's command) in <paramref name="directory"/>.</summary>
+    public static ProcessGroup Start(IReadOnlyList<string> command, string directory, Stream stdout, Stream stderr, TextWriter? echo = null)
     {
         // setsid execs in place when its caller leads no group (a fresh child never does): the pid stays the group's id.
         var info = new ProcessStartInfo("setsid")
@@ -40,9 +43,7 @@ public sealed class ProcessGroup : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (shell) { info.ArgumentList.Add("/bin/sh"); info.ArgumentList.Add("-c"); }
-        foreach (var argument in commandLine) info.ArgumentList.Add(argument);
-        foreach (var (name, value) in environment) info.Environment[name] = value;
+        foreach (var argument in command) info.ArgumentList.Add(argument);
         Process process;
         try
         {

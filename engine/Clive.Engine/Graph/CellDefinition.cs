@@ -10,7 +10,8 @@ namespace Clive.Engine.Graph;
 /// </summary>
 public sealed class CellDefinition
 {
-    public const string EngineVersion = "clive-engine/1";
+    // 2: cells run sandboxed (bubblewrap) and compute cells in the model host; results made unsandboxed are not reused.
+    public const string EngineVersion = "clive-engine/2";
 
     public CellDefinition(Cell cell, string? functionSource)
     {
@@ -62,6 +63,7 @@ public sealed class CellDefinition
             foreach (var (name, value) in command.Environment) text.Append("env ").Append(Quote(name)).Append('=').Append(Quote(value)).Append('\n');
             foreach (var output in command.Outputs) text.Append("output ").Append(Quote(output)).Append('\n');
             if (command.Timeout is { } timeout) text.Append("timeout ").Append(timeout.Ticks).Append('\n');
+            if (command.UsesNetwork) text.Append("network\n");
         }
         if (cell is ServiceCell service) text.Append("grace ").Append(service.GracePeriod.Ticks).Append('\n');
         if (functionSource is not null) text.Append("function ").Append(functionSource).Append('\n');

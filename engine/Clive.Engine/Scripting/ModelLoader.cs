@@ -1,24 +1,25 @@
 using Clive.Engine.Graph;
 using Clive.Engine.Inputs;
+using Clive.Engine.Sandboxing;
 using Clive.Git;
 using Clive.Model;
 using Microsoft.CodeAnalysis;
 
 namespace Clive.Engine.Scripting;
 
-/// <summary>A model ready to evaluate: its cells, and the loaded script versions behind them.</summary>
-public sealed class LoadedModel(string digest, CellGraph graph, IReadOnlyList<ModelInstance> instances) : IDisposable
+/// <summary>A model ready to evaluate: its cells, and the model host that holds its code.</summary>
+public sealed class LoadedModel(string digest, CellGraph graph, ModelHost? host) : IDisposable
 {
-    public static readonly LoadedModel Empty = new("", CellGraph.Empty, []);
+    public static readonly LoadedModel Empty = new("", CellGraph.Empty, null);
 
     /// <summary>A digest of every script's sources: equal digests are the same model.</summary>
     public string Digest { get; } = digest;
     public CellGraph Graph { get; } = graph;
 
-    public void Dispose()
-    {
-        foreach (var instance in instances) instance.Dispose();
-    }
+    /// <summary>Where the model's code runs (compute cells); null for a model without scripts.</summary>
+    public ModelHost? Host { get; } = host;
+
+    public void Dispose() => Host?.Dispose();
 }
 
 /// <summary>
@@ -65,41 +66,46 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
         return (sources, digest);
     }
 
-    /// <summary>Compiles and runs every script; throws <see cref="ModelException"/> with file and line on any error.</summary>
-    public LoadedModel Load(IReadOnlyList<ScriptSources> sources, string digest)
+    /// <summary>
+    /// Compiles every script here (compiling runs none of its code), then runs them in a sandboxed
+    /// model host, which says what cells they declare; throws <see cref="ModelException"/> with file and line on any error.
+    /// </summary>
+    public LoadedModel Load(IReadOnlyList<ScriptSources> sources, string digest, Sandbox sandbox)
     {
-        var instances = new List<ModelInstance>();
+        if (sources.Count == 0) return new LoadedModel(digest, CellGraph.Empty, null);
+        var images = new List<ScriptImage>();
+        var errors = new List<string>();
+        foreach (var script in sources)
+        {
+            try
+            {
+                images.Add(new ScriptImage { Path = script.MainPath, Assembly = compiler.Compile(script, out _) });
+            }
+            catch (ModelException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+        if (errors.Count > 0) throw new ModelException(string.Join('\n', errors));
+        var (host, declared) = ModelHost.Start(sandbox, images);
         try
         {
             var cells = new List<CellDefinition>();
-            var errors = new List<string>();
-            foreach (var script in sources)
+            foreach (var message in declared)
             {
-                try
-                {
-                    var assembly = compiler.Compile(script, out _);
-                    var instance = ModelInstance.Run(assembly, script.MainPath, TimeSpan.FromSeconds(30));
-                    instances.Add(instance);
-                    var helpers = script.HelperText();
-                    foreach (var cell in instance.Cells)
-                    {
-                        var function = cell.Kind == CellKind.Compute
-                            ? (script.StatementAt(cell.DeclaredIn, cell.Line) ?? $"{cell.DeclaredIn}:{cell.Line}") + "\n" + helpers
-                            : null;
-                        cells.Add(new CellDefinition(cell, function));
-                    }
-                }
-                catch (ModelException e)
-                {
-                    errors.Add(e.Message);
-                }
+                var cell = CellDeclarations.Declare(message);
+                var script = sources.FirstOrDefault(s => s.MainPath == message.Script)
+                    ?? throw new ModelException($"the model host described cell '{message.Name}' of an unknown script");
+                var function = cell.Kind == CellKind.Compute
+                    ? (script.StatementAt(cell.DeclaredIn, cell.Line) ?? $"{cell.DeclaredIn}:{cell.Line}") + "\n" + script.HelperText()
+                    : null;
+                cells.Add(new CellDefinition(cell, function));
             }
-            if (errors.Count > 0) throw new ModelException(string.Join('\n', errors));
-            return new LoadedModel(digest, CellGraph.Build(cells), instances);
+            return new LoadedModel(digest, CellGraph.Build(cells), host);
         }
         catch
         {
-            foreach (var instance in instances) instance.Dispose();
+            host.Dispose();
             throw;
         }
     }

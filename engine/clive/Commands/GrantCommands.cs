@@ -12,7 +12,7 @@ internal static class GrantCommands
     private static Command Change(string verb, string description)
     {
         var identity = new Argument<string>("identity") { Description = "Identity name" };
-        var right = new Argument<string>("right") { Description = "read, write (fast-forward), force (rewrite and delete) or admin (grant within the scope)" };
+        var right = new Argument<string>("right") { Description = "read, write (fast-forward), force (rewrite and delete), admin (grant within the scope) or run (have the engine run the models one pushes)" };
         var scope = new Argument<string>("scope") { Description = "<repo>[:<ref-pattern>]: demo, team/*, *, demo:refs/heads/team/*" };
         var command = new Command(verb, description) { identity, right, scope };
         command.SetAction(result =>

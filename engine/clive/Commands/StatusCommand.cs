@@ -78,7 +78,12 @@ internal static class StatusCommand
         {
             text.Append($"{r.Repo}@{CellRefs.ShortName(r.Ref)}");
             if (r.Model is { } model)
-                text.Append(model.State == "ok" ? $"  model at {model.Source[..12]}: {model.Cells} cells" : $"  model at {model.Source[..12]} does not load; the last good one runs");
+                text.Append(model.State switch
+                {
+                    "ok" => $"  model at {model.Source[..12]}: {model.Cells} cells",
+                    "refused" => $"  model at {model.Source[..12]} is not run (who pushed it may not have models run)",
+                    _ => $"  model at {model.Source[..12]} does not load; the last good one runs",
+                });
             text.Append('\n');
             if (r.Model?.Diagnostics is { } diagnostics)
                 foreach (var line in diagnostics.Split('\n')) text.Append("  ! ").Append(line).Append('\n');

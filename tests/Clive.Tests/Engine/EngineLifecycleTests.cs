@@ -59,38 +59,34 @@ public sealed class EngineLifecycleTests : IDisposable
     [Fact]
     public void AnEngineKilledMidRunFinishesTheWorkWhenRestartedWithoutRedoingWhatWasDone()
     {
-        var marker = Guid.NewGuid().ToString("N");
+        // Cells see nothing of the host but what the owner shows them (--tool, read-only): the test
+        // lets the slow command go on the second run by creating a file there.
+        var gate = Directory.CreateDirectory(_sandbox.PathOf("gate")).FullName;
         var model = $$"""
             Cells.Command("quick").Files("a.txt").Run("cp a.txt $CLIVE_OUT/");
-            var slow = Cells.Command("slow").Files("b.txt").Run("if [ ! -e /tmp/{{marker}} ]; then touch /tmp/{{marker}}; sleep 600; fi; cp b.txt $CLIVE_OUT/");
+            var slow = Cells.Command("slow").Files("b.txt").Run("if [ ! -e {{gate}}/go ]; then sleep 600; fi; cp b.txt $CLIVE_OUT/");
             Cells.Command("after").From(slow).Run("cp slow/b.txt $CLIVE_OUT/after.txt");
             """;
         _sandbox.NewRepo("work", ("a.txt", "a\n"), ("b.txt", "b\n"), ("clive.csx", model));
         _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
-        try
-        {
-            var engine = new EngineProcess(_sandbox);
-            engine.WaitForCells("demo", CellState.Succeeded, "quick");
-            engine.WaitForCells("demo", CellState.Running, "slow");
-            engine.Wait(() => engine.Status("demo", "slow")?.Pid is not null, "the slow command's pid");
-            int orphan = engine.Status("demo", "slow")!.Pid!.Value;
-            engine.Kill();
-            engine.Dispose();
-            Assert.True(Alive(orphan), "the command outlives an engine killed with -9");
+        var engine = new EngineProcess(_sandbox, "--tool", gate);
+        engine.WaitForCells("demo", CellState.Succeeded, "quick");
+        engine.WaitForCells("demo", CellState.Running, "slow");
+        engine.Wait(() => engine.Status("demo", "slow")?.Pid is not null, "the slow command's pid");
+        int orphan = engine.Status("demo", "slow")!.Pid!.Value;
+        engine.Kill();
+        engine.Dispose();
+        Assert.True(Alive(orphan), "the command outlives an engine killed with -9");
 
-            using var restarted = new EngineProcess(_sandbox);
-            restarted.WaitForCells("demo", CellState.Succeeded, "quick", "slow", "after");
-            Assert.False(Alive(orphan), "the restarted engine stops what the killed one left running");
-            var runs = restarted.Runs("demo");
-            Assert.Equal(1, runs["quick"]);
-            Assert.Equal(2, runs["slow"]);
-            Assert.Equal(1, runs["after"]);
-            Assert.Contains(restarted.RunHistory("demo"), r => r.Cell == "slow" && r.Finished is null);
-        }
-        finally
-        {
-            File.Delete("/tmp/" + marker);
-        }
+        File.WriteAllText(Path.Combine(gate, "go"), "");
+        using var restarted = new EngineProcess(_sandbox, "--tool", gate);
+        restarted.WaitForCells("demo", CellState.Succeeded, "quick", "slow", "after");
+        Assert.False(Alive(orphan), "the restarted engine stops what the killed one left running");
+        var runs = restarted.Runs("demo");
+        Assert.Equal(1, runs["quick"]);
+        Assert.Equal(2, runs["slow"]);
+        Assert.Equal(1, runs["after"]);
+        Assert.Contains(restarted.RunHistory("demo"), r => r.Cell == "slow" && r.Finished is null);
     }
 
     [SkippableFact]

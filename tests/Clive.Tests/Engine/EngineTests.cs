@@ -251,7 +251,7 @@ public sealed class EngineTests : IDisposable
     {
         PushModel();
         using var engine = new EngineProcess(_sandbox);
-        var second = _sandbox.Clive("up");
+        var second = _sandbox.Clive("up", "--all");
         Assert.Equal(128, second.ExitCode);
         Assert.Contains("an engine is already running", second.Stderr);
     }

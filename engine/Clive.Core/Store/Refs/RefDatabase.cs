@@ -42,12 +42,15 @@ public sealed class RefDatabase(CliveStore store)
             ("$repo", repoId), ("$name", name));
 
     /// <summary>Resolves a name as git would: HEAD through its target, a short name as a branch or tag.</summary>
-    public ObjectId? Resolve(long repoId, string name)
+    public ObjectId? Resolve(long repoId, string name) => ResolveFull(repoId, name)?.Id;
+
+    /// <summary>A short or full ref name resolved as git resolves it, with the full name it resolved to (what rights are checked against).</summary>
+    public (string Name, ObjectId Id)? ResolveFull(long repoId, string name)
     {
-        if (SymbolicTarget(repoId, name) is { } target) return Get(repoId, target);
+        if (SymbolicTarget(repoId, name) is { } target) return Get(repoId, target) is { } head ? (target, head) : null;
         foreach (var candidate in new[] { name, "refs/" + name, "refs/heads/" + name, "refs/tags/" + name })
         {
-            if (Get(repoId, candidate) is { } id) return id;
+            if (Get(repoId, candidate) is { } id) return (candidate, id);
         }
         return null;
     }

@@ -1,0 +1,133 @@
+using System.Buffers.Binary;
+using MessagePack;
+
+namespace Clive.Engine.Sandboxing;
+
+/// <summary>What the engine asks its model host: load the model, run a compute cell, or cancel a run.</summary>
+[MessagePackObject]
+public sealed class HostRequest
+{
+    public const string Load = "load";
+    public const string Compute = "compute";
+    public const string Cancel = "cancel";
+
+    [Key(0)] public int Id { get; set; }
+    [Key(1)] public string Kind { get; set; } = "";
+    /// <summary>Load: each script's compiled assembly.</summary>
+    [Key(2)] public List<ScriptImage>? Scripts { get; set; }
+    /// <summary>Compute: the cell's full name.</summary>
+    [Key(3)] public string? Cell { get; set; }
+    /// <summary>Compute: the cell's input files by their path in its tree, as the engine read them from the store.</summary>
+    [Key(4)] public Dictionary<string, byte[]>? Files { get; set; }
+    /// <summary>Compute: the values of the cells it reads.</summary>
+    [Key(5)] public Dictionary<string, byte[]?>? Values { get; set; }
+}
+
+[MessagePackObject]
+public sealed class ScriptImage
+{
+    [Key(0)] public string Path { get; set; } = "";
+    [Key(1)] public byte[] Assembly { get; set; } = [];
+}
+
+/// <summary>The host's answer to the request with the same id.</summary>
+[MessagePackObject]
+public sealed class HostReply
+{
+    [Key(0)] public int Id { get; set; }
+    /// <summary>Load: what is wrong with the model (file and line). Compute: why the function failed.</summary>
+    [Key(1)] public string? Error { get; set; }
+    [Key(2)] public List<CellMessage>? Cells { get; set; }
+    [Key(3)] public byte[]? Value { get; set; }
+    [Key(4)] public Dictionary<string, byte[]>? Written { get; set; }
+    [Key(5)] public string? Log { get; set; }
+    [Key(6)] public bool Cancelled { get; set; }
+}
+
+/// <summary>A declared cell as data: everything the engine keys and runs it by, nothing executable.</summary>
+[MessagePackObject]
+public sealed class CellMessage
+{
+    [Key(0)] public string Kind { get; set; } = "";
+    [Key(1)] public string Name { get; set; } = "";
+    [Key(2)] public string DeclaredIn { get; set; } = "";
+    [Key(3)] public int Line { get; set; }
+    [Key(4)] public List<InputMessage> Inputs { get; set; } = [];
+    [Key(5)] public long? PeriodTicks { get; set; }
+    [Key(6)] public List<string> CommandLine { get; set; } = [];
+    [Key(7)] public bool UsesShell { get; set; }
+    [Key(8)] public Dictionary<string, string> Environment { get; set; } = [];
+    [Key(9)] public List<string> Outputs { get; set; } = [];
+    [Key(10)] public long? TimeoutTicks { get; set; }
+    [Key(11)] public bool UsesNetwork { get; set; }
+    [Key(12)] public long? GraceTicks { get; set; }
+    /// <summary>The script (its main file) whose run declared the cell: its helpers are part of a compute cell's definition.</summary>
+    [Key(13)] public string Script { get; set; } = "";
+}
+
+[MessagePackObject]
+public sealed class InputMessage
+{
+    public const string FilesKind = "files";
+    public const string CellKind = "cell";
+    public const string RefKind = "ref";
+
+    [Key(0)] public string Kind { get; set; } = "";
+    [Key(1)] public List<string> Globs { get; set; } = [];
+    [Key(2)] public string Cell { get; set; } = "";
+    [Key(3)] public string At { get; set; } = "";
+    [Key(4)] public string Repo { get; set; } = "";
+    [Key(5)] public string Ref { get; set; } = "";
+    [Key(6)] public string Glob { get; set; } = "";
+}
+
+/// <summary>
+/// Frames on the host's pipes: a 4-byte big-endian length, then a MessagePack message. The host
+/// runs model code, so what it sends is read as hostile: lengths are capped and a bad frame ends
+/// the conversation.
+/// </summary>
+public static class HostChannel
+{
+    public const int MaxFrame = 512 << 20;
+
+    private static readonly MessagePackSerializerOptions Options = MessagePackSerializerOptions.Standard
+        .WithSecurity(MessagePackSecurity.UntrustedData);
+
+    public static void Write<T>(Stream stream, T message)
+    {
+        var payload = MessagePackSerializer.Serialize(message, Options);
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(length, payload.Length);
+        stream.Write(length);
+        stream.Write(payload);
+        stream.Flush();
+    }
+
+    /// <summary>The next message, or null at the end of the stream.</summary>
+    public static T? Read<T>(Stream stream) where T : class
+    {
+        Span<byte> length = stackalloc byte[4];
+        if (!Fill(stream, length)) return null;
+        int size = BinaryPrimitives.ReadInt32BigEndian(length);
+        if (size is < 0 or > MaxFrame) throw new InvalidDataException($"a model host message of {size} bytes is over the limit");
+        var payload = new byte[size];
+        if (!Fill(stream, payload)) throw new InvalidDataException("a model host message was cut short");
+        return MessagePackSerializer.Deserialize<T>(payload, Options);
+    }
+
+    private static bool Fill(Stream stream, Span<byte> buffer)
+    {
+        int filled = 0;
+        while (filled < buffer.Length)
+        {
+            int n = stream.Read(buffer[filled..]);
+            if (n == 0)
+            {
+                if (filled == 0) return false;
+                throw new InvalidDataException("a model host message was cut short");
+            }
+            filled += n;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,142 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Clive.Engine.Graph;
+using Clive.Engine.Results;
+using Clive.Engine.Scripting;
+using Clive.Model;
+
+namespace Clive.Engine.Sandboxing;
+
+/// <summary>
+/// The model host: the only process that runs a model's code. The engine starts one per model
+/// version inside the sandbox (`clive-engine model-host`), sends it the compiled scripts, and
+/// asks it to run compute cells over inputs it sends along. The host sees no store, no files of
+/// the engine and no network; all it can touch is what arrives on its stdin.
+/// </summary>
+public static class ModelHostServer
+{
+    public static int Run(Stream input, Stream output)
+    {
+        var writeLock = new object();
+        var functions = new Dictionary<string, ComputeCell>(StringComparer.Ordinal);
+        var instances = new List<ModelInstance>();
+        var running = new ConcurrentDictionary<int, CancellationTokenSource>();
+        var runs = new List<Task>();
+        void Reply(HostReply reply)
+        {
+            lock (writeLock) HostChannel.Write(output, reply);
+        }
+
+        while (HostChannel.Read<HostRequest>(input) is { } request)
+        {
+            switch (request.Kind)
+            {
+                case HostRequest.Load:
+                    Reply(Load(request, instances, functions));
+                    break;
+                case HostRequest.Compute:
+                    var cancel = new CancellationTokenSource();
+                    running[request.Id] = cancel;
+                    runs.Add(Task.Run(() =>
+                    {
+                        try { Reply(Compute(request, functions, cancel.Token)); }
+                        finally { running.TryRemove(request.Id, out _); }
+                    }));
+                    break;
+                case HostRequest.Cancel:
+                    if (running.TryGetValue(request.Id, out var run)) run.Cancel();
+                    break;
+            }
+        }
+        // The engine closed the pipe: it wants nothing more. Finish what runs, then go.
+        Task.WaitAll(runs.ToArray(), TimeSpan.FromSeconds(5));
+        return 0;
+    }
+
+    private static HostReply Load(HostRequest request, List<ModelInstance> instances, Dictionary<string, ComputeCell> functions)
+    {
+        var cells = new List<CellMessage>();
+        var errors = new List<string>();
+        foreach (var script in request.Scripts ?? [])
+        {
+            try
+            {
+                var instance = ModelInstance.Run(script.Assembly, script.Path, TimeSpan.FromSeconds(30));
+                instances.Add(instance);
+                foreach (var cell in instance.Cells)
+                {
+                    var message = CellDeclarations.Describe(cell);
+                    message.Script = script.Path;
+                    cells.Add(message);
+                    if (cell is ComputeCell compute) functions[compute.Name] = compute;
+                }
+            }
+            catch (ModelException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+        return new HostReply { Id = request.Id, Cells = cells, Error = errors.Count > 0 ? string.Join('\n', errors) : null };
+    }
+
+    private static HostReply Compute(HostRequest request, Dictionary<string, ComputeCell> functions, CancellationToken cancel)
+    {
+        var name = request.Cell ?? "";
+        if (!functions.TryGetValue(name, out var cell)) return new HostReply { Id = request.Id, Error = $"no compute cell '{name}' in this model" };
+        var context = new HostedCellContext(cell, request.Files ?? [], request.Values ?? [], cancel);
+        try
+        {
+            var value = cell.Function(context);
+            return new HostReply
+            {
+                Id = request.Id,
+                Value = value is null ? null : ValueCodec.Encode(value, name),
+                Written = context.Written,
+                Log = context.LogText,
+            };
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return new HostReply { Id = request.Id, Cancelled = true };
+        }
+        catch (Exception e)
+        {
+            // A user's function failing is the cell failing, shown in its log.
+            var message = e is CellFailure ? e.Message : $"{e.GetType().Name}: {e.Message}\n{e.StackTrace}";
+            return new HostReply { Id = request.Id, Error = message, Log = context.LogText };
+        }
+    }
+}
+
+/// <summary>A compute cell's view of its inputs, by their path in the cell's directory: the files and values the engine sent.</summary>
+internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values, CancellationToken cancel)
+    : CellContext
+{
+    private readonly StringWriter _log = new();
+    private readonly string _prefix = cell.Directory.Length == 0 ? "" : cell.Directory + "/";
+
+    public Dictionary<string, byte[]> Written { get; } = new(StringComparer.Ordinal);
+
+    public string LogText => _log.ToString();
+
+    public override IReadOnlyList<string> Files => files.Keys
+        .Where(path => path.StartsWith(_prefix, StringComparison.Ordinal)).Select(path => path[_prefix.Length..]).Order(StringComparer.Ordinal).ToList();
+
+    public override byte[] Read(string path)
+        => files.TryGetValue(_prefix + ModelPaths.Normalize(path), out var content)
+            ? content
+            : throw new CellFailure($"cell {cell.Name}: '{path}' is not one of its inputs");
+
+    public override T? Value<T>(string other) where T : default
+    {
+        var name = ModelPaths.Resolve(cell.Directory, other);
+        if (!values.TryGetValue(name, out var bytes)) throw new CellFailure($"cell {cell.Name}: '{other}' is not one of its inputs (add .From(\"{other}\"))");
+        return bytes is null ? default : ValueCodec.Decode<T>(bytes);
+    }
+
+    public override void Write(string path, byte[] content) => Written[ModelPaths.Normalize(path)] = content;
+
+    public override TextWriter Log => _log;
+
+    public override CancellationToken Cancellation => cancel;
+}
