@@ -20,6 +20,8 @@ fi
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v fusermount3 >/dev/null 2>&1 || missing+=(fuse3)
+# The engine runs every cell and every model's code under bubblewrap (see docs/security.md).
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 [ -e /usr/lib/x86_64-linux-gnu/libz.so.1 ] || [ -e /lib/x86_64-linux-gnu/libz.so.1 ] || ldconfig -p 2>/dev/null | grep -q 'libz.so.1 ' || missing+=(zlib1g)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -6,7 +6,7 @@ public enum CellKind
 {
     /// <summary>A command run in a fresh directory holding exactly its inputs.</summary>
     Command,
-    /// <summary>A C# function over its inputs, run inside the engine.</summary>
+    /// <summary>A C# function over its inputs, run in the sandboxed model host (never in the engine).</summary>
     Compute,
     /// <summary>A long-running process, restarted when its inputs change and stopped with the engine.</summary>
     Service,

@@ -67,6 +67,8 @@ public sealed class Sandbox(IReadOnlyList<string> tools)
         foreach (var tool in Tools) args.AddRange(["--ro-bind", tool, tool]);
         foreach (var path in spec.Readable ?? []) args.AddRange(["--ro-bind", path, path]);
         foreach (var bind in spec.Writable) args.AddRange(["--bind", bind.Host, bind.Inside]);
+        // The root bwrap builds the rest on is a tmpfs: read-only too, once everything is in place.
+        args.AddRange(["--remount-ro", "/"]);
         args.AddRange(["--chdir", spec.WorkingDirectory]);
         foreach (var (name, value) in BaseEnvironment) args.AddRange(["--setenv", name, value]);
         foreach (var (name, value) in spec.Environment) args.AddRange(["--setenv", name, value]);

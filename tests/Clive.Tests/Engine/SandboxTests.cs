@@ -44,7 +44,7 @@ public sealed class SandboxTests : IDisposable
 
         Assert.Equal("", Show("refs/clive/cells/main/probe:out/seen"));
         Assert.Equal("mine\n", Show("refs/clive/cells/main/probe:out/input"));
-        Assert.False(File.Exists("/usr/pwned") || File.Exists(Path.Combine(_sandbox.StoreDirectory, "pwned")));
+        Assert.False(File.Exists("/usr/pwned") || File.Exists("/etc/pwned") || File.Exists(Path.Combine(_sandbox.StoreDirectory, "pwned")));
         // Nothing of the engine's environment leaks in: not the store's path, not its HOME.
         var environment = Show("refs/clive/cells/main/probe:out/env");
         Assert.DoesNotContain("CLIVE_STORE", environment);
