@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Clive.Access;
 using Clive.Protocol;
+using Clive.Store;
 
 namespace Clive.Cli.Commands;
 
@@ -29,6 +30,8 @@ internal static class ServeCommand
             var store = result.GetValue(GlobalOptions.Store);
             if (result.GetValue(identity) is { } name)
             {
+                // stderr is the remote key holder's terminal: no warnings about the owner's store.
+                StorePermissions.Warnings = null;
                 // A line without --key predates key binding: it would admit whatever key it names
                 // even after the identity was given another one, so it must be installed again.
                 var fingerprint = result.GetValue(key)
