@@ -95,8 +95,11 @@ static int Serve(MountTarget target, string mountpoint, string? storeDirectory, 
 static int StartInBackground(string[] args, string mountpoint, string? storeDirectory)
 {
     var logDirectory = Path.Combine(StoreLocation.Resolve(storeDirectory), "logs");
-    Directory.CreateDirectory(logDirectory);
+    // The log names paths and refs of the store: as private as the store (the shell's >> would
+    // create it as the umask says).
+    StorePermissions.CreateDirectory(logDirectory);
     var log = Path.Combine(logDirectory, "clive-fs.log");
+    StorePermissions.CreateFile(log, FileMode.OpenOrCreate, FileShare.ReadWrite).Dispose();
     // A new session (setsid), so the mount outlives this terminal; its output goes to the log.
     var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
     foreach (var a in new[] { "-c", "exec setsid \"$@\" </dev/null >>\"$CLIVE_FS_LOG\" 2>&1", "sh", Environment.ProcessPath!, "-f" }.Concat(args))

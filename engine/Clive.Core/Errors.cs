@@ -13,11 +13,7 @@ public sealed class InvalidPackException(string message) : CliveException(messag
 public sealed class RepoNotFoundException(string repo) : CliveException($"repository '{repo}' does not exist");
 
 public sealed class InvalidRepoNameException(string repo, string why)
-    : CliveException($"invalid repository name '{Printable(repo)}': {why}")
-{
-    private static string Printable(string s)
-        => string.Concat(s.Select(c => char.IsControl(c) ? $"\\x{(int)c:x2}" : c.ToString()));
-}
+    : CliveException($"invalid repository name '{Printable.Of(repo)}': {why}");
 
 public sealed class StoreNotFoundException(string directory)
     : CliveException($"no store at '{directory}' (a push or `clive repo create` makes one; check --store or CLIVE_STORE)");

@@ -301,7 +301,7 @@ public sealed class MountedTree : IDisposable
         lock (_gate)
         {
             var dir = WritableDirectory(parent);
-            CheckName(name);
+            CheckName(dir, name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, executable ? NodeKind.ExecutableFile : NodeKind.File, new FileBuffer([]));
             // Durable at close (flush), like every write: one fsync per file, not two. Until then
@@ -419,7 +419,7 @@ public sealed class MountedTree : IDisposable
         lock (_gate)
         {
             var dir = WritableDirectory(parent);
-            CheckName(name);
+            CheckName(dir, name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, NodeKind.Directory, null);
             node.Opaque = true;
@@ -446,7 +446,7 @@ public sealed class MountedTree : IDisposable
         lock (_gate)
         {
             var dir = WritableDirectory(parent);
-            CheckName(name);
+            CheckName(dir, name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
             var node = Place(dir, name, NodeKind.Symlink, new FileBuffer(target));
             Save(node);
@@ -461,7 +461,7 @@ public sealed class MountedTree : IDisposable
         {
             var from = WritableDirectory(parent);
             var to = WritableDirectory(newParent);
-            CheckName(newName);
+            CheckName(to, newName);
             var node = Child(from, name);
             if (to.Children!.TryGetValue(newName, out var existingInode))
             {
@@ -655,9 +655,11 @@ public sealed class MountedTree : IDisposable
         return dir;
     }
 
-    private static void CheckName(string name)
+    private static void CheckName(Node dir, string name)
     {
         if (name.Length == 0 || name is "." or ".." || name.Contains('/')) throw new FsException(FsError.InvalidArgument, name);
+        // The control directory is always there at the root, whatever the tree holds.
+        if (IsControlDirectory(dir, name)) throw new FsException(FsError.Exists, name);
         // Git cannot keep these names, and a tree holding them would be refused by fsck.
         if (name.Equals(".git", StringComparison.OrdinalIgnoreCase)) throw new FsException(FsError.NotPermitted, "git cannot store a file named .git");
     }
@@ -805,7 +807,7 @@ public sealed class MountedTree : IDisposable
             foreach (var entry in TreeParser.Entries(_store.Objects.Read(dir.Id, ObjectType.Tree)))
             {
                 var name = Encoding.UTF8.GetString(entry.Name.Span);
-                if (overlaid?.Contains(name) == true) continue;
+                if (overlaid?.Contains(name) == true || IsControlDirectory(dir, name)) continue;
                 children[name] = FromTree(dir, name, entry).Inode;
             }
         }
@@ -816,7 +818,8 @@ public sealed class MountedTree : IDisposable
             foreach (var path in _overlay.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal) && p.IndexOf('/', prefix.Length) > 0))
             {
                 var name = path[prefix.Length..path.IndexOf('/', prefix.Length)];
-                if (children.ContainsKey(name) || overlaid?.Contains(name) == true || _overlay[path].Kind == OverlayKind.Deleted) continue;
+                if (children.ContainsKey(name) || overlaid?.Contains(name) == true || _overlay[path].Kind == OverlayKind.Deleted
+                    || IsControlDirectory(dir, name)) continue;
                 var implied = NodeFor(dir.Inode, Join(dir.Path, name), name);
                 implied.Kind = NodeKind.Directory;
                 implied.Exists = true;
@@ -832,6 +835,7 @@ public sealed class MountedTree : IDisposable
         }
         foreach (var name in overlaid ?? [])
         {
+            if (IsControlDirectory(dir, name)) continue;
             var path = Join(dir.Path, name);
             var entry = _overlay[path];
             if (entry.Kind == OverlayKind.Deleted) continue;
@@ -857,6 +861,13 @@ public sealed class MountedTree : IDisposable
         }
         dir.Children = children;
     }
+
+    /// <summary>
+    /// A root entry named .clive, committed by anyone who can push: never shown, or it would stand
+    /// in for the control directory (a forged status, forged branch views). It stays in the
+    /// commits, readable through .clive/refs/heads/&lt;branch&gt;/.clive and .clive/commits/&lt;id&gt;/.clive.
+    /// </summary>
+    private static bool IsControlDirectory(Node dir, string name) => dir.Inode == RootInode && name == CliveDirectory;
 
     /// <summary>A child as the ref's tree has it; during a ref move a changed file is replaced by a new inode.</summary>
     private Node FromTree(Node dir, string name, TreeEntry entry)

@@ -117,7 +117,7 @@ internal static class EngineCommands
         try
         {
             // On Unix, FileShare.None takes an advisory flock: released when the process dies, however it dies.
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return StorePermissions.CreateFile(path, FileMode.OpenOrCreate, FileShare.None);
         }
         catch (IOException)
         {

@@ -25,26 +25,36 @@ public sealed class AccessControl(CliveStore store)
     public void AddKey(string name, string publicKeyLine)
     {
         IdentityName.Validate(name);
-        var parts = publicKeyLine.Trim().Split((char[])[' ', '\t'], 3, StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length < 2 || !parts[0].StartsWith("ssh-", StringComparison.Ordinal) && !parts[0].StartsWith("ecdsa-", StringComparison.Ordinal)
-            && !parts[0].StartsWith("sk-", StringComparison.Ordinal))
-            throw new UsageException("not an SSH public key: expected a line like 'ssh-ed25519 AAAA... comment'");
-        try
-        {
-            Convert.FromBase64String(parts[1]);
-        }
-        catch (FormatException)
-        {
-            throw new UsageException("not an SSH public key: its key data is not base64");
-        }
+        var key = SshPublicKey.Parse(publicKeyLine);
         using var transaction = store.BeginWrite();
         if (Key(name) is not null) throw new CliveException($"identity '{name}' already exists");
-        if (store.Connection.Scalar<string?>("SELECT name FROM identities WHERE key_data=$data", ("$data", parts[1])) is { } other)
+        if (store.Connection.Scalar<string?>("SELECT name FROM identities WHERE key_data=$data", ("$data", key.Data)) is { } other)
             throw new CliveException($"that key already belongs to identity '{other}'");
         store.Connection.Execute("INSERT INTO identities(name, key_type, key_data, comment, added) VALUES($n, $t, $d, $c, $now)",
-            ("$n", name), ("$t", parts[0]), ("$d", parts[1]), ("$c", parts.Length > 2 ? parts[2] : ""),
+            ("$n", name), ("$t", key.Type), ("$d", key.Data), ("$c", key.Comment),
             ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
         transaction.Commit();
+    }
+
+    /// <summary>
+    /// Refuses a connection whose key is not the identity's key now. An authorized_keys line
+    /// names the fingerprint of the key it admits, so a line left installed after the key was
+    /// removed (or replaced under the same name) never speaks for the identity's new key.
+    /// </summary>
+    public void DemandKey(string identity, string fingerprint)
+    {
+        var key = Key(identity);
+        SshPublicKey? current = null;
+        try
+        {
+            if (key is not null) current = SshPublicKey.FromStored(key.KeyType, key.KeyData, key.Comment);
+        }
+        catch (UsageException)
+        {
+            // A row that no longer passes the checks admits no one.
+        }
+        if (current?.Fingerprint != fingerprint)
+            throw new KeyNotCurrentException(identity);
     }
 
     public IdentityKey? Key(string name) => QueryKeys("WHERE name=$name", ("$name", name)).FirstOrDefault();

@@ -27,7 +27,7 @@ public static class IdentityName
     public static string Validate(string name)
     {
         if (name.Length is 0 or > 64 || name[0] is '-' or '.' || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
-            throw new UsageException($"invalid identity name '{name}': use letters, digits, '.', '_' and '-' (not first)");
+            throw new UsageException($"invalid identity name '{Printable.Of(name)}': use letters, digits, '.', '_' and '-' (not first)");
         return name;
     }
 }

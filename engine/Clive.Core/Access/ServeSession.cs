@@ -4,15 +4,18 @@ using Clive.Store;
 namespace Clive.Access;
 
 /// <summary>
-/// One SSH session of an identity, run by the forced command: git's services for fetch and
-/// push, and the rights commands an identity may use on this host. Anything else is refused.
+/// One SSH session of an identity, run by the forced command <c>clive serve --identity NAME --key
+/// FINGERPRINT</c>: git's services for fetch and push, and the rights commands an identity may
+/// use on this host. Anything else is refused.
 /// Replies of the rights commands go to <paramref name="output"/>; <paramref name="messages"/>
 /// (stderr) is for the user's terminal.
 /// </summary>
-public sealed class ServeSession(Principal principal, string? storeDirectory, Stream input, Stream output, TextWriter messages)
+public sealed class ServeSession(Principal principal, string keyFingerprint, string? storeDirectory, Stream input, Stream output, TextWriter messages)
 {
     public int Run(string? originalCommand)
     {
+        // First of all: the key sshd admitted must still be this identity's (see AccessControl.DemandKey).
+        using (var store = CliveStore.Open(storeDirectory, create: false)) store.Access.DemandKey(principal.Name, keyFingerprint);
         if (string.IsNullOrWhiteSpace(originalCommand))
         {
             messages.WriteLine($"Hi {principal}! This key gives access to clive (git over clive::<host>/<repo>), not a shell.");

@@ -108,8 +108,14 @@ public sealed class PktLineWriter(Stream output)
 
     public void Delimiter() => output.Write("0001"u8);
 
-    /// <summary>An error the peer's git prints as "remote error: …" and dies on.</summary>
-    public void Error(string message) => WriteLine("ERR " + message);
+    /// <summary>
+    /// An error the peer's git prints as "remote error: …" and dies on. Cut to one pkt-line (and
+    /// one line): a message quoting what a client sent must not turn into an exception instead.
+    /// </summary>
+    public void Error(string message) => WriteLine("ERR " + Printable.Of(message, MaxErrorLength));
+
+    /// <summary>Far below the 65516 bytes of a pkt-line: at most 4 bytes a character, as UTF-8 or as \xNN.</summary>
+    private const int MaxErrorLength = 4000;
 
     private static void WriteHex(Span<byte> destination, int value)
     {

@@ -54,12 +54,14 @@ public sealed class CliveStore : IDisposable
             throw new StoreNotFoundException(dir);
         try
         {
-            System.IO.Directory.CreateDirectory(dir);
+            StorePermissions.CreateDirectory(dir);
+            StorePermissions.CreateDatabaseFile(database);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new CliveException($"cannot create store directory '{dir}': {e.Message}");
+            throw new CliveException($"cannot create store '{dir}': {e.Message}");
         }
+        StorePermissions.WarnIfExposed(dir, database);
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = database,

@@ -26,7 +26,8 @@ public sealed class EventLog(CliveStore store)
     {
         try
         {
-            File.WriteAllText(SignalPath, Latest().ToString());
+            using var file = StorePermissions.CreateFile(SignalPath);
+            file.Write(System.Text.Encoding.ASCII.GetBytes(Latest().ToString()));
         }
         catch (IOException)
         {

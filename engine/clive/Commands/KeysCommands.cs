@@ -73,13 +73,14 @@ internal static class KeysCommands
     private static Command AuthorizedKeysCommand()
     {
         var command = new Command("authorized-keys",
-            "Print authorized_keys lines: each key may only run `clive serve --identity <name>` (install them in ~/.ssh/authorized_keys)");
+            "Print authorized_keys lines: each key may only run `clive serve --identity <name> --key <fingerprint>` (install them in ~/.ssh/authorized_keys)");
         command.SetAction(result =>
         {
             using var store = GlobalOptions.OpenStore(result);
             // sshd runs the forced command without CLIVE_STORE: name the store unless it is the default one.
             string? storeArgument = store.Directory == Clive.Store.StoreLocation.Default() ? null : store.Directory;
-            Console.Write(AuthorizedKeys.Render(store.Access.Keys(), Environment.ProcessPath!, storeArgument));
+            Console.Write(AuthorizedKeys.Render(store.Access.Keys(), Environment.ProcessPath!, storeArgument,
+                skipped => Console.Error.WriteLine("warning: " + skipped)));
             return 0;
         });
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Clive.Access;
 using Clive.Protocol;
+using Clive.Store;
 
 namespace Clive.Cli.Commands;
 
@@ -14,9 +15,13 @@ internal static class ServeCommand
         {
             Description = "Serve an SSH identity: run what SSH_ORIGINAL_COMMAND asks, with that identity's rights (the forced command of `clive keys authorized-keys`)",
         };
+        var key = new Option<string?>("--key")
+        {
+            Description = "With --identity: the fingerprint (SHA256:…) of the key sshd admitted; refused unless it is the identity's key now",
+        };
         var command = new Command("serve", "Speak git's pack protocol for one repo on stdin/stdout (what git-remote-clive runs over SSH)")
         {
-            service, repo, identity,
+            service, repo, identity, key,
         };
         command.SetAction(result =>
         {
@@ -25,7 +30,13 @@ internal static class ServeCommand
             var store = result.GetValue(GlobalOptions.Store);
             if (result.GetValue(identity) is { } name)
             {
-                var session = new ServeSession(Principal.Identity(name), store, stdin, stdout, Console.Error);
+                // stderr is the remote key holder's terminal: no warnings about the owner's store.
+                StorePermissions.Warnings = null;
+                // A line without --key predates key binding: it would admit whatever key it names
+                // even after the identity was given another one, so it must be installed again.
+                var fingerprint = result.GetValue(key)
+                    ?? throw new UsageException("this authorized_keys line has no --key: the machine owner installs `clive keys authorized-keys` again");
+                var session = new ServeSession(Principal.Identity(name), fingerprint, store, stdin, stdout, Console.Error);
                 return session.Run(Environment.GetEnvironmentVariable("SSH_ORIGINAL_COMMAND"));
             }
             if (result.GetValue(service) is not { } s || result.GetValue(repo) is not { } r)

@@ -139,6 +139,65 @@ public sealed class AuthorizationTests : IDisposable
     }
 
     [SkippableFact]
+    public void RemovedKey_ReAddedUnderItsName_OldKeyStaysOut()
+    {
+        Grant("carol", "read", "demo");
+        _ssh.GitAs("carol", "", "ls-remote", _ssh.Url("demo")).EnsureSuccess("ls-remote with the first key");
+        _sandbox.Clive("keys", "remove", "carol").EnsureSuccess("keys remove");
+        // carol gets a new key and her rights back; authorized_keys still has the old key's line.
+        var newKey = _sandbox.PathOf("ssh/id_carol-new");
+        ProcessRunner.Run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", newKey], _sandbox.Root, _sandbox.Environment).EnsureSuccess("ssh-keygen");
+        _sandbox.Clive("keys", "add", "carol", newKey + ".pub").EnsureSuccess("keys add with the new key");
+        Grant("carol", "read", "demo");
+
+        var old = _ssh.GitAs("carol", "", "ls-remote", _ssh.Url("demo"));
+
+        Assert.NotEqual(0, old.ExitCode);
+        Assert.Contains("this key no longer belongs to identity 'carol'", old.Stderr);
+        Assert.DoesNotContain("refs/heads/main", old.Stdout);
+        Assert.DoesNotContain("   at ", old.Stderr);
+        _ssh.RefreshAuthorizedKeys();
+        _ssh.GitAs("carol-new", "", "ls-remote", _ssh.Url("demo")).EnsureSuccess("ls-remote with the new key, once installed");
+    }
+
+    [SkippableFact]
+    public void CraftedKeyFile_NeverGetsAShell()
+    {
+        // The probe's file: a bogus first line, then a real key on a line of its own.
+        var key = _sandbox.PathOf("ssh/id_mallory");
+        ProcessRunner.Run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key], _sandbox.Root, _sandbox.Environment).EnsureSuccess("ssh-keygen");
+        File.WriteAllText(_sandbox.PathOf("crafted.pub"), "ssh-x\n" + File.ReadAllText(key + ".pub"));
+        File.Delete("/tmp/clive-pwned-key");
+
+        var add = _sandbox.Clive("keys", "add", "mallory", _sandbox.PathOf("crafted.pub"));
+        _ssh.RefreshAuthorizedKeys();
+        var shell = _ssh.SshAs("mallory", "touch /tmp/clive-pwned-key");
+
+        Assert.NotEqual(0, add.ExitCode);
+        Assert.StartsWith("fatal: ", add.Stderr);
+        Assert.NotEqual(0, shell.ExitCode);
+        Assert.False(File.Exists("/tmp/clive-pwned-key"), "the crafted key ran a shell command");
+        Assert.All(File.ReadAllLines(_sandbox.PathOf("ssh/authorized_keys")), line => Assert.StartsWith("command=\"", line));
+    }
+
+    [SkippableFact]
+    public void HugeRepoName_OverSsh_IsOneLineError()
+    {
+        Grant("alice", "read", "*");
+        var name = new string('a', 100_000);
+
+        // Plain git over ssh reaches the far side's name check (clive's helper checks it before connecting).
+        var git = _ssh.GitAs("alice", "", "ls-remote", $"ssh://{Environment.UserName}@127.0.0.1:{_ssh.Port}/{name}");
+        var raw = _ssh.SshAs("alice", "git-upload-pack", name);
+
+        Assert.NotEqual(0, git.ExitCode);
+        Assert.Contains("invalid repository name", git.Stderr);
+        Assert.DoesNotContain("   at ", git.Stderr + raw.Stderr);
+        Assert.All(git.Stderr.Split('\n'), line => Assert.True(line.Length < 400, $"a line of {line.Length} characters"));
+        Assert.Contains("invalid repository name", raw.Stdout);
+    }
+
+    [SkippableFact]
     public void WriteOnANewRepoName_CreatesItByPushing_AndTheReflogNamesThePusher()
     {
         Grant("alice", "write", "fresh");
@@ -180,6 +239,7 @@ public sealed class AuthorizationTests : IDisposable
         Assert.All(lines, line =>
         {
             Assert.StartsWith($"command=\"{Path.Combine(AppContext.BaseDirectory, "clive")} serve --identity ", line);
+            Assert.Matches(" --key SHA256:[A-Za-z0-9+/]{43} ", line);
             Assert.Contains($" --store {_sandbox.StoreDirectory}\",restrict ssh-ed25519 ", line);
         });
     }

@@ -44,6 +44,26 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void HugeRepoName_IsOneShortLine_NotAStackTrace()
+    {
+        var name = new string('a', 100_000);
+        var before = _sandbox.StoreSnapshot();
+
+        var lsRemote = _sandbox.Git("", "ls-remote", "clive::local/" + name);
+        var serve = _sandbox.Clive("serve", "git-upload-pack", name);
+        var log = _sandbox.Clive("log", name);
+
+        foreach (var result in new[] { lsRemote, serve, log })
+        {
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.DoesNotContain("   at ", result.Stderr);
+            Assert.Contains("invalid repository name", result.Output);
+            Assert.All(result.Output.Split('\n'), line => Assert.True(line.Length < 400, $"a line of {line.Length} characters"));
+        }
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+    }
+
+    [Fact]
     public void MalformedHelperCommand_IsOneLineError()
     {
         var result = ProcessRunner.Run("git-remote-clive", ["origin", "local/demo"], _sandbox.Root, _sandbox.Environment,

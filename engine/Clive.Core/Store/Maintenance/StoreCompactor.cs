@@ -27,7 +27,7 @@ public sealed class StoreCompactor(CliveStore store, Action<string>? progress)
                 var reachable = Reachability.FromAllRefs(store, progress);
                 var index = new List<PackedObject>(reachable.Count);
                 PackStatistics stats;
-                using (var file = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20))
+                using (var file = StorePermissions.CreateFile(temp, FileMode.Create, FileShare.None, 1 << 20))
                 {
                     stats = new PackWriter(store.Objects).Write(file, reachable, null, progress, index);
                     file.Flush();
