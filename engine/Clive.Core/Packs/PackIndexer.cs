@@ -37,7 +37,8 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
 {
     private const int HeaderLength = 12;
     private readonly Inflater _inflater = new();
-    private readonly HashSet<ObjectId> _referenced = [];
+    private readonly ReferencedObjects _referenced = new();
+    private readonly TreeDepth _trees = new();
 
     public IndexedPack Index(Stream input)
     {
@@ -46,7 +47,9 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             var buffer = new ChunkedPackBuffer(input);
             var entries = ReadEntries(buffer);
             var byId = ResolveDeltas(buffer, entries);
-            CheckReferences(byId);
+            _referenced.Check(id => byId.TryGetValue(id, out int i) ? entries[i].Type
+                : store.TryGetType(id, out var type) ? type : ObjectType.None);
+            _trees.Check();
             return new IndexedPack(buffer, entries, byId);
         }
         finally
@@ -114,15 +117,22 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
 
     private void Accept(ref IndexedEntry entry, ObjectType type, byte[] data)
     {
+        var id = ObjectId.HashObject(type, data);
+        List<ObjectId>? subtrees = type == ObjectType.Tree ? [] : null;
         try
         {
-            ObjectValidator.Validate(type, data, (id, _) => _referenced.Add(id));
+            ObjectValidator.Validate(type, data, (target, expected) =>
+            {
+                _referenced.Add(target, expected);
+                if (expected == ObjectType.Tree) subtrees?.Add(target);
+            });
         }
         catch (InvalidObjectException e)
         {
-            throw new InvalidObjectException($"object {ObjectId.HashObject(type, data)}: {e.Message}");
+            throw new InvalidObjectException($"object {id}: {e.Message}");
         }
-        entry.Id = ObjectId.HashObject(type, data);
+        if (subtrees is not null) _trees.AddTree(id, subtrees);
+        entry.Id = id;
         entry.Type = type;
         entry.Resolved = true;
     }
@@ -203,15 +213,6 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
         var byId = new Dictionary<ObjectId, int>(entries.Length);
         for (int i = 0; i < entries.Length; i++) byId.TryAdd(entries[i].Id, i);
         return byId;
-    }
-
-    private void CheckReferences(Dictionary<ObjectId, int> byId)
-    {
-        foreach (var id in _referenced)
-        {
-            if (!byId.ContainsKey(id) && !store.Contains(id))
-                throw new InvalidPackException($"object {id} is referred to but is in neither the pack nor the store");
-        }
     }
 
     private static void Add<TKey>(Dictionary<TKey, List<int>> map, TKey key, int value) where TKey : notnull

@@ -63,7 +63,8 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
     {
         long total = store.Connection.Scalar<long>("SELECT count(*) FROM objects");
         var meter = ProgressMeter.Start("Checking objects", total, progress);
-        var referenced = new HashSet<ObjectId>();
+        // What each referenced object must be, and who says so (the first referrer is enough to name).
+        var referenced = new Dictionary<ObjectId, (ObjectType Expected, ObjectId Referrer)>();
         long count = 0;
         foreach (var (id, location) in store.Objects.All().ToList())
         {
@@ -73,7 +74,11 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
                 var data = store.Objects.ReadAt(location.PackId, location.Offset, out var type);
                 if (type != location.Type) _problems.Add($"object {id}: indexed as {location.Type.Name()} but is a {type.Name()}");
                 if (ObjectId.HashObject(type, data) != id) _problems.Add($"object {id}: content does not hash to its name");
-                ObjectValidator.Validate(type, data, (target, _) => referenced.Add(target));
+                ObjectValidator.Validate(type, data, (target, expected) =>
+                {
+                    if (!referenced.TryAdd(target, (expected, id)) && referenced[target].Expected != expected)
+                        _problems.Add($"object {id}: refers to {target} as a {expected.Name()}, but object {referenced[target].Referrer} refers to it as a {referenced[target].Expected.Name()}");
+                });
             }
             catch (CliveException e)
             {
@@ -81,9 +86,10 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
             }
         }
         meter?.Done();
-        foreach (var id in referenced)
+        foreach (var (id, (expected, referrer)) in referenced)
         {
-            if (!store.Objects.Contains(id)) _problems.Add($"missing object {id} (referred to by a stored object)");
+            if (!store.Objects.TryGetType(id, out var actual)) _problems.Add($"missing object {id} (referred to by object {referrer})");
+            else if (actual != expected) _problems.Add($"object {referrer}: refers to {id} as a {expected.Name()}, but it is a {actual.Name()}");
         }
         return total;
     }
