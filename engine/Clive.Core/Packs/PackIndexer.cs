@@ -39,6 +39,7 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
     private readonly Inflater _inflater = new();
     private readonly ReferencedObjects _referenced = new();
     private readonly TreeDepth _trees = new();
+    private readonly HashSet<ObjectId> _gitmodules = [];
 
     public IndexedPack Index(Stream input)
     {
@@ -50,6 +51,7 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             _referenced.Check(id => byId.TryGetValue(id, out int i) ? entries[i].Type
                 : store.TryGetType(id, out var type) ? type : ObjectType.None);
             _trees.Check();
+            CheckGitmodules(buffer, entries, byId);
             return new IndexedPack(buffer, entries, byId);
         }
         finally
@@ -125,7 +127,7 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             {
                 _referenced.Add(target, expected);
                 if (expected == ObjectType.Tree) subtrees?.Add(target);
-            });
+            }, blob => _gitmodules.Add(blob));
         }
         catch (InvalidObjectException e)
         {
@@ -213,6 +215,78 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
         var byId = new Dictionary<ObjectId, int>(entries.Length);
         for (int i = 0; i < entries.Length; i++) byId.TryAdd(entries[i].Id, i);
         return byId;
+    }
+
+    /// <summary>
+    /// The blobs that trees name <c>.gitmodules</c>, checked once every object is known: the
+    /// blob may come before or after the tree, or be in the store already.
+    /// </summary>
+    private void CheckGitmodules(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId)
+    {
+        foreach (var id in _gitmodules)
+        {
+            ObjectType type;
+            byte[] data;
+            if (byId.TryGetValue(id, out int index)) data = ReadFromPack(buffer, entries, byId, index, out type);
+            else if (!store.TryRead(id, out type, out data)) continue; // missing: reported as such already
+            if (type != ObjectType.Blob) throw new InvalidObjectException($"object {id}: a tree names it .gitmodules, but it is a {type.Name()}");
+            try
+            {
+                GitmodulesValidator.Validate(data);
+            }
+            catch (InvalidObjectException e)
+            {
+                throw new InvalidObjectException($"object {id}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>An object of the pack with its deltas applied, base first (few objects are read so: no cache).</summary>
+    private byte[] ReadFromPack(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId, int index, out ObjectType type)
+    {
+        var deltas = new Stack<int>();
+        byte[] data;
+        type = entries[index].Type;
+        while (true)
+        {
+            var header = entries[index].Header;
+            if (!header.IsDelta)
+            {
+                data = EntryInflater.Inflate(_inflater, buffer, entries[index].Offset + header.Length, header.Size, out _);
+                break;
+            }
+            deltas.Push(index);
+            if (header.Type == ObjectType.OfsDelta)
+            {
+                index = IndexAt(entries, header.BaseOffset);
+            }
+            else if (!byId.TryGetValue(header.BaseId, out index))
+            {
+                if (!store.TryRead(header.BaseId, out _, out data)) throw new InvalidPackException($"delta base {header.BaseId} is missing");
+                break;
+            }
+        }
+        while (deltas.TryPop(out int delta))
+        {
+            var entry = entries[delta];
+            data = Delta.Apply(data, EntryInflater.Inflate(_inflater, buffer, entry.Offset + entry.Header.Length, entry.Header.Size, out _));
+        }
+        return data;
+    }
+
+    /// <summary>The entry at a pack offset: entries are in pack order, so offsets ascend.</summary>
+    private static int IndexAt(IndexedEntry[] entries, long offset)
+    {
+        int lo = 0, hi = entries.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long at = entries[mid].Offset;
+            if (at == offset) return mid;
+            if (at < offset) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        throw new InvalidPackException($"delta has no object at its base offset {offset}");
     }
 
     private static void Add<TKey>(Dictionary<TKey, List<int>> map, TKey key, int value) where TKey : notnull

@@ -65,6 +65,7 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
         var meter = ProgressMeter.Start("Checking objects", total, progress);
         // What each referenced object must be, and who says so (the first referrer is enough to name).
         var referenced = new Dictionary<ObjectId, (ObjectType Expected, ObjectId Referrer)>();
+        var gitmodules = new HashSet<ObjectId>();
         long count = 0;
         foreach (var (id, location) in store.Objects.All().ToList())
         {
@@ -78,7 +79,7 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
                 {
                     if (!referenced.TryAdd(target, (expected, id)) && referenced[target].Expected != expected)
                         _problems.Add($"object {id}: refers to {target} as a {expected.Name()}, but object {referenced[target].Referrer} refers to it as a {referenced[target].Expected.Name()}");
-                });
+                }, blob => gitmodules.Add(blob));
             }
             catch (CliveException e)
             {
@@ -91,7 +92,26 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
             if (!store.Objects.TryGetType(id, out var actual)) _problems.Add($"missing object {id} (referred to by object {referrer})");
             else if (actual != expected) _problems.Add($"object {referrer}: refers to {id} as a {expected.Name()}, but it is a {actual.Name()}");
         }
+        CheckGitmodules(gitmodules);
         return total;
+    }
+
+    /// <summary>The blobs that trees name .gitmodules, read once all objects are seen (as git's fsck_finish does).</summary>
+    private void CheckGitmodules(IEnumerable<ObjectId> blobs)
+    {
+        foreach (var id in blobs)
+        {
+            try
+            {
+                if (!store.Objects.TryRead(id, out var type, out var data)) continue; // reported as missing
+                if (type != ObjectType.Blob) _problems.Add($"object {id}: a tree names it .gitmodules, but it is a {type.Name()}");
+                else GitmodulesValidator.Validate(data);
+            }
+            catch (CliveException e)
+            {
+                _problems.Add($"object {id}: {e.Message}");
+            }
+        }
     }
 
     private long CheckRefs()
