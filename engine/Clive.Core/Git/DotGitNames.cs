@@ -24,6 +24,10 @@ public static class DotGitNames
     public static bool IsDotGitmodules(ReadOnlySpan<byte> name)
         => IsHfsDot(name, "gitmodules"u8) || IsNtfsDotGeneric(name, "gitmodules"u8, "gi7eba"u8);
 
+    /// <summary><c>.gitattributes</c> as HFS+ or NTFS sees it.</summary>
+    public static bool IsDotGitattributes(ReadOnlySpan<byte> name)
+        => IsHfsDot(name, "gitattributes"u8) || IsNtfsDotGeneric(name, "gitattributes"u8, "gi7d29"u8);
+
     /// <summary><c>.git</c> or <c>git~1</c>, any case, then only dots and spaces up to the end or a ':' (an alternate data stream).</summary>
     private static bool IsNtfsDotGit(ReadOnlySpan<byte> name)
     {

@@ -9,18 +9,18 @@ public static class ObjectValidator
 {
     /// <summary>
     /// Validates one object and reports every object id it refers to, and the blobs its entries
-    /// name <c>.gitmodules</c> (whose content <see cref="GitmodulesValidator"/> must then check,
-    /// wherever the blob comes from: git's fsck does the same with its <c>gitmodules_found</c>).
+    /// name <c>.gitmodules</c> or <c>.gitattributes</c> (whose content <see cref="SpecialFiles"/>
+    /// must then check, wherever the blob comes from: git's fsck keeps <c>gitmodules_found</c>).
     /// </summary>
     public static void Validate(ObjectType type, ReadOnlyMemory<byte> content, Action<ObjectId, ObjectType>? reference = null,
-        Action<ObjectId>? gitmodules = null)
+        Action<ObjectId, SpecialFile>? special = null)
     {
         switch (type)
         {
             case ObjectType.Blob:
                 return;
             case ObjectType.Tree:
-                ValidateTree(content, reference, gitmodules);
+                ValidateTree(content, reference, special);
                 return;
             case ObjectType.Commit:
                 CheckHeader(content.Span);
@@ -52,7 +52,7 @@ public static class ObjectValidator
         if (end < 0 && (data.IsEmpty || data[^1] != '\n')) throw new InvalidObjectException("unterminated header");
     }
 
-    private static void ValidateTree(ReadOnlyMemory<byte> tree, Action<ObjectId, ObjectType>? reference, Action<ObjectId>? gitmodules)
+    private static void ValidateTree(ReadOnlyMemory<byte> tree, Action<ObjectId, ObjectType>? reference, Action<ObjectId, SpecialFile>? special)
     {
         int pos = 0;
         TreeEntry previous = default;
@@ -66,10 +66,11 @@ public static class ObjectValidator
             if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8))
                 throw new InvalidObjectException("tree has an entry named '.' or '..'");
             if (DotGitNames.IsDotGit(name)) throw new InvalidObjectException($"tree has an entry named '{Printable(name)}', which some filesystem takes for '.git'");
-            if (DotGitNames.IsDotGitmodules(name))
+            if (SpecialFiles.TryClassify(name, out var kind))
             {
-                if (entry.Mode == TreeEntry.Symlink) throw new InvalidObjectException(".gitmodules is a symbolic link");
-                if (!entry.IsGitlink) gitmodules?.Invoke(entry.Id);
+                // git only notes a symlinked .gitattributes (it will not follow it); .gitmodules it refuses.
+                if (entry.Mode == TreeEntry.Symlink && kind == SpecialFile.Gitmodules) throw new InvalidObjectException(".gitmodules is a symbolic link");
+                if (entry.Mode != TreeEntry.Symlink && !entry.IsGitlink) special?.Invoke(entry.Id, kind);
             }
             if (entry.Id.IsZero) throw new InvalidObjectException("tree has an entry pointing to the null id");
             if (!IsKnownMode(entry.Mode)) throw new InvalidObjectException($"tree has an entry with bad mode {Convert.ToString(entry.Mode, 8)}");

@@ -39,7 +39,7 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
     private readonly Inflater _inflater = new();
     private readonly ReferencedObjects _referenced = new();
     private readonly TreeDepth _trees = new();
-    private readonly HashSet<ObjectId> _gitmodules = [];
+    private readonly HashSet<(ObjectId Id, SpecialFile Kind)> _specialFiles = [];
 
     public IndexedPack Index(Stream input)
     {
@@ -51,7 +51,7 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             _referenced.Check(id => byId.TryGetValue(id, out int i) ? entries[i].Type
                 : store.TryGetType(id, out var type) ? type : ObjectType.None);
             _trees.Check();
-            CheckGitmodules(buffer, entries, byId);
+            CheckSpecialFiles(buffer, entries, byId);
             return new IndexedPack(buffer, entries, byId);
         }
         finally
@@ -127,7 +127,7 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             {
                 _referenced.Add(target, expected);
                 if (expected == ObjectType.Tree) subtrees?.Add(target);
-            }, blob => _gitmodules.Add(blob));
+            }, (blob, kind) => _specialFiles.Add((blob, kind)));
         }
         catch (InvalidObjectException e)
         {
@@ -218,21 +218,21 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
     }
 
     /// <summary>
-    /// The blobs that trees name <c>.gitmodules</c>, checked once every object is known: the
+    /// The blobs that trees name <c>.gitmodules</c> or <c>.gitattributes</c>, checked once every object is known: the
     /// blob may come before or after the tree, or be in the store already.
     /// </summary>
-    private void CheckGitmodules(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId)
+    private void CheckSpecialFiles(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId)
     {
-        foreach (var id in _gitmodules)
+        foreach (var (id, kind) in _specialFiles)
         {
             ObjectType type;
             byte[] data;
             if (byId.TryGetValue(id, out int index)) data = ReadFromPack(buffer, entries, byId, index, out type);
             else if (!store.TryRead(id, out type, out data)) continue; // missing: reported as such already
-            if (type != ObjectType.Blob) throw new InvalidObjectException($"object {id}: a tree names it .gitmodules, but it is a {type.Name()}");
+            if (type != ObjectType.Blob) throw new InvalidObjectException($"object {id}: a tree names it {kind.FileName()}, but it is a {type.Name()}");
             try
             {
-                GitmodulesValidator.Validate(data);
+                SpecialFiles.Validate(kind, data);
             }
             catch (InvalidObjectException e)
             {

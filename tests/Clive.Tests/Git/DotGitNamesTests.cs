@@ -49,6 +49,22 @@ public sealed class DotGitNamesTests
         => Assert.Equal(expected, DotGitNames.IsDotGitmodules(Encoding.UTF8.GetBytes(name)));
 
     [Theory]
+    [InlineData(".gitattributes", true)]
+    [InlineData(".GITATTRIBUTES ", true)]
+    [InlineData("gitatt~1", true)]
+    [InlineData("gi7d29~1", true)]
+    [InlineData(".gitattribute", false)]
+    public void GitattributesLookAlike_IsRecognised(string name, bool expected)
+        => Assert.Equal(expected, DotGitNames.IsDotGitattributes(Encoding.UTF8.GetBytes(name)));
+
+    [Fact]
+    public void Gitattributes_WithLineOf2048Bytes_IsRefused()
+    {
+        GitattributesValidator.Validate(Encoding.UTF8.GetBytes(new string('x', 2047) + "\n" + new string('y', 2047)));
+        Assert.Throws<InvalidObjectException>(() => GitattributesValidator.Validate(Encoding.UTF8.GetBytes("a\n" + new string('x', 2048) + "\n")));
+    }
+
+    [Theory]
     [InlineData("[submodule \"x\"]\n\turl = -oProxyCommand=x\n")]
     [InlineData("[submodule \"x\"]\n\tURL = \"-x\"\n")]
     [InlineData("[submodule \"x\"]\n\turl = \"-\"x\n")]

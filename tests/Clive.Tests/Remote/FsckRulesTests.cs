@@ -52,6 +52,10 @@ public sealed class FsckRulesTests : IDisposable
         { ".gitmodules with update '!command'", false },
         { ".gitmodules valid", true },
         { "GITMOD~1 with url starting with '-'", false },
+        { ".gitattributes with a 2048-byte line", false },
+        { ".GitAttributes with a 2048-byte line", false },
+        { ".gitattributes with a 2047-byte line", true },
+        { ".gitattributes as a symlink", true },
         { "NUL in commit header", false },
         { "NUL in commit message", false },
         { "zero-padded date", false },
@@ -103,7 +107,7 @@ public sealed class FsckRulesTests : IDisposable
         var pack = new CraftedPack();
         var blob = pack.Add(ObjectType.Blob, "some content\n");
         ObjectId Entry(string mode, string entryName, ObjectId? id = null) => pack.AddTree(SortedWith(("100644", "a", blob), (mode, entryName, id ?? blob)));
-        ObjectId Gitmodules(string text, string entryName = ".gitmodules") => Entry("100644", entryName, pack.Add(ObjectType.Blob, text));
+        ObjectId FileNamed(string text, string entryName = ".gitmodules") => Entry("100644", entryName, pack.Add(ObjectType.Blob, text));
         ObjectId Raw(string commit) => pack.Add(ObjectType.Commit, commit);
         var tree = pack.AddTree(("100644", "a", blob));
         ObjectId With(string author) => Raw($"tree {tree}\nparent {_push.Base}\nauthor {author}\ncommitter {Ident}\n\nm\n");
@@ -130,15 +134,19 @@ public sealed class FsckRulesTests : IDisposable
             ".GITMODULES as a symlink" => Commit(Entry("120000", ".GITMODULES")),
             "gitmod~1 as a symlink" => Commit(Entry("120000", "gitmod~1")),
             "directory named .gitmodules" => Commit(Entry("40000", ".gitmodules", tree)),
-            ".gitmodules with url starting with '-'" => Commit(Gitmodules("[submodule \"x\"]\n\tpath = x\n\turl = --upload-pack=touch /tmp/pwned\n")),
-            ".gitmodules with quoted url starting with '-'" => Commit(Gitmodules("[submodule \"x\"]\n\tpath = x\n\tURL = \"-u\"\"pload\"\n")),
-            ".gitmodules with submodule name '../'" => Commit(Gitmodules("[submodule \"../../modules/evil\"]\n\tpath = x\n\turl = https://example.com/x\n")),
-            ".gitmodules with submodule name 'a/../b'" => Commit(Gitmodules("[submodule \"a/../b\"]\n\turl = https://example.com/x\n")),
-            ".gitmodules with submodule name '..\\\\evil'" => Commit(Gitmodules("[submodule \"..\\\\evil\"]\n\turl = https://example.com/x\n")),
-            ".gitmodules with path starting with '-'" => Commit(Gitmodules("[submodule \"x\"]\n\tpath = -x\n\turl = https://example.com/x\n")),
-            ".gitmodules with update '!command'" => Commit(Gitmodules("[submodule \"x\"]\n\tpath = x\n\turl = https://example.com/x\n\tupdate = !touch /tmp/pwned\n")),
-            ".gitmodules valid" => Commit(Gitmodules("# a comment\n[submodule \"lib/x\"]\n\tpath = lib/x ; trailing\n\turl = https://example.com/-x\n[core]\n\turl = -not-a-submodule\n")),
-            "GITMOD~1 with url starting with '-'" => Commit(Gitmodules("[submodule \"x\"]\n\turl = -x\n", "GITMOD~1")),
+            ".gitmodules with url starting with '-'" => Commit(FileNamed("[submodule \"x\"]\n\tpath = x\n\turl = --upload-pack=touch /tmp/pwned\n")),
+            ".gitmodules with quoted url starting with '-'" => Commit(FileNamed("[submodule \"x\"]\n\tpath = x\n\tURL = \"-u\"\"pload\"\n")),
+            ".gitmodules with submodule name '../'" => Commit(FileNamed("[submodule \"../../modules/evil\"]\n\tpath = x\n\turl = https://example.com/x\n")),
+            ".gitmodules with submodule name 'a/../b'" => Commit(FileNamed("[submodule \"a/../b\"]\n\turl = https://example.com/x\n")),
+            ".gitmodules with submodule name '..\\\\evil'" => Commit(FileNamed("[submodule \"..\\\\evil\"]\n\turl = https://example.com/x\n")),
+            ".gitmodules with path starting with '-'" => Commit(FileNamed("[submodule \"x\"]\n\tpath = -x\n\turl = https://example.com/x\n")),
+            ".gitmodules with update '!command'" => Commit(FileNamed("[submodule \"x\"]\n\tpath = x\n\turl = https://example.com/x\n\tupdate = !touch /tmp/pwned\n")),
+            ".gitmodules valid" => Commit(FileNamed("# a comment\n[submodule \"lib/x\"]\n\tpath = lib/x ; trailing\n\turl = https://example.com/-x\n[core]\n\turl = -not-a-submodule\n")),
+            ".gitattributes with a 2048-byte line" => Commit(FileNamed("*.c text\n" + new string('x', 2048) + " text\n", ".gitattributes")),
+            ".GitAttributes with a 2048-byte line" => Commit(FileNamed(new string('x', 2048), ".GitAttributes")),
+            ".gitattributes with a 2047-byte line" => Commit(FileNamed(new string('x', 2047) + "\n", ".gitattributes")),
+            ".gitattributes as a symlink" => Commit(Entry("120000", ".gitattributes")),
+            "GITMOD~1 with url starting with '-'" => Commit(FileNamed("[submodule \"x\"]\n\turl = -x\n", "GITMOD~1")),
             "NUL in commit header" => Main(Raw(head + $"author {Ident}\ncommitter {Ident}\nencoding a\0b\n\nm\n")),
             "NUL in commit message" => Main(Raw(head + $"author {Ident}\ncommitter {Ident}\n\nm\0m\n")),
             "zero-padded date" => Main(With("Ada <ada@example.com> 01700000000 +0000")),

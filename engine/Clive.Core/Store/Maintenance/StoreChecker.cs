@@ -65,7 +65,7 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
         var meter = ProgressMeter.Start("Checking objects", total, progress);
         // What each referenced object must be, and who says so (the first referrer is enough to name).
         var referenced = new Dictionary<ObjectId, (ObjectType Expected, ObjectId Referrer)>();
-        var gitmodules = new HashSet<ObjectId>();
+        var specialFiles = new HashSet<(ObjectId, SpecialFile)>();
         long count = 0;
         foreach (var (id, location) in store.Objects.All().ToList())
         {
@@ -79,7 +79,7 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
                 {
                     if (!referenced.TryAdd(target, (expected, id)) && referenced[target].Expected != expected)
                         _problems.Add($"object {id}: refers to {target} as a {expected.Name()}, but object {referenced[target].Referrer} refers to it as a {referenced[target].Expected.Name()}");
-                }, blob => gitmodules.Add(blob));
+                }, (blob, kind) => specialFiles.Add((blob, kind)));
             }
             catch (CliveException e)
             {
@@ -92,20 +92,20 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
             if (!store.Objects.TryGetType(id, out var actual)) _problems.Add($"missing object {id} (referred to by object {referrer})");
             else if (actual != expected) _problems.Add($"object {referrer}: refers to {id} as a {expected.Name()}, but it is a {actual.Name()}");
         }
-        CheckGitmodules(gitmodules);
+        CheckSpecialFiles(specialFiles);
         return total;
     }
 
-    /// <summary>The blobs that trees name .gitmodules, read once all objects are seen (as git's fsck_finish does).</summary>
-    private void CheckGitmodules(IEnumerable<ObjectId> blobs)
+    /// <summary>The blobs that trees name .gitmodules or .gitattributes, read once all objects are seen (as git's fsck_finish does).</summary>
+    private void CheckSpecialFiles(IEnumerable<(ObjectId, SpecialFile)> blobs)
     {
-        foreach (var id in blobs)
+        foreach (var (id, kind) in blobs)
         {
             try
             {
                 if (!store.Objects.TryRead(id, out var type, out var data)) continue; // reported as missing
-                if (type != ObjectType.Blob) _problems.Add($"object {id}: a tree names it .gitmodules, but it is a {type.Name()}");
-                else GitmodulesValidator.Validate(data);
+                if (type != ObjectType.Blob) _problems.Add($"object {id}: a tree names it {kind.FileName()}, but it is a {type.Name()}");
+                else SpecialFiles.Validate(kind, data);
             }
             catch (CliveException e)
             {
