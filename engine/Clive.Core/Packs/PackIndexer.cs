@@ -29,8 +29,10 @@ public sealed class IndexedPack(ChunkedPackBuffer bytes, IndexedEntry[] entries,
 /// <summary>
 /// Reads a pack from a stream and verifies it the way <c>git index-pack --strict --fix-thin</c>
 /// does: trailer checksum, every object's hash, fsck rules for every tree, commit and tag, deltas
-/// resolved (thin-pack bases from the store), and every object that a new object refers to present
-/// either in the pack or in the store. Throws <see cref="CliveException"/> on the first problem,
+/// resolved (thin-pack bases from the store), every object that a new object refers to present
+/// either in the pack or in the store and of the type its referrer says, no tree nested deeper
+/// than git's <c>core.maxTreeDepth</c>, and every .gitmodules and .gitattributes blob a new tree
+/// names within git's rules. Throws <see cref="CliveException"/> on the first problem,
 /// before anything has been written.
 /// </summary>
 public sealed class PackIndexer(IObjectSource store, Action<string>? progress = null)
