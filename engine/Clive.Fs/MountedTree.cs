@@ -718,8 +718,19 @@ public sealed class MountedTree : IDisposable
             rows.Add(Entry(node));
             return rows;
         }
-        rows.Add(new OverlayEntry(node.Path, OverlayKind.Directory, null, null, 0));
-        foreach (var (_, inode) in Directory(node.Inode).Children!) rows.AddRange(Describe(Get(inode)));
+        // Pre-order with its own stack: a moved directory may nest deeper than the thread's stack.
+        var pending = new Stack<Node>();
+        pending.Push(node);
+        while (pending.TryPop(out var next))
+        {
+            if (!next.IsDirectory)
+            {
+                rows.Add(Entry(next));
+                continue;
+            }
+            rows.Add(new OverlayEntry(next.Path, OverlayKind.Directory, null, null, 0));
+            foreach (var (_, inode) in Directory(next.Inode).Children!.Reverse()) pending.Push(Get(inode));
+        }
         return rows;
     }
 

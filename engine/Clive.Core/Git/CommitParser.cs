@@ -8,7 +8,8 @@ public sealed record TagInfo(ObjectId Target, ObjectType TargetType, string Name
 
 public static class CommitParser
 {
-    public static CommitInfo Parse(ReadOnlySpan<byte> commit)
+    /// <param name="strict">Also the rules git's fsck adds for new objects (zero-padded dates, a missing name), which reading old ones need not enforce.</param>
+    public static CommitInfo Parse(ReadOnlySpan<byte> commit, bool strict = false)
     {
         var lines = new HeaderReader(commit);
         if (!lines.TryRead("tree "u8, out var treeHex) || !ObjectId.TryParse(treeHex, out var tree))
@@ -20,16 +21,16 @@ public static class CommitParser
             parents.Add(parent);
         }
         if (!lines.TryRead("author "u8, out var author)) throw new InvalidObjectException("commit has no author");
-        IdentValidator.Check(author, "author");
+        IdentValidator.Check(author, "author", strict);
         if (!lines.TryRead("committer "u8, out var committer)) throw new InvalidObjectException("commit has no committer");
-        long time = IdentValidator.Check(committer, "committer");
+        long time = IdentValidator.Check(committer, "committer", strict);
         return new CommitInfo(tree, parents, time);
     }
 }
 
 public static class TagParser
 {
-    public static TagInfo Parse(ReadOnlySpan<byte> tag)
+    public static TagInfo Parse(ReadOnlySpan<byte> tag, bool strict = false)
     {
         var lines = new HeaderReader(tag);
         if (!lines.TryRead("object "u8, out var objectHex) || !ObjectId.TryParse(objectHex, out var target))
@@ -39,7 +40,7 @@ public static class TagParser
         if (!lines.TryRead("tag "u8, out var name) || name.IsEmpty)
             throw new InvalidObjectException("tag has no name");
         // An old tag may lack a tagger; git fsck only notes that, so do we.
-        if (lines.TryRead("tagger "u8, out var tagger)) IdentValidator.Check(tagger, "tagger");
+        if (lines.TryRead("tagger "u8, out var tagger)) IdentValidator.Check(tagger, "tagger", strict);
         return new TagInfo(target, type, System.Text.Encoding.UTF8.GetString(name));
     }
 }
@@ -64,8 +65,9 @@ internal ref struct HeaderReader(ReadOnlySpan<byte> data)
 /// <summary>Checks "Name &lt;email&gt; 1234567890 +0000" as git fsck does, and returns the time.</summary>
 internal static class IdentValidator
 {
-    public static long Check(ReadOnlySpan<byte> ident, string what)
+    public static long Check(ReadOnlySpan<byte> ident, string what, bool strict = false)
     {
+        if (strict && ident.StartsWith("<"u8)) throw new InvalidObjectException($"{what} line has no name before the email");
         int lt = ident.IndexOf((byte)'<');
         int gt = ident.IndexOf((byte)'>');
         if (lt < 0 || gt < lt) throw new InvalidObjectException($"{what} line has a bad email");
@@ -77,6 +79,8 @@ internal static class IdentValidator
         rest = rest[1..];
         int space = rest.IndexOf((byte)' ');
         if (space <= 0) throw new InvalidObjectException($"{what} line has a bad date");
+        // "0123": some readers take a leading zero for octal.
+        if (strict && rest[0] == '0' && space > 1) throw new InvalidObjectException($"{what} line has a zero-padded date");
         long time = 0;
         foreach (var b in rest[..space])
         {

@@ -7,6 +7,9 @@ public interface IObjectSource
 {
     bool Contains(ObjectId id);
 
+    /// <summary>An object's type without reading it, or false when the store does not have it.</summary>
+    bool TryGetType(ObjectId id, out ObjectType type);
+
     /// <summary>Reads a whole object, or returns false when the store does not have it.</summary>
     bool TryRead(ObjectId id, out ObjectType type, out byte[] data);
 }

@@ -29,15 +29,19 @@ public sealed class IndexedPack(ChunkedPackBuffer bytes, IndexedEntry[] entries,
 /// <summary>
 /// Reads a pack from a stream and verifies it the way <c>git index-pack --strict --fix-thin</c>
 /// does: trailer checksum, every object's hash, fsck rules for every tree, commit and tag, deltas
-/// resolved (thin-pack bases from the store), and every object that a new object refers to present
-/// either in the pack or in the store. Throws <see cref="CliveException"/> on the first problem,
+/// resolved (thin-pack bases from the store), every object that a new object refers to present
+/// either in the pack or in the store and of the type its referrer says, no tree nested deeper
+/// than git's <c>core.maxTreeDepth</c>, and every .gitmodules and .gitattributes blob a new tree
+/// names within git's rules. Throws <see cref="CliveException"/> on the first problem,
 /// before anything has been written.
 /// </summary>
 public sealed class PackIndexer(IObjectSource store, Action<string>? progress = null)
 {
     private const int HeaderLength = 12;
     private readonly Inflater _inflater = new();
-    private readonly HashSet<ObjectId> _referenced = [];
+    private readonly ReferencedObjects _referenced = new();
+    private readonly TreeDepth _trees = new();
+    private readonly HashSet<(ObjectId Id, SpecialFile Kind)> _specialFiles = [];
 
     public IndexedPack Index(Stream input)
     {
@@ -46,7 +50,10 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             var buffer = new ChunkedPackBuffer(input);
             var entries = ReadEntries(buffer);
             var byId = ResolveDeltas(buffer, entries);
-            CheckReferences(byId);
+            _referenced.Check(id => byId.TryGetValue(id, out int i) ? entries[i].Type
+                : store.TryGetType(id, out var type) ? type : ObjectType.None);
+            _trees.Check();
+            CheckSpecialFiles(buffer, entries, byId);
             return new IndexedPack(buffer, entries, byId);
         }
         finally
@@ -114,15 +121,22 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
 
     private void Accept(ref IndexedEntry entry, ObjectType type, byte[] data)
     {
+        var id = ObjectId.HashObject(type, data);
+        List<ObjectId>? subtrees = type == ObjectType.Tree ? [] : null;
         try
         {
-            ObjectValidator.Validate(type, data, (id, _) => _referenced.Add(id));
+            ObjectValidator.Validate(type, data, (target, expected) =>
+            {
+                _referenced.Add(target, expected);
+                if (expected == ObjectType.Tree) subtrees?.Add(target);
+            }, (blob, kind) => _specialFiles.Add((blob, kind)));
         }
         catch (InvalidObjectException e)
         {
-            throw new InvalidObjectException($"object {ObjectId.HashObject(type, data)}: {e.Message}");
+            throw new InvalidObjectException($"object {id}: {e.Message}");
         }
-        entry.Id = ObjectId.HashObject(type, data);
+        if (subtrees is not null) _trees.AddTree(id, subtrees);
+        entry.Id = id;
         entry.Type = type;
         entry.Resolved = true;
     }
@@ -205,13 +219,76 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
         return byId;
     }
 
-    private void CheckReferences(Dictionary<ObjectId, int> byId)
+    /// <summary>
+    /// The blobs that trees name <c>.gitmodules</c> or <c>.gitattributes</c>, checked once every object is known: the
+    /// blob may come before or after the tree, or be in the store already.
+    /// </summary>
+    private void CheckSpecialFiles(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId)
     {
-        foreach (var id in _referenced)
+        foreach (var (id, kind) in _specialFiles)
         {
-            if (!byId.ContainsKey(id) && !store.Contains(id))
-                throw new InvalidPackException($"object {id} is referred to but is in neither the pack nor the store");
+            ObjectType type;
+            byte[] data;
+            if (byId.TryGetValue(id, out int index)) data = ReadFromPack(buffer, entries, byId, index, out type);
+            else if (!store.TryRead(id, out type, out data)) continue; // missing: reported as such already
+            if (type != ObjectType.Blob) throw new InvalidObjectException($"object {id}: a tree names it {kind.FileName()}, but it is a {type.Name()}");
+            try
+            {
+                SpecialFiles.Validate(kind, data);
+            }
+            catch (InvalidObjectException e)
+            {
+                throw new InvalidObjectException($"object {id}: {e.Message}");
+            }
         }
+    }
+
+    /// <summary>An object of the pack with its deltas applied, base first (few objects are read so: no cache).</summary>
+    private byte[] ReadFromPack(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId, int index, out ObjectType type)
+    {
+        var deltas = new Stack<int>();
+        byte[] data;
+        type = entries[index].Type;
+        while (true)
+        {
+            var header = entries[index].Header;
+            if (!header.IsDelta)
+            {
+                data = EntryInflater.Inflate(_inflater, buffer, entries[index].Offset + header.Length, header.Size, out _);
+                break;
+            }
+            deltas.Push(index);
+            if (header.Type == ObjectType.OfsDelta)
+            {
+                index = IndexAt(entries, header.BaseOffset);
+            }
+            else if (!byId.TryGetValue(header.BaseId, out index))
+            {
+                if (!store.TryRead(header.BaseId, out _, out data)) throw new InvalidPackException($"delta base {header.BaseId} is missing");
+                break;
+            }
+        }
+        while (deltas.TryPop(out int delta))
+        {
+            var entry = entries[delta];
+            data = Delta.Apply(data, EntryInflater.Inflate(_inflater, buffer, entry.Offset + entry.Header.Length, entry.Header.Size, out _));
+        }
+        return data;
+    }
+
+    /// <summary>The entry at a pack offset: entries are in pack order, so offsets ascend.</summary>
+    private static int IndexAt(IndexedEntry[] entries, long offset)
+    {
+        int lo = 0, hi = entries.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long at = entries[mid].Offset;
+            if (at == offset) return mid;
+            if (at < offset) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        throw new InvalidPackException($"delta has no object at its base offset {offset}");
     }
 
     private static void Add<TKey>(Dictionary<TKey, List<int>> map, TKey key, int value) where TKey : notnull

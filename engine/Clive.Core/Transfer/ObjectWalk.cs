@@ -167,24 +167,44 @@ public sealed class ObjectWalk(ObjectDatabase objects)
         return (interesting, boundary);
     }
 
-    private void MarkTree(ObjectId tree, HashSet<ObjectId> marked)
+    // Tree walks keep their own stack: a tree may nest far deeper than a thread's stack allows
+    // (one crafted push of d/d/…/d), and a recursive walk would take the server down on clone.
+
+    private void MarkTree(ObjectId root, HashSet<ObjectId> marked)
     {
-        if (!marked.Add(tree)) return;
-        foreach (var entry in TreeParser.Entries(objects.Read(tree, ObjectType.Tree)))
+        var pending = new Stack<ObjectId>();
+        pending.Push(root);
+        while (pending.TryPop(out var tree))
         {
-            if (entry.IsTree) MarkTree(entry.Id, marked);
-            else if (!entry.IsGitlink) marked.Add(entry.Id);
+            if (!marked.Add(tree)) continue;
+            foreach (var entry in TreeParser.Entries(objects.Read(tree, ObjectType.Tree)))
+            {
+                if (entry.IsTree) pending.Push(entry.Id);
+                else if (!entry.IsGitlink) marked.Add(entry.Id);
+            }
         }
     }
 
-    private void AddTree(ObjectId tree, HashSet<ObjectId> clientHas, HashSet<ObjectId> added, List<ObjectId> result)
+    /// <summary>Adds a tree and what is below it depth-first, entries in tree order: the order the pack is written in.</summary>
+    private void AddTree(ObjectId root, HashSet<ObjectId> clientHas, HashSet<ObjectId> added, List<ObjectId> result)
     {
-        if (clientHas.Contains(tree) || !added.Add(tree)) return;
-        result.Add(tree);
-        foreach (var entry in TreeParser.Entries(objects.Read(tree, ObjectType.Tree)))
+        if (clientHas.Contains(root) || !added.Add(root)) return;
+        result.Add(root);
+        var open = new Stack<IEnumerator<TreeEntry>>();
+        open.Push(Entries(root));
+        while (open.TryPeek(out var entries))
         {
-            if (entry.IsTree) AddTree(entry.Id, clientHas, added, result);
-            else if (!entry.IsGitlink && !clientHas.Contains(entry.Id) && added.Add(entry.Id)) result.Add(entry.Id);
+            if (!entries.MoveNext())
+            {
+                open.Pop().Dispose();
+                continue;
+            }
+            var entry = entries.Current;
+            if (entry.IsGitlink || clientHas.Contains(entry.Id) || !added.Add(entry.Id)) continue;
+            result.Add(entry.Id);
+            if (entry.IsTree) open.Push(Entries(entry.Id));
         }
     }
+
+    private IEnumerator<TreeEntry> Entries(ObjectId tree) => TreeParser.Entries(objects.Read(tree, ObjectType.Tree)).GetEnumerator();
 }

@@ -43,21 +43,50 @@ public sealed class TreeReader(CliveStore store)
     }
 
     /// <summary>Every file (blobs and symlinks; not submodules) below a tree, in path order.</summary>
+    /// <remarks>
+    /// Walked with its own stack, not by recursion: a pushed tree may nest deeper than the thread's
+    /// stack. Directory names are kept as segments and joined only for a file, so a deep tree
+    /// costs no string per level.
+    /// </remarks>
     public IEnumerable<FileEntry> Files(ObjectId tree, string prefix)
     {
-        foreach (var (name, entry) in Entries(tree).OrderBy(e => e.Key, StringComparer.Ordinal))
+        var open = new Stack<IEnumerator<KeyValuePair<string, TreeEntry>>>();
+        var names = new List<string>();
+        if (prefix.Length > 0) names.Add(prefix);
+        open.Push(Ordered(tree));
+        try
         {
-            var path = prefix.Length == 0 ? name : prefix + "/" + name;
-            if (entry.IsTree)
+            while (open.TryPeek(out var entries))
             {
-                foreach (var file in Files(entry.Id, path)) yield return file;
-            }
-            else if (!entry.IsGitlink)
-            {
-                yield return new FileEntry(path, entry.Mode, entry.Id);
+                if (!entries.MoveNext())
+                {
+                    open.Pop().Dispose();
+                    if (open.Count > 0) names.RemoveAt(names.Count - 1);
+                    continue;
+                }
+                var (name, entry) = entries.Current;
+                if (entry.IsTree)
+                {
+                    names.Add(name);
+                    open.Push(Ordered(entry.Id));
+                }
+                else if (!entry.IsGitlink)
+                {
+                    names.Add(name);
+                    var path = string.Join('/', names);
+                    names.RemoveAt(names.Count - 1);
+                    yield return new FileEntry(path, entry.Mode, entry.Id);
+                }
             }
         }
+        finally
+        {
+            while (open.TryPop(out var entries)) entries.Dispose();
+        }
     }
+
+    private IEnumerator<KeyValuePair<string, TreeEntry>> Ordered(ObjectId tree)
+        => Entries(tree).OrderBy(e => e.Key, StringComparer.Ordinal).GetEnumerator();
 
     public ObjectId TreeOfCommit(ObjectId commit) => store.Objects.ReadCommit(commit).Tree;
 }

@@ -30,25 +30,53 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
 {
     public const string ScriptName = "clive.csx";
     private const int MaxCached = 200_000;
-    private readonly Dictionary<(ObjectId Tree, string Prefix), IReadOnlyList<string>> _scriptsBelow = [];
+    private readonly Dictionary<ObjectId, List<string>> _scriptsBelow = [];
     private readonly Dictionary<(string Path, ObjectId Blob), SyntaxTree> _parsed = [];
 
     /// <summary>Paths of every clive.csx in the tree ("/clive.csx", "/app/clive.csx").</summary>
-    public IReadOnlyList<string> FindScripts(ObjectId root) => Find(root, "");
+    public IReadOnlyList<string> FindScripts(ObjectId root) => Find(root).Select(path => "/" + path).ToList();
 
-    /// <summary>Kept per (tree, prefix): an unchanged subtree is not walked again (and the same subtree may sit at two paths).</summary>
-    private IReadOnlyList<string> Find(ObjectId tree, string prefix)
+    /// <summary>
+    /// The scripts below a tree, as paths relative to it, kept per tree: an unchanged subtree is
+    /// not walked again, wherever it sits. Walked with its own stack, not by recursion, because a
+    /// pushed tree may nest deeper than the thread's stack.
+    /// </summary>
+    private List<string> Find(ObjectId root)
     {
-        if (_scriptsBelow.TryGetValue((tree, prefix), out var known)) return known;
-        var found = new List<string>();
-        foreach (var (name, entry) in trees.Entries(tree).OrderBy(e => e.Key, StringComparer.Ordinal))
+        if (_scriptsBelow.TryGetValue(root, out var known)) return known;
+        var open = new Stack<(ObjectId Tree, string Name, IEnumerator<KeyValuePair<string, TreeEntry>> Entries, List<string> Found)>();
+        open.Push((root, "", Ordered(root), []));
+        while (true)
         {
-            if (entry.IsTree) found.AddRange(Find(entry.Id, prefix + "/" + name));
-            else if (name == ScriptName && !entry.IsGitlink) found.Add(prefix + "/" + name);
+            var frame = open.Peek();
+            if (frame.Entries.MoveNext())
+            {
+                var (name, entry) = frame.Entries.Current;
+                if (!entry.IsTree)
+                {
+                    if (name == ScriptName && !entry.IsGitlink) frame.Found.Add(name);
+                }
+                else if (_scriptsBelow.TryGetValue(entry.Id, out var below))
+                {
+                    frame.Found.AddRange(below.Select(path => name + "/" + path));
+                }
+                else
+                {
+                    open.Push((entry.Id, name, Ordered(entry.Id), []));
+                }
+                continue;
+            }
+            open.Pop();
+            frame.Entries.Dispose();
+            if (_scriptsBelow.Count >= MaxCached) _scriptsBelow.Clear();
+            _scriptsBelow[frame.Tree] = frame.Found;
+            if (open.Count == 0) return frame.Found;
+            open.Peek().Found.AddRange(frame.Found.Select(path => frame.Name + "/" + path));
         }
-        if (_scriptsBelow.Count >= MaxCached) _scriptsBelow.Clear();
-        return _scriptsBelow[(tree, prefix)] = found;
     }
+
+    private IEnumerator<KeyValuePair<string, TreeEntry>> Ordered(ObjectId tree)
+        => trees.Entries(tree).OrderBy(e => e.Key, StringComparer.Ordinal).GetEnumerator();
 
     /// <summary>A script file parsed once per content: an unchanged model costs no parsing on a new commit.</summary>
     private SyntaxTree Parse(string path, ObjectId blob)

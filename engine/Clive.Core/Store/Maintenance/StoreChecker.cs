@@ -63,7 +63,9 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
     {
         long total = store.Connection.Scalar<long>("SELECT count(*) FROM objects");
         var meter = ProgressMeter.Start("Checking objects", total, progress);
-        var referenced = new HashSet<ObjectId>();
+        // What each referenced object must be, and who says so (the first referrer is enough to name).
+        var referenced = new Dictionary<ObjectId, (ObjectType Expected, ObjectId Referrer)>();
+        var specialFiles = new HashSet<(ObjectId, SpecialFile)>();
         long count = 0;
         foreach (var (id, location) in store.Objects.All().ToList())
         {
@@ -73,7 +75,11 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
                 var data = store.Objects.ReadAt(location.PackId, location.Offset, out var type);
                 if (type != location.Type) _problems.Add($"object {id}: indexed as {location.Type.Name()} but is a {type.Name()}");
                 if (ObjectId.HashObject(type, data) != id) _problems.Add($"object {id}: content does not hash to its name");
-                ObjectValidator.Validate(type, data, (target, _) => referenced.Add(target));
+                ObjectValidator.Validate(type, data, (target, expected) =>
+                {
+                    if (!referenced.TryAdd(target, (expected, id)) && referenced[target].Expected != expected)
+                        _problems.Add($"object {id}: refers to {target} as a {expected.Name()}, but object {referenced[target].Referrer} refers to it as a {referenced[target].Expected.Name()}");
+                }, (blob, kind) => specialFiles.Add((blob, kind)));
             }
             catch (CliveException e)
             {
@@ -81,11 +87,31 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
             }
         }
         meter?.Done();
-        foreach (var id in referenced)
+        foreach (var (id, (expected, referrer)) in referenced)
         {
-            if (!store.Objects.Contains(id)) _problems.Add($"missing object {id} (referred to by a stored object)");
+            if (!store.Objects.TryGetType(id, out var actual)) _problems.Add($"missing object {id} (referred to by object {referrer})");
+            else if (actual != expected) _problems.Add($"object {referrer}: refers to {id} as a {expected.Name()}, but it is a {actual.Name()}");
         }
+        CheckSpecialFiles(specialFiles);
         return total;
+    }
+
+    /// <summary>The blobs that trees name .gitmodules or .gitattributes, read once all objects are seen (as git's fsck_finish does).</summary>
+    private void CheckSpecialFiles(IEnumerable<(ObjectId, SpecialFile)> blobs)
+    {
+        foreach (var (id, kind) in blobs)
+        {
+            try
+            {
+                if (!store.Objects.TryRead(id, out var type, out var data)) continue; // reported as missing
+                if (type != ObjectType.Blob) _problems.Add($"object {id}: a tree names it {kind.FileName()}, but it is a {type.Name()}");
+                else SpecialFiles.Validate(kind, data);
+            }
+            catch (CliveException e)
+            {
+                _problems.Add($"object {id}: {e.Message}");
+            }
+        }
     }
 
     private long CheckRefs()

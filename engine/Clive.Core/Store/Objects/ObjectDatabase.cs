@@ -34,6 +34,13 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     public bool Contains(ObjectId id) => TryLocate(id, out _);
 
+    public bool TryGetType(ObjectId id, out ObjectType type)
+    {
+        bool found = TryLocate(id, out var location);
+        type = location.Type;
+        return found;
+    }
+
     public long Count() => _connection.Scalar<long>("SELECT count(*) FROM objects");
 
     public bool TryLocate(ObjectId id, out ObjectLocation location)
@@ -81,10 +88,20 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     public Stream OpenBlob(ObjectId id)
     {
         if (!TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
-        var pack = Pack(location.PackId);
-        var header = PackEntryHeader.Read(pack, location.Offset);
-        if (header.Type == ObjectType.Blob) return new EntryStream(pack, location.Offset + header.Length, header.Size);
-        return new MemoryStream(Read(id, ObjectType.Blob), writable: false);
+        var stream = OpenAt(location.PackId, location.Offset, out var type);
+        if (type == ObjectType.Blob) return stream;
+        stream.Dispose();
+        throw new CliveException($"object {id} is a {type.Name()}, not a blob");
+    }
+
+    /// <summary>The object whose entry starts at <paramref name="offset"/> as a stream: inflated as read when whole, resolved in memory when a delta.</summary>
+    internal Stream OpenAt(long packId, long offset, out ObjectType type)
+    {
+        var pack = Pack(packId);
+        var header = PackEntryHeader.Read(pack, offset);
+        if (header.IsDelta) return new MemoryStream(ReadAt(packId, offset, out type), writable: false);
+        type = header.Type;
+        return new EntryStream(pack, offset + header.Length, header.Size);
     }
 
     /// <summary>An object's size without reading it: the entry header, or a delta's own header.</summary>
@@ -143,9 +160,21 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     }
 
     /// <summary>Writes a verified pack and indexes its objects. Call inside a write transaction.</summary>
+    /// <remarks>
+    /// An object the store already has keeps its stored copy, so a second copy under the same id
+    /// must be the same bytes: otherwise one writer could plant half of a SHA-1 collision pair for
+    /// every repo that shares the store. As <c>git index-pack</c> does, only ids already present
+    /// are compared (one index lookup for the others), and a mismatch refuses the whole pack.
+    /// </remarks>
     internal long Insert(IndexedPack pack)
-        => Insert(Enumerable.Range(0, pack.Bytes.Chunks.Count).Select(pack.Bytes.Chunk), pack.Length,
+    {
+        var known = pack.Entries.Where(e => TryLocate(e.Id, out _)).Select(e => (e.Id, e.Offset)).ToList();
+        long packId = Insert(Enumerable.Range(0, pack.Bytes.Chunks.Count).Select(pack.Bytes.Chunk), pack.Length,
             pack.Entries.Select(e => new PackedObject(e.Id, e.Offset, e.Length, e.Type)).ToList());
+        // Compared once written: the new copies are then read (deltas and all) like stored ones.
+        foreach (var (id, offset) in known) StoredCopies.EnsureSame(this, id, packId, offset);
+        return packId;
+    }
 
     /// <summary>
     /// Writes a pack given as chunks, with the index of its objects. An object the store already
