@@ -91,11 +91,16 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     public long SizeOf(ObjectId id)
     {
         if (!TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
-        var pack = Pack(location.PackId);
-        var header = PackEntryHeader.Read(pack, location.Offset);
+        return SizeAt(location.PackId, location.Offset);
+    }
+
+    internal long SizeAt(long packId, long offset)
+    {
+        var pack = Pack(packId);
+        var header = PackEntryHeader.Read(pack, offset);
         if (!header.IsDelta) return header.Size;
         // A delta starts with two varints, the base's size and the result's: 20 bytes hold both.
-        var prefix = EntryInflater.InflatePrefix(_inflater, pack, location.Offset + header.Length, (int)Math.Min(header.Size, 20));
+        var prefix = EntryInflater.InflatePrefix(_inflater, pack, offset + header.Length, (int)Math.Min(header.Size, 20));
         return Delta.ResultSize(prefix);
     }
 
@@ -142,9 +147,12 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
         return data;
     }
 
-    /// <summary>Writes a verified pack and indexes its objects. Call inside a write transaction.</summary>
+    /// <summary>
+    /// Writes a verified pack and indexes its objects, copying it from its temporary file a chunk
+    /// at a time. Call inside a write transaction.
+    /// </summary>
     internal long Insert(IndexedPack pack)
-        => Insert(Enumerable.Range(0, pack.Bytes.Chunks.Count).Select(pack.Bytes.Chunk), pack.Length,
+        => Insert(pack.Bytes.Chunks(), pack.Length,
             pack.Entries.Select(e => new PackedObject(e.Id, e.Offset, e.Length, e.Type)).ToList());
 
     /// <summary>
@@ -164,7 +172,9 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             foreach (var chunk in chunks)
             {
                 insertChunk.Parameters["$seq"].Value = seq++;
-                insertChunk.Parameters["$data"].Value = chunk.ToArray();
+                // A chunk that is a whole array goes in as it is: no second copy of a big pack.
+                insertChunk.Parameters["$data"].Value = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole)
+                    && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray();
                 insertChunk.ExecuteNonQuery();
             }
         }
