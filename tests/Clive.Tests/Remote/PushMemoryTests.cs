@@ -1,0 +1,134 @@
+using System.Text;
+using Clive.Git;
+using Clive.Tests.Fixtures;
+using Xunit;
+
+namespace Clive.Tests.Remote;
+
+/// <summary>
+/// Pushes built to exhaust a server's memory, against a server whose heap is capped at 256 MiB:
+/// each is stored, or refused with one <c>unpack …</c> line, and the store stays whole.
+/// </summary>
+public sealed class PushMemoryTests : IDisposable
+{
+    // For clive::local the server runs inside git-remote-clive, so this caps the server's heap.
+    private const string SmallHeap = "0x10000000";
+    private const int BlobSize = 8 << 20;
+
+    private readonly GitSandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public void Push_OfPackLargerThanTheServersHeap_IsStored()
+    {
+        _sandbox.NewRepo("src");
+        // 272 MiB of incompressible blobs: more than the whole heap, so the pack cannot be held.
+        var commit = ImportPack("src", 34, pack =>
+        {
+            var data = new byte[BlobSize];
+            for (int i = 0; i < 34; i++)
+            {
+                Random.Shared.NextBytes(data);
+                pack.AddWhole(ObjectType.Blob, data);
+            }
+        });
+
+        var push = PushWithSmallHeap("src");
+
+        push.EnsureSuccess("push of a 272 MiB pack under a 256 MiB heap");
+        Assert.Equal(commit, _sandbox.StoreRef());
+        _sandbox.Clive("fsck").EnsureSuccess("clive fsck");
+        AssertNoSpoolLeft();
+    }
+
+    [Fact]
+    public void Push_OfDeltaComb_ResolvesInBoundedMemory()
+    {
+        _sandbox.NewRepo("src");
+        // A chain of 40 deltas of 8 MiB objects with a second delta hanging off every link: kept
+        // alive all at once, the links alone would need 320 MiB.
+        const int depth = 40;
+        var commit = ImportPack("src", 1 + 2 * depth, pack =>
+        {
+            var root = new byte[BlobSize];
+            Random.Shared.NextBytes(root);
+            long link = pack.AddWhole(ObjectType.Blob, root);
+            for (int i = 1; i <= depth; i++)
+            {
+                pack.AddOfsDelta(link, PackBuilder.KeepPrefixDelta(BlobSize, BlobSize - 16, Encoding.ASCII.GetBytes($"tooth {i,10}")));
+                link = pack.AddOfsDelta(link, PackBuilder.KeepPrefixDelta(BlobSize, BlobSize - 16, Encoding.ASCII.GetBytes($"link  {i,10}")));
+            }
+        });
+
+        var push = PushWithSmallHeap("src");
+
+        push.EnsureSuccess("push of a delta comb under a 256 MiB heap");
+        Assert.Equal(commit, _sandbox.StoreRef());
+        _sandbox.Clive("fsck").EnsureSuccess("clive fsck");
+    }
+
+    [Fact]
+    public void Push_OfPackClaimingABillionObjects_IsOneUnpackError()
+    {
+        _sandbox.NewRepo("src", ("a", "1"));
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        var before = _sandbox.StoreSnapshot();
+        var packBytes = new MemoryStream();
+        using (var pack = new PackBuilder(packBytes, 1u << 30))
+        {
+            pack.AddWhole(ObjectType.Blob, "one object of the billion"u8);
+            pack.Finish();
+        }
+        var old = _sandbox.RevParse("src", "HEAD");
+        var line = $"{old} {"1234567890123456789012345678901234567890"} refs/heads/main\0report-status";
+        var commands = $"{line.Length + 5:x4}{line}\n0000";
+
+        var result = ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "git-receive-pack", "demo"],
+            _sandbox.Root, WithSmallHeap(), [.. Encoding.ASCII.GetBytes(commands), .. packBytes.ToArray()]);
+
+        // What follows the one real object (its trailer, parsed as a next entry) is not an entry.
+        Assert.Contains("unpack ", result.Stdout);
+        Assert.DoesNotContain("unpack ok", result.Stdout);
+        Assert.Contains("ng refs/heads/main", result.Stdout);
+        Assert.DoesNotContain("   at ", result.Output);
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+        _sandbox.Clive("fsck").EnsureSuccess("clive fsck");
+    }
+
+    /// <summary>Writes a pack into <paramref name="repo"/> as git's own, and points main at a commit of a tree of all its blobs.</summary>
+    private string ImportPack(string repo, int count, Action<PackBuilder> build)
+    {
+        var packPath = _sandbox.PathOf($"{repo}/.git/objects/pack/pack-test.pack");
+        using (var file = new BufferedStream(File.Create(packPath), 1 << 20))
+        using (var pack = new PackBuilder(file, (uint)count))
+        {
+            build(pack);
+            pack.Finish();
+        }
+        _sandbox.GitOk(repo, "index-pack", packPath);
+        var blobs = _sandbox.GitOk(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)").Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(count, blobs.Length);
+        var listing = string.Concat(blobs.Select((id, i) => $"100644 blob {id}\tfile{i}\n"));
+        var tree = ProcessRunner.Run("git", ["mktree"], _sandbox.PathOf(repo), _sandbox.Environment, Encoding.ASCII.GetBytes(listing))
+            .EnsureSuccess("mktree").Stdout.Trim();
+        var commit = _sandbox.GitOk(repo, "commit-tree", tree, "-m", "big").Stdout.Trim();
+        _sandbox.GitOk(repo, "update-ref", "refs/heads/main", commit);
+        return commit;
+    }
+
+    // pack.window=0: git sends the objects as stored (reusing the deltas), with no delta search of its own.
+    private ProcessResult PushWithSmallHeap(string repo)
+        => ProcessRunner.Run("git", ["-c", "pack.window=0", "push", "-q", GitSandbox.Url("demo"), "main"],
+            _sandbox.PathOf(repo), WithSmallHeap());
+
+    private Dictionary<string, string> WithSmallHeap() => new(_sandbox.Environment) { ["DOTNET_GCHeapHardLimit"] = SmallHeap };
+
+    private void AssertNoSpoolLeft()
+    {
+        var spool = Path.Combine(_sandbox.StoreDirectory, "tmp");
+        Assert.Empty(Directory.GetFileSystemEntries(spool));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(spool));
+    }
+}
