@@ -45,25 +45,39 @@ public sealed class PushMemoryTests : IDisposable
     [Fact]
     public void Push_OfDeltaComb_ResolvesInBoundedMemory()
     {
-        _sandbox.NewRepo("src");
-        // A chain of 40 deltas of 8 MiB objects with a second delta hanging off every link: kept
-        // alive all at once, the links alone would need 320 MiB.
+        _sandbox.NewRepo("src", ("a", "1"));
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        // A chain of 40 deltas of 8 MiB objects with a second delta hanging off every link, each
+        // link after its tooth: a resolver that keeps every base until its last delta is done
+        // keeps the whole chain, 320 MiB. Sent as built (git would reorder it), with a tree and
+        // commit that git makes for its blobs.
         const int depth = 40;
-        var commit = ImportPack("src", 1 + 2 * depth, pack =>
+        var root = new byte[BlobSize];
+        Random.Shared.NextBytes(root);
+        void Comb(PackBuilder pack)
         {
-            var root = new byte[BlobSize];
-            Random.Shared.NextBytes(root);
             long link = pack.AddWhole(ObjectType.Blob, root);
             for (int i = 1; i <= depth; i++)
             {
                 pack.AddOfsDelta(link, PackBuilder.KeepPrefixDelta(BlobSize, BlobSize - 16, Encoding.ASCII.GetBytes($"tooth {i,10}")));
                 link = pack.AddOfsDelta(link, PackBuilder.KeepPrefixDelta(BlobSize, BlobSize - 16, Encoding.ASCII.GetBytes($"link  {i,10}")));
             }
-        });
+        }
+        var old = _sandbox.RevParse("src", "HEAD");
+        var commit = ImportPack("src", 1 + 2 * depth, Comb, parent: old);
+        var tree = _sandbox.RevParse("src", commit + "^{tree}");
+        var packBytes = new MemoryStream();
+        using (var pack = new PackBuilder(packBytes, 3 + 2 * depth))
+        {
+            Comb(pack);
+            pack.AddWhole(ObjectType.Tree, _sandbox.GitOk("src", "cat-file", "tree", tree).StdoutBytes);
+            pack.AddWhole(ObjectType.Commit, _sandbox.GitOk("src", "cat-file", "commit", commit).StdoutBytes);
+            pack.Finish();
+        }
 
-        var push = PushWithSmallHeap("src");
+        var result = ServeReceivePackWithSmallHeap(old, commit, packBytes.ToArray());
 
-        push.EnsureSuccess("push of a delta comb under a 256 MiB heap");
+        Assert.Contains("unpack ok", result.Stdout);
         Assert.Equal(commit, _sandbox.StoreRef());
         _sandbox.Clive("fsck").EnsureSuccess("clive fsck");
     }
@@ -81,11 +95,8 @@ public sealed class PushMemoryTests : IDisposable
             pack.Finish();
         }
         var old = _sandbox.RevParse("src", "HEAD");
-        var line = $"{old} {"1234567890123456789012345678901234567890"} refs/heads/main\0report-status";
-        var commands = $"{line.Length + 5:x4}{line}\n0000";
 
-        var result = ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "git-receive-pack", "demo"],
-            _sandbox.Root, WithSmallHeap(), [.. Encoding.ASCII.GetBytes(commands), .. packBytes.ToArray()]);
+        var result = ServeReceivePackWithSmallHeap(old, "1234567890123456789012345678901234567890", packBytes.ToArray());
 
         // What follows the one real object (its trailer, parsed as a next entry) is not an entry.
         Assert.Contains("unpack ", result.Stdout);
@@ -97,7 +108,7 @@ public sealed class PushMemoryTests : IDisposable
     }
 
     /// <summary>Writes a pack into <paramref name="repo"/> as git's own, and points main at a commit of a tree of all its blobs.</summary>
-    private string ImportPack(string repo, int count, Action<PackBuilder> build)
+    private string ImportPack(string repo, int count, Action<PackBuilder> build, string? parent = null)
     {
         var packPath = _sandbox.PathOf($"{repo}/.git/objects/pack/pack-test.pack");
         using (var file = new BufferedStream(File.Create(packPath), 1 << 20))
@@ -107,13 +118,14 @@ public sealed class PushMemoryTests : IDisposable
             pack.Finish();
         }
         _sandbox.GitOk(repo, "index-pack", packPath);
-        var blobs = _sandbox.GitOk(repo, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)").Stdout
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var index = File.ReadAllBytes(Path.ChangeExtension(packPath, ".idx"));
+        var blobs = ProcessRunner.Run("git", ["show-index"], _sandbox.PathOf(repo), _sandbox.Environment, index).EnsureSuccess("show-index").Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[1]).ToArray();
         Assert.Equal(count, blobs.Length);
         var listing = string.Concat(blobs.Select((id, i) => $"100644 blob {id}\tfile{i}\n"));
         var tree = ProcessRunner.Run("git", ["mktree"], _sandbox.PathOf(repo), _sandbox.Environment, Encoding.ASCII.GetBytes(listing))
             .EnsureSuccess("mktree").Stdout.Trim();
-        var commit = _sandbox.GitOk(repo, "commit-tree", tree, "-m", "big").Stdout.Trim();
+        var commit = _sandbox.GitOk(repo, ["commit-tree", tree, "-m", "big", .. parent is null ? Array.Empty<string>() : ["-p", parent]]).Stdout.Trim();
         _sandbox.GitOk(repo, "update-ref", "refs/heads/main", commit);
         return commit;
     }
@@ -122,6 +134,15 @@ public sealed class PushMemoryTests : IDisposable
     private ProcessResult PushWithSmallHeap(string repo)
         => ProcessRunner.Run("git", ["-c", "pack.window=0", "push", "-q", GitSandbox.Url("demo"), "main"],
             _sandbox.PathOf(repo), WithSmallHeap());
+
+    /// <summary>Speaks receive-pack to <c>clive serve</c> directly, to send a pack exactly as built.</summary>
+    private ProcessResult ServeReceivePackWithSmallHeap(string old, string @new, byte[] pack)
+    {
+        var line = $"{old} {@new} refs/heads/main\0report-status";
+        var commands = $"{line.Length + 5:x4}{line}\n0000";
+        return ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "git-receive-pack", "demo"],
+            _sandbox.Root, WithSmallHeap(), [.. Encoding.ASCII.GetBytes(commands), .. pack]);
+    }
 
     private Dictionary<string, string> WithSmallHeap() => new(_sandbox.Environment) { ["DOTNET_GCHeapHardLimit"] = SmallHeap };
 
