@@ -107,6 +107,45 @@ public sealed class PushMemoryTests : IDisposable
         _sandbox.Clive("fsck").EnsureSuccess("clive fsck");
     }
 
+    [Fact]
+    public void DeltaChainAHundredThousandDeep_IsStored_AndCloned()
+    {
+        _sandbox.NewRepo("src", ("a", "1"));
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        // Each link drops the first 4 bytes of its base and appends its own number: 20 bytes each,
+        // all different, and reading the last one walks the whole chain.
+        const int depth = 100_000;
+        var content = "base of a long chain"u8.ToArray();
+        var packBytes = new MemoryStream();
+        var old = _sandbox.RevParse("src", "HEAD");
+        string commit;
+        using (var pack = new PackBuilder(packBytes, depth + 3))
+        {
+            long link = pack.AddWhole(ObjectType.Blob, content);
+            for (int i = 0; i < depth; i++)
+            {
+                byte[] delta = [20, 20, 0x91, 4, 16, 4, (byte)(i >> 24), (byte)(i >> 16), (byte)(i >> 8), (byte)i];
+                link = pack.AddOfsDelta(link, delta);
+                content = [.. content[4..], .. delta[6..]];
+            }
+            var tree = new MemoryStream();
+            tree.Write("100644 f\0"u8);
+            tree.Write(ObjectId.HashObject(ObjectType.Blob, content).ToBytes());
+            pack.AddWhole(ObjectType.Tree, tree.ToArray());
+            var text = $"tree {ObjectId.HashObject(ObjectType.Tree, tree.ToArray())}\nparent {old}\nauthor A <a@b> 1 +0000\ncommitter A <a@b> 1 +0000\n\ndeep\n";
+            pack.AddWhole(ObjectType.Commit, Encoding.ASCII.GetBytes(text));
+            commit = ObjectId.HashObject(ObjectType.Commit, Encoding.ASCII.GetBytes(text)).ToString();
+            pack.Finish();
+        }
+
+        var push = ServeReceivePackWithSmallHeap(old, commit, packBytes.ToArray());
+        var clone = _sandbox.Git("", "clone", "-q", GitSandbox.Url("demo"), "copy");
+
+        Assert.Contains("unpack ok", push.Stdout);
+        clone.EnsureSuccess("clone of a 100,000-deep delta chain");
+        Assert.Equal(content, File.ReadAllBytes(_sandbox.PathOf("copy/f")));
+    }
+
     /// <summary>Writes a pack into <paramref name="repo"/> as git's own, and points main at a commit of a tree of all its blobs.</summary>
     private string ImportPack(string repo, int count, Action<PackBuilder> build, string? parent = null)
     {

@@ -115,36 +115,48 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     /// <summary>Reads the object whose entry starts at <paramref name="offset"/>, resolving its delta chain.</summary>
     internal byte[] ReadAt(long packId, long offset, out ObjectType type)
     {
-        if (_bases.TryGet(packId, offset, out type, out var cached)) return cached;
-        var pack = Pack(packId);
-        var header = PackEntryHeader.Read(pack, offset);
-        long dataPos = offset + header.Length;
+        // A loop and a stack of deltas, not recursion: a pushed chain may be 100,000 deltas deep,
+        // and a frame per delta would overflow the thread's stack and kill the process.
+        var deltas = new Stack<(long Pack, long Offset, long DataPos, long Size)>();
         byte[] data;
-        switch (header.Type)
+        while (!_bases.TryGet(packId, offset, out type, out data))
         {
-            case ObjectType.OfsDelta:
+            var pack = Pack(packId);
+            var header = PackEntryHeader.Read(pack, offset);
+            long dataPos = offset + header.Length;
+            if (header.Type == ObjectType.OfsDelta)
             {
-                var baseData = ReadAt(packId, header.BaseOffset, out type);
-                data = Delta.Apply(baseData, EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _));
-                break;
+                deltas.Push((packId, offset, dataPos, header.Size));
+                offset = header.BaseOffset;
             }
-            case ObjectType.RefDelta:
+            else if (header.Type == ObjectType.RefDelta)
             {
                 if (!TryLocate(header.BaseId, out var baseLocation))
                     throw new CliveException($"delta base {header.BaseId} is missing from the store");
-                var baseData = ReadAt(baseLocation.PackId, baseLocation.Offset, out type);
-                data = Delta.Apply(baseData, EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _));
-                break;
+                deltas.Push((packId, offset, dataPos, header.Size));
+                (packId, offset) = (baseLocation.PackId, baseLocation.Offset);
             }
-            default:
+            else
+            {
                 type = header.Type;
                 data = EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _);
+                Remember(packId, offset, type, data);
                 break;
+            }
         }
+        while (deltas.TryPop(out var delta))
+        {
+            data = Delta.Apply(data, EntryInflater.Inflate(_inflater, Pack(delta.Pack), delta.DataPos, delta.Size, out _));
+            Remember(delta.Pack, delta.Offset, type, data);
+        }
+        return data;
+    }
+
+    private void Remember(long packId, long offset, ObjectType type, byte[] data)
+    {
         // Only trees and commits are read over and over (walks, delta chains of trees); caching
         // big blobs would just push them out.
         if (type != ObjectType.Blob || data.Length < 64 * 1024) _bases.Add(packId, offset, type, data);
-        return data;
     }
 
     /// <summary>
