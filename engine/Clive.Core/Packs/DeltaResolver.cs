@@ -135,6 +135,8 @@ internal sealed class DeltaResolver(SpooledPack pack, List<IndexedEntry> entries
     /// <summary>Queues the deltas of one base so that the smallest family is resolved first.</summary>
     private void PushChildren(int key, ObjectId id)
     {
+        bool hasOfsChildren = key >= 0 && _ofsChildStart[key] < _ofsChildStart[key + 1];
+        if (!hasOfsChildren && !_refChildren.ContainsKey(id)) return;
         var children = new List<int>();
         if (key >= 0)
         {

@@ -47,11 +47,12 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
 
     public IndexedPack Index(Stream input)
     {
-        var spool = new SpooledPack(input, spoolDirectory ?? Path.Combine(Path.GetTempPath(), "clive-" + Environment.UserName),
-            _limits.MaxPackSize, _limits.PackTooLarge());
+        SpooledPack? spool = null;
         bool indexed = false;
         try
         {
+            spool = new SpooledPack(input, spoolDirectory ?? Path.Combine(Path.GetTempPath(), "clive-" + Environment.UserName),
+                _limits.MaxPackSize, _limits.PackTooLarge());
             var entries = ReadEntries(spool);
             var byId = new DeltaResolver(spool, entries, store, _inflater, _limits, Accept, progress).Run();
             CheckReferences(byId);
@@ -64,13 +65,14 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             // allocation failed and nothing else is harmed, so the push fails and the server lives.
             throw new InvalidPackException($"not enough memory to resolve this pack's objects (lower {StoreLimits.MaxObjectSizeVariable} to refuse such objects)");
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // A full disk or an unwritable store directory: the push fails, the server lives.
             throw new CliveException($"cannot receive the pack: {e.Message}");
         }
         finally
         {
-            if (!indexed) spool.Dispose();
+            if (!indexed) spool?.Dispose();
             _inflater.Dispose();
         }
     }

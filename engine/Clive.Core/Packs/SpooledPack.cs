@@ -102,7 +102,7 @@ public sealed class SpooledPack : IPackBytes, IDisposable
         for (long position = 0; position < _length; position += ChunkSize)
         {
             var chunk = new byte[Math.Min(ChunkSize, _length - position)];
-            RandomAccess.Read(_file.SafeFileHandle, chunk, position);
+            ReadFile(chunk, position);
             yield return chunk;
         }
     }
@@ -158,16 +158,21 @@ public sealed class SpooledPack : IPackBytes, IDisposable
         }
         long start = page * PageSize;
         int length = (int)Math.Min(PageSize, _tailStart - start);
-        int filled = 0;
-        while (filled < length)
-        {
-            int n = RandomAccess.Read(_file.SafeFileHandle, data.AsSpan(filled, length - filled), start + filled);
-            if (n == 0) throw new IOException("the spooled pack is shorter than written");
-            filled += n;
-        }
+        ReadFile(data.AsSpan(0, length), start);
         var entry = (page, data, length);
         _pages[page] = _pageOrder.AddFirst(entry);
         return entry;
+    }
+
+    private void ReadFile(Span<byte> destination, long position)
+    {
+        int filled = 0;
+        while (filled < destination.Length)
+        {
+            int n = RandomAccess.Read(_file.SafeFileHandle, destination[filled..], position + filled);
+            if (n == 0) throw new IOException("the spooled pack is shorter than written");
+            filled += n;
+        }
     }
 
     public void Dispose()
