@@ -42,7 +42,7 @@ public sealed class NewObjectsPack
         var pack = new byte[bytes.Length + ObjectId.ByteLength];
         bytes.CopyTo(pack, 0);
         SHA1.HashData(bytes).CopyTo(pack, bytes.Length);
-        var chunks = pack.Chunk(ChunkedPackBuffer.ChunkSize).Select(c => (ReadOnlyMemory<byte>)c);
+        var chunks = pack.Chunk(SpooledPack.ChunkSize).Select(c => (ReadOnlyMemory<byte>)c);
         objects.Insert(chunks, pack.Length, _index);
     }
 }

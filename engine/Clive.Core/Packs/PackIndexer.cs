@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Clive.Compression;
 using Clive.Git;
 using Clive.Progress;
+using Clive.Store;
 
 namespace Clive.Packs;
 
@@ -17,13 +19,14 @@ public struct IndexedEntry
     public bool Resolved;
 }
 
-/// <summary>A received pack whose every object has been hashed, checked and located.</summary>
-public sealed class IndexedPack(ChunkedPackBuffer bytes, IndexedEntry[] entries, Dictionary<ObjectId, int> byId)
+/// <summary>A received pack whose every object has been hashed, checked and located; its bytes wait in a temporary file.</summary>
+public sealed class IndexedPack(SpooledPack bytes, List<IndexedEntry> entries, Dictionary<ObjectId, int> byId) : IDisposable
 {
-    public ChunkedPackBuffer Bytes { get; } = bytes;
+    public SpooledPack Bytes { get; } = bytes;
     public IReadOnlyList<IndexedEntry> Entries => entries;
     public long Length => Bytes.Length;
     public bool Contains(ObjectId id) => byId.ContainsKey(id);
+    public void Dispose() => Bytes.Dispose();
 }
 
 /// <summary>
@@ -33,36 +36,60 @@ public sealed class IndexedPack(ChunkedPackBuffer bytes, IndexedEntry[] entries,
 /// either in the pack or in the store and of the type its referrer says, no tree nested deeper
 /// than git's <c>core.maxTreeDepth</c>, and every .gitmodules and .gitattributes blob a new tree
 /// names within git's rules. Throws <see cref="CliveException"/> on the first problem,
-/// before anything has been written.
+/// before anything has been written. The pack goes to a temporary file in
+/// <paramref name="spoolDirectory"/> as it arrives, and is read back from there, so memory stays
+/// bounded by <see cref="DeltaResolver.BaseCacheBytes"/> and the largest objects in hand.
 /// </summary>
-public sealed class PackIndexer(IObjectSource store, Action<string>? progress = null)
+public sealed class PackIndexer(IObjectSource store, Action<string>? progress = null, string? spoolDirectory = null, StoreLimits? limits = null)
 {
     private const int HeaderLength = 12;
     private readonly Inflater _inflater = new();
     private readonly ReferencedObjects _referenced = new();
     private readonly TreeDepth _trees = new();
     private readonly HashSet<(ObjectId Id, SpecialFile Kind)> _specialFiles = [];
+    private readonly StoreLimits _limits = limits ?? StoreLimits.Default;
 
     public IndexedPack Index(Stream input)
     {
+        SpooledPack? spool = null;
+        bool indexed = false;
         try
         {
-            var buffer = new ChunkedPackBuffer(input);
-            var entries = ReadEntries(buffer);
-            var byId = ResolveDeltas(buffer, entries);
+            spool = new SpooledPack(input, spoolDirectory ?? Path.Combine(Path.GetTempPath(), "clive-" + Environment.UserName),
+                _limits.MaxPackSize, _limits.PackTooLarge());
+            var entries = ReadEntries(spool);
+            var byId = new DeltaResolver(spool, entries, store, _inflater, _limits, Accept, progress).Run();
             _referenced.Check(id => byId.TryGetValue(id, out int i) ? entries[i].Type
                 : store.TryGetType(id, out var type) ? type : ObjectType.None);
             _trees.Check();
-            CheckSpecialFiles(buffer, entries, byId);
-            return new IndexedPack(buffer, entries, byId);
+            CheckSpecialFiles(spool, entries, byId);
+            indexed = true;
+            return new IndexedPack(spool, entries, byId);
+        }
+        catch (OutOfMemoryException)
+        {
+            // Only a single huge array can fail like this (everything else is bounded): the
+            // allocation failed and nothing else is harmed, so the push fails and the server lives.
+            throw new InvalidPackException($"not enough memory to resolve this pack's objects (lower {StoreLimits.MaxObjectSizeVariable} to refuse such objects)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk or an unwritable store directory: the push fails, the server lives.
+            throw new CliveException($"cannot receive the pack: {e.Message}");
         }
         finally
         {
+            if (!indexed) spool?.Dispose();
             _inflater.Dispose();
         }
     }
 
-    private IndexedEntry[] ReadEntries(ChunkedPackBuffer buffer)
+    /// <summary>
+    /// Reads every entry as it arrives. The header's object count is a claim, not a size to
+    /// allocate: entries are kept as they are read, and a pack that ends before its count is
+    /// truncated.
+    /// </summary>
+    private List<IndexedEntry> ReadEntries(SpooledPack buffer)
     {
         Span<byte> header = stackalloc byte[HeaderLength];
         ReadExactly(buffer, 0, header);
@@ -70,9 +97,9 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
         uint version = BinaryPrimitives.ReadUInt32BigEndian(header[4..]);
         if (version is not (2 or 3)) throw new InvalidPackException($"unsupported pack version {version}");
         uint count = BinaryPrimitives.ReadUInt32BigEndian(header[8..]);
-        if (count > 1u << 30) throw new InvalidPackException("pack claims too many objects");
+        if (count > int.MaxValue) throw new InvalidPackException("pack claims too many objects");
 
-        var entries = new IndexedEntry[count];
+        var entries = new List<IndexedEntry>();
         var meter = ProgressMeter.Start("Unpacking objects", count, progress);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
         Span<byte> objectHeader = stackalloc byte[32];
@@ -81,8 +108,11 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
         for (int i = 0; i < count; i++)
         {
             var entryHeader = PackEntryHeader.Read(buffer, pos);
+            if (entryHeader.Size > _limits.MaxObjectSize)
+                throw new InvalidPackException($"object at offset {pos}: {_limits.ObjectTooLarge(entryHeader.Size)}");
             long dataPos = pos + entryHeader.Length;
-            ref var entry = ref entries[i];
+            entries.Add(default);
+            ref var entry = ref CollectionsMarshal.AsSpan(entries)[i];
             entry.Offset = pos;
             entry.Header = entryHeader;
             long compressed;
@@ -113,9 +143,8 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
 
         Span<byte> trailer = stackalloc byte[ObjectId.ByteLength];
         ReadExactly(buffer, pos, trailer);
-        if (!ChecksumOf(buffer, pos).AsSpan().SequenceEqual(trailer))
+        if (!buffer.Complete(pos).AsSpan().SequenceEqual(trailer))
             throw new InvalidPackException("pack checksum does not match its contents");
-        buffer.Truncate(pos + ObjectId.ByteLength);
         return entries;
     }
 
@@ -141,89 +170,11 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
         entry.Resolved = true;
     }
 
-    private Dictionary<ObjectId, int> ResolveDeltas(ChunkedPackBuffer buffer, IndexedEntry[] entries)
-    {
-        var byOffset = new Dictionary<long, int>(entries.Length);
-        for (int i = 0; i < entries.Length; i++) byOffset[entries[i].Offset] = i;
-
-        var ofsChildren = new Dictionary<long, List<int>>();
-        var refChildren = new Dictionary<ObjectId, List<int>>();
-        int deltas = 0;
-        for (int i = 0; i < entries.Length; i++)
-        {
-            var h = entries[i].Header;
-            if (h.Type == ObjectType.OfsDelta)
-            {
-                if (!byOffset.ContainsKey(h.BaseOffset)) throw new InvalidPackException($"delta at {entries[i].Offset} has no object at its base offset");
-                Add(ofsChildren, h.BaseOffset, i);
-                deltas++;
-            }
-            else if (h.Type == ObjectType.RefDelta)
-            {
-                Add(refChildren, h.BaseId, i);
-                deltas++;
-            }
-        }
-
-        var meter = deltas > 0 ? ProgressMeter.Start("Resolving deltas", deltas, progress) : null;
-        int resolved = 0;
-        var pending = new Stack<(int Child, ObjectType Type, byte[] Base)>();
-
-        void QueueChildren(long offset, ObjectId id, ObjectType type, Func<byte[]> baseData)
-        {
-            List<int>? byOfs = null, byRef = null;
-            bool any = (offset >= 0 && ofsChildren.Remove(offset, out byOfs)) | refChildren.Remove(id, out byRef);
-            if (!any) return;
-            var data = baseData();
-            foreach (var child in byOfs ?? []) pending.Push((child, type, data));
-            foreach (var child in byRef ?? []) pending.Push((child, type, data));
-        }
-
-        void Drain()
-        {
-            while (pending.TryPop(out var item))
-            {
-                ref var child = ref entries[item.Child];
-                var delta = EntryInflater.Inflate(_inflater, buffer, child.Offset + child.Header.Length, child.Header.Size, out _);
-                var data = Delta.Apply(item.Base, delta);
-                Accept(ref child, item.Type, data);
-                meter?.Report(++resolved);
-                QueueChildren(child.Offset, child.Id, item.Type, () => data);
-            }
-        }
-
-        for (int i = 0; i < entries.Length; i++)
-        {
-            if (entries[i].Header.IsDelta) continue;
-            int index = i;
-            QueueChildren(entries[i].Offset, entries[i].Id, entries[i].Type,
-                () => EntryInflater.Inflate(_inflater, buffer, entries[index].Offset + entries[index].Header.Length, entries[index].Header.Size, out _));
-            Drain();
-        }
-
-        // What is left leans on objects outside the pack: a thin pack, completed from the store.
-        foreach (var baseId in refChildren.Keys.ToList())
-        {
-            if (!refChildren.ContainsKey(baseId)) continue;
-            if (!store.TryRead(baseId, out var type, out var data)) continue;
-            QueueChildren(-1, baseId, type, () => data);
-            Drain();
-        }
-
-        int unresolved = entries.Count(e => !e.Resolved);
-        if (unresolved > 0) throw new InvalidPackException($"pack has {unresolved} unresolved delta{(unresolved == 1 ? "" : "s")}");
-        meter?.Done();
-
-        var byId = new Dictionary<ObjectId, int>(entries.Length);
-        for (int i = 0; i < entries.Length; i++) byId.TryAdd(entries[i].Id, i);
-        return byId;
-    }
-
     /// <summary>
     /// The blobs that trees name <c>.gitmodules</c> or <c>.gitattributes</c>, checked once every object is known: the
     /// blob may come before or after the tree, or be in the store already.
     /// </summary>
-    private void CheckSpecialFiles(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId)
+    private void CheckSpecialFiles(SpooledPack buffer, List<IndexedEntry> entries, Dictionary<ObjectId, int> byId)
     {
         foreach (var (id, kind) in _specialFiles)
         {
@@ -244,7 +195,7 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
     }
 
     /// <summary>An object of the pack with its deltas applied, base first (few objects are read so: no cache).</summary>
-    private byte[] ReadFromPack(ChunkedPackBuffer buffer, IndexedEntry[] entries, Dictionary<ObjectId, int> byId, int index, out ObjectType type)
+    private byte[] ReadFromPack(SpooledPack buffer, List<IndexedEntry> entries, Dictionary<ObjectId, int> byId, int index, out ObjectType type)
     {
         var deltas = new Stack<int>();
         byte[] data;
@@ -277,9 +228,9 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
     }
 
     /// <summary>The entry at a pack offset: entries are in pack order, so offsets ascend.</summary>
-    private static int IndexAt(IndexedEntry[] entries, long offset)
+    private static int IndexAt(List<IndexedEntry> entries, long offset)
     {
-        int lo = 0, hi = entries.Length - 1;
+        int lo = 0, hi = entries.Count - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
@@ -289,12 +240,6 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             else hi = mid - 1;
         }
         throw new InvalidPackException($"delta has no object at its base offset {offset}");
-    }
-
-    private static void Add<TKey>(Dictionary<TKey, List<int>> map, TKey key, int value) where TKey : notnull
-    {
-        if (!map.TryGetValue(key, out var list)) map[key] = list = [];
-        list.Add(value);
     }
 
     private static void ReadExactly(IPackBytes pack, long position, Span<byte> destination)
@@ -308,19 +253,5 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             span[..n].CopyTo(destination[filled..]);
             filled += n;
         }
-    }
-
-    private static byte[] ChecksumOf(ChunkedPackBuffer buffer, long length)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-        long pos = 0;
-        while (pos < length)
-        {
-            var span = buffer.GetSpan(pos);
-            int n = (int)Math.Min(span.Length, length - pos);
-            hash.AppendData(span[..n]);
-            pos += n;
-        }
-        return hash.GetHashAndReset();
     }
 }

@@ -38,16 +38,23 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
 
         IReadOnlyList<RefUpdateResult> results;
         string unpackStatus = "ok";
+        IndexedPack? pack = null;
         try
         {
-            IndexedPack? pack = null;
-            if (updates.Any(u => !u.New.IsZero)) pack = new PackIndexer(store.Objects, band.Progress).Index(input);
+            // The pack is spooled to a private directory in the store (same file system, same
+            // owner), and checked against the store's limits as it arrives.
+            if (updates.Any(u => !u.New.IsZero))
+                pack = new PackIndexer(store.Objects, band.Progress, Path.Combine(store.Directory, "tmp"), StoreLimits.For(store.Directory)).Index(input);
             results = Commit(updates, pack, atomic);
         }
         catch (CliveException e)
         {
             unpackStatus = e.Message;
             results = updates.Select(u => new RefUpdateResult(u, RefUpdateStatus.Invalid, "unpacker error")).ToList();
+        }
+        finally
+        {
+            pack?.Dispose();
         }
         Report(unpackStatus, results, sideband ? band : null);
     }

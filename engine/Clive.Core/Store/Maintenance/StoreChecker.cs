@@ -66,12 +66,20 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
         // What each referenced object must be, and who says so (the first referrer is enough to name).
         var referenced = new Dictionary<ObjectId, (ObjectType Expected, ObjectId Referrer)>();
         var specialFiles = new HashSet<(ObjectId, SpecialFile)>();
+        // The limit a push enforces: what fsck flags, a push would have refused, and the reverse.
+        var limits = StoreLimits.For(store.Directory);
         long count = 0;
         foreach (var (id, location) in store.Objects.All().ToList())
         {
             meter?.Report(++count);
             try
             {
+                long size = store.Objects.SizeAt(location.PackId, location.Offset);
+                if (size > limits.MaxObjectSize)
+                {
+                    _problems.Add($"object {id}: {limits.ObjectTooLarge(size)}");
+                    continue;
+                }
                 var data = store.Objects.ReadAt(location.PackId, location.Offset, out var type);
                 if (type != location.Type) _problems.Add($"object {id}: indexed as {location.Type.Name()} but is a {type.Name()}");
                 if (ObjectId.HashObject(type, data) != id) _problems.Add($"object {id}: content does not hash to its name");

@@ -57,7 +57,7 @@ public sealed class StoreCompactor(CliveStore store, Action<string>? progress)
 
     private static IEnumerable<ReadOnlyMemory<byte>> ReadChunks(Stream file)
     {
-        var buffer = new byte[ChunkedPackBuffer.ChunkSize];
+        var buffer = new byte[SpooledPack.ChunkSize];
         while (true)
         {
             int n = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);

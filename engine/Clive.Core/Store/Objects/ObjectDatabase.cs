@@ -108,11 +108,16 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     public long SizeOf(ObjectId id)
     {
         if (!TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
-        var pack = Pack(location.PackId);
-        var header = PackEntryHeader.Read(pack, location.Offset);
+        return SizeAt(location.PackId, location.Offset);
+    }
+
+    internal long SizeAt(long packId, long offset)
+    {
+        var pack = Pack(packId);
+        var header = PackEntryHeader.Read(pack, offset);
         if (!header.IsDelta) return header.Size;
         // A delta starts with two varints, the base's size and the result's: 20 bytes hold both.
-        var prefix = EntryInflater.InflatePrefix(_inflater, pack, location.Offset + header.Length, (int)Math.Min(header.Size, 20));
+        var prefix = EntryInflater.InflatePrefix(_inflater, pack, offset + header.Length, (int)Math.Min(header.Size, 20));
         return Delta.ResultSize(prefix);
     }
 
@@ -127,39 +132,54 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     /// <summary>Reads the object whose entry starts at <paramref name="offset"/>, resolving its delta chain.</summary>
     internal byte[] ReadAt(long packId, long offset, out ObjectType type)
     {
-        if (_bases.TryGet(packId, offset, out type, out var cached)) return cached;
-        var pack = Pack(packId);
-        var header = PackEntryHeader.Read(pack, offset);
-        long dataPos = offset + header.Length;
+        // A loop and a stack of deltas, not recursion: a pushed chain may be 100,000 deltas deep,
+        // and a frame per delta would overflow the thread's stack and kill the process.
+        var deltas = new Stack<(long Pack, long Offset, long DataPos, long Size)>();
         byte[] data;
-        switch (header.Type)
+        while (!_bases.TryGet(packId, offset, out type, out data))
         {
-            case ObjectType.OfsDelta:
+            var pack = Pack(packId);
+            var header = PackEntryHeader.Read(pack, offset);
+            long dataPos = offset + header.Length;
+            if (header.Type == ObjectType.OfsDelta)
             {
-                var baseData = ReadAt(packId, header.BaseOffset, out type);
-                data = Delta.Apply(baseData, EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _));
-                break;
+                deltas.Push((packId, offset, dataPos, header.Size));
+                offset = header.BaseOffset;
             }
-            case ObjectType.RefDelta:
+            else if (header.Type == ObjectType.RefDelta)
             {
                 if (!TryLocate(header.BaseId, out var baseLocation))
                     throw new CliveException($"delta base {header.BaseId} is missing from the store");
-                var baseData = ReadAt(baseLocation.PackId, baseLocation.Offset, out type);
-                data = Delta.Apply(baseData, EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _));
-                break;
+                deltas.Push((packId, offset, dataPos, header.Size));
+                (packId, offset) = (baseLocation.PackId, baseLocation.Offset);
             }
-            default:
+            else
+            {
                 type = header.Type;
                 data = EntryInflater.Inflate(_inflater, pack, dataPos, header.Size, out _);
+                Remember(packId, offset, type, data);
                 break;
+            }
         }
-        // Only trees and commits are read over and over (walks, delta chains of trees); caching
-        // big blobs would just push them out.
-        if (type != ObjectType.Blob || data.Length < 64 * 1024) _bases.Add(packId, offset, type, data);
+        while (deltas.TryPop(out var delta))
+        {
+            data = Delta.Apply(data, EntryInflater.Inflate(_inflater, Pack(delta.Pack), delta.DataPos, delta.Size, out _));
+            Remember(delta.Pack, delta.Offset, type, data);
+        }
         return data;
     }
 
-    /// <summary>Writes a verified pack and indexes its objects. Call inside a write transaction.</summary>
+    private void Remember(long packId, long offset, ObjectType type, byte[] data)
+    {
+        // Only trees and commits are read over and over (walks, delta chains of trees); caching
+        // big blobs would just push them out.
+        if (type != ObjectType.Blob || data.Length < 64 * 1024) _bases.Add(packId, offset, type, data);
+    }
+
+    /// <summary>
+    /// Writes a verified pack and indexes its objects, copying it from its temporary file a chunk
+    /// at a time. Call inside a write transaction.
+    /// </summary>
     /// <remarks>
     /// An object the store already has keeps its stored copy, so a second copy under the same id
     /// must be the same bytes: otherwise one writer could plant half of a SHA-1 collision pair for
@@ -169,7 +189,7 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     internal long Insert(IndexedPack pack)
     {
         var known = pack.Entries.Where(e => TryLocate(e.Id, out _)).Select(e => (e.Id, e.Offset)).ToList();
-        long packId = Insert(Enumerable.Range(0, pack.Bytes.Chunks.Count).Select(pack.Bytes.Chunk), pack.Length,
+        long packId = Insert(pack.Bytes.Chunks(), pack.Length,
             pack.Entries.Select(e => new PackedObject(e.Id, e.Offset, e.Length, e.Type)).ToList());
         // Compared once written: the new copies are then read (deltas and all) like stored ones.
         foreach (var (id, offset) in known) StoredCopies.EnsureSame(this, id, packId, offset);
@@ -193,7 +213,9 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             foreach (var chunk in chunks)
             {
                 insertChunk.Parameters["$seq"].Value = seq++;
-                insertChunk.Parameters["$data"].Value = chunk.ToArray();
+                // A chunk that is a whole array goes in as it is: no second copy of a big pack.
+                insertChunk.Parameters["$data"].Value = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(chunk, out var whole)
+                    && whole.Offset == 0 && whole.Count == whole.Array!.Length ? whole.Array : chunk.ToArray();
                 insertChunk.ExecuteNonQuery();
             }
         }

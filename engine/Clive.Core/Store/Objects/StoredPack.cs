@@ -9,9 +9,9 @@ internal sealed class StoredPack(long id, ChunkCache chunks) : IPackBytes
 
     public ReadOnlySpan<byte> GetSpan(long position)
     {
-        long seq = position / ChunkedPackBuffer.ChunkSize;
+        long seq = position / SpooledPack.ChunkSize;
         var chunk = chunks.Get(Id, seq);
-        int start = (int)(position % ChunkedPackBuffer.ChunkSize);
+        int start = (int)(position % SpooledPack.ChunkSize);
         return start < chunk.Length ? chunk.AsSpan(start) : ReadOnlySpan<byte>.Empty;
     }
 }
