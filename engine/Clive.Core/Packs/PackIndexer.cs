@@ -39,6 +39,9 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
     private readonly Inflater _inflater = new();
     private readonly HashSet<ObjectId> _referenced = [];
 
+    /// <summary>The ids that the objects indexed so far refer to (a source can take the commits among them as hints).</summary>
+    public IReadOnlyCollection<ObjectId> Referenced => _referenced;
+
     public IndexedPack Index(Stream input)
     {
         try

@@ -156,7 +156,7 @@ public sealed class VisibilityTests : IDisposable
         _sandbox.GitOk("copy", "checkout", "-q", "-b", "feature", "HEAD~2");
         _sandbox.Commit("copy", "big.txt", Version(1) + "one more line\n");
 
-        var push = _ssh.GitAs("mallory", "copy", "push", "origin", "feature:refs/heads/public/feature");
+        var push = _ssh.GitAs("mallory", "copy", "push", "--progress", "origin", "feature:refs/heads/public/feature");
 
         push.EnsureSuccess("thin push from an old commit");
         Assert.Contains("(delta 1)", push.Stderr);
