@@ -52,6 +52,7 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
                 pack = indexer.Index(input);
             }
             results = Commit(updates, pack, readable, atomic);
+            Trace.Write($"push: readable objects checked: {readable.Cost}");
         }
         catch (CliveException e)
         {

@@ -149,7 +149,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         }
 
         var sideband = new SidebandStream(_writer, progress);
-        Trace.Write($"fetch: {wants.Count} wants, {common.Count} common haves, depth {depth}");
+        Trace.Write($"fetch: {wants.Count} wants, {common.Count} common haves, depth {depth}; readable objects checked: {_readableObjects.Cost}");
         var walk = new ObjectWalk(store.Objects).Run(wants, common, depth, clientShallow.ToHashSet(), null);
         if (depth > 0)
         {

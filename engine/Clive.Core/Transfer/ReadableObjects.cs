@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Clive.Git;
 using Clive.Packs;
 using Clive.Store;
@@ -36,11 +37,17 @@ public sealed class ReadableObjects : IObjectSource
     private readonly HashSet<ObjectId> _anchored = [];
     private readonly HashSet<ObjectId> _hinted = [];
     private int _hintsSeen = -1;
+    private long _elapsed;
+    private int _walked, _opened;
+
+    // Read at the first question: a push whose pack holds everything it names, or a fetch with
+    // no haves, never pays for peeling every ref of a repo with thousands of tags.
+    private List<ObjectId>? _tips;
 
     public ReadableObjects(ObjectDatabase objects, IEnumerable<ObjectId> tips)
     {
         _objects = objects;
-        foreach (var tip in tips) AddTip(tip);
+        _tips = tips.ToList();
     }
 
     /// <summary>The objects that the refs of <paramref name="repoId"/> passing <paramref name="readable"/> reach (none for a repo not created yet).</summary>
@@ -60,10 +67,27 @@ public sealed class ReadableObjects : IObjectSource
     public bool Contains(ObjectId id)
     {
         if (_others.Contains(id)) return true;
-        if (_commits.Contains(id)) return IsReadableCommit(id);
-        if (!_objects.TryLocate(id, out var location)) return false;
-        return location.Type == ObjectType.Commit ? IsReadableCommit(id) : IsReadableOther(id);
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            if (_tips is not null)
+            {
+                foreach (var tip in _tips) AddTip(tip);
+                _tips = null;
+                if (_others.Contains(id)) return true;
+            }
+            if (_commits.Contains(id)) return IsReadableCommit(id);
+            if (!_objects.TryLocate(id, out var location)) return false;
+            return location.Type == ObjectType.Commit ? IsReadableCommit(id) : IsReadableOther(id);
+        }
+        finally
+        {
+            _elapsed += Stopwatch.GetTimestamp() - start;
+        }
     }
+
+    /// <summary>What the answers so far have cost, for <c>CLIVE_TRACE</c>.</summary>
+    public string Cost => $"{_walked} commits walked, {_opened} trees opened, {Stopwatch.GetElapsedTime(0, _elapsed).TotalMilliseconds:F1} ms";
 
     /// <summary>Reads an object only when it is readable: a thin pack's delta base must be, or the delta would copy bytes the pusher may not see.</summary>
     public bool TryRead(ObjectId id, out ObjectType type, out byte[] data)
@@ -119,6 +143,7 @@ public sealed class ReadableObjects : IObjectSource
             while (!_commits.Contains(id) && _walk.TryPeek(out _, out long negativeTime) && -negativeTime >= cutoff)
             {
                 var (_, info) = _walk.Dequeue();
+                _walked++;
                 foreach (var parent in info.Parents)
                 {
                     // A parent missing from the store is a shallow or broken history: nothing to walk.
@@ -138,6 +163,7 @@ public sealed class ReadableObjects : IObjectSource
         {
             while (_unopened.TryPop(out var tree))
             {
+                _opened++;
                 foreach (var entry in TreeParser.Entries(_objects.Read(tree, ObjectType.Tree)))
                 {
                     if (entry.IsGitlink) continue; // a submodule's commit lives in another repository
