@@ -32,8 +32,11 @@ public sealed class ReadableObjects : IObjectSource
     // Trees, blobs and tags known readable; trees among them not opened yet.
     private readonly HashSet<ObjectId> _others = [];
     private readonly Stack<ObjectId> _unopened = new();
-    // Readable commits whose trees are not yet among the objects above.
+    // Readable commits whose trees are not yet among the objects above: first those a push
+    // builds on (asked about, or hinted), whose trees hold what a thin pack leans on; the tips'
+    // last, as other branches' trees may share little with them and cost as many reads again.
     private readonly Queue<ObjectId> _anchors = new();
+    private readonly Queue<ObjectId> _tipAnchors = new();
     private readonly HashSet<ObjectId> _anchored = [];
     private readonly HashSet<ObjectId> _hinted = [];
     private int _hintsSeen = -1;
@@ -108,7 +111,7 @@ public sealed class ReadableObjects : IObjectSource
                 case ObjectType.Commit:
                     if (!_commits.Add(id)) return;
                     Enqueue(id);
-                    Anchor(id);
+                    _tipAnchors.Enqueue(id);
                     return;
                 case ObjectType.Tag:
                     if (!_others.Add(id)) return;
@@ -171,18 +174,18 @@ public sealed class ReadableObjects : IObjectSource
                 }
                 if (_others.Contains(id)) return true;
             }
-            if (_anchors.TryDequeue(out var commit))
+            if (_anchors.TryDequeue(out var commit) || TakeHints() && _anchors.TryDequeue(out commit) || _tipAnchors.TryDequeue(out commit))
             {
                 var tree = _objects.ReadCommit(commit).Tree;
                 if (_others.Add(tree)) _unopened.Push(tree);
                 if (tree == id) return true;
                 continue;
             }
-            if (!TakeHints()) return false;
+            return false;
         }
     }
 
-    /// <summary>Anchors the hinted commits that prove readable; false when that adds nothing new to look through.</summary>
+    /// <summary>Anchors the hinted commits that prove readable; false when that adds nothing to look through.</summary>
     private bool TakeHints()
     {
         var hints = Hints?.Invoke();
