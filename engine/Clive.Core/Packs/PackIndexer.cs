@@ -49,6 +49,9 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
     private readonly HashSet<(ObjectId Id, SpecialFile Kind)> _specialFiles = [];
     private readonly StoreLimits _limits = limits ?? StoreLimits.Default;
 
+    /// <summary>The ids that the objects indexed so far refer to (a source can take the commits among them as hints).</summary>
+    public IReadOnlyCollection<ObjectId> Referenced => _referenced.Ids;
+
     public IndexedPack Index(Stream input)
     {
         SpooledPack? spool = null;

@@ -12,6 +12,9 @@ internal sealed class ReferencedObjects
 {
     private readonly Dictionary<ObjectId, ObjectType> _expected = [];
 
+    /// <summary>Every id referred to so far.</summary>
+    public IReadOnlyCollection<ObjectId> Ids => _expected.Keys;
+
     public void Add(ObjectId id, ObjectType expected)
     {
         if (_expected.TryAdd(id, expected)) return;

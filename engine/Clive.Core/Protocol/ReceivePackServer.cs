@@ -41,11 +41,20 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         IndexedPack? pack = null;
         try
         {
-            // The pack is spooled to a private directory in the store (same file system, same
-            // owner), and checked against the store's limits as it arrives.
+            // What this pusher may build on: the objects the refs it may read reach in THIS repo.
+            // The store has more (other repos, hidden branches), but a push that names, refers to
+            // or deltas against those would hand them to the pusher (git: "missing necessary objects").
+            var readable = ReadableObjects.For(store, store.Repos.TryGetId(repo), store.Access.ReadableRefs(principal, repo));
             if (updates.Any(u => !u.New.IsZero))
-                pack = new PackIndexer(store.Objects, band.Progress, Path.Combine(store.Directory, "tmp"), StoreLimits.For(store.Directory)).Index(input);
-            results = Commit(updates, pack, atomic);
+            {
+                // The pack is spooled to a private directory in the store (same file system, same
+                // owner), and checked against the store's limits as it arrives.
+                var indexer = new PackIndexer(readable, band.Progress, Path.Combine(store.Directory, "tmp"), StoreLimits.For(store.Directory));
+                readable.Hints = () => indexer.Referenced;
+                pack = indexer.Index(input);
+            }
+            results = Commit(updates, pack, readable, atomic);
+            Trace.Write($"push: readable objects checked: {readable.Cost}");
         }
         catch (CliveException e)
         {
@@ -104,10 +113,12 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         return (updates, capabilities);
     }
 
-    private IReadOnlyList<RefUpdateResult> Commit(List<RefUpdate> updates, IndexedPack? pack, bool atomic)
+    private IReadOnlyList<RefUpdateResult> Commit(List<RefUpdate> updates, IndexedPack? pack, ReadableObjects readable, bool atomic)
     {
-        // Every new tip must be in the pack or the store: a ref never points at a missing closure.
-        var missing = updates.Where(u => !u.New.IsZero && pack?.Contains(u.New) != true && !store.Objects.Contains(u.New)).ToHashSet();
+        // Every new tip must be in the pack or readable here: a ref never points at a missing
+        // closure, nor at an object this pusher could not fetch (the indexer held the pack's own
+        // references to the same rule, so the tip's whole closure is then readable or pushed).
+        var missing = updates.Where(u => !u.New.IsZero && pack?.Contains(u.New) != true && !readable.Contains(u.New)).ToHashSet();
 
         using var transaction = store.BeginWrite();
         long repoId = store.Repos.TryGetId(repo) ?? store.Repos.CreateInTransaction(repo, InitialHead(updates));

@@ -20,6 +20,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
     private readonly PktLineWriter _writer = new(output);
     private long _repoId;
     private Func<string, bool> _readable = _ => false;
+    private ReadableObjects? _readableObjects;
 
     public void Run()
     {
@@ -27,6 +28,8 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         store.Access.DemandAny(principal, Right.Read, repo);
         _repoId = store.Repos.GetId(repo);
         _readable = store.Access.ReadableRefs(principal, repo);
+        // One per connection, like the rights above: negotiation rounds share what the walk found.
+        _readableObjects = ReadableObjects.For(store, _repoId, _readable);
         _writer.WriteLine("version 2");
         _writer.WriteLine("agent=" + Agent);
         _writer.WriteLine("ls-refs=unborn");
@@ -127,7 +130,9 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         }
         CheckWants(wants);
 
-        var common = haves.Where(store.Objects.Contains).ToList();
+        // Only a have this client may read is common: the store's other objects (other repos,
+        // hidden branches) are not this repository's, and ACKing them would confirm they exist.
+        var common = haves.Where(_readableObjects!.Contains).ToList();
         if (!done)
         {
             _writer.WriteLine("acknowledgments");
@@ -144,7 +149,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         }
 
         var sideband = new SidebandStream(_writer, progress);
-        Trace.Write($"fetch: {wants.Count} wants, {common.Count} common haves, depth {depth}");
+        Trace.Write($"fetch: {wants.Count} wants, {common.Count} common haves, depth {depth}; readable objects checked: {_readableObjects.Cost}");
         var walk = new ObjectWalk(store.Objects).Run(wants, common, depth, clientShallow.ToHashSet(), null);
         if (depth > 0)
         {

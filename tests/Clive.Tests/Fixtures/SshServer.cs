@@ -135,13 +135,16 @@ public sealed class SshServer : IDisposable
         => ProcessRunner.Run("git", args, _sandbox.PathOf(directory), EnvironmentFor(identity));
 
     /// <summary>Runs a remote command as an identity, the way a user types <c>ssh host grant …</c>.</summary>
-    public ProcessResult SshAs(string identity, params string[] remoteCommand)
+    public ProcessResult SshAs(string identity, params string[] remoteCommand) => SshAs(identity, null, remoteCommand);
+
+    /// <summary>As above, with bytes on the remote command's stdin: a hand-made protocol client.</summary>
+    public ProcessResult SshAs(string identity, byte[]? stdin, params string[] remoteCommand)
     {
         var args = new List<string>();
         args.AddRange(SshCommand(identity).Split(' ').Skip(1));
         args.AddRange(["-p", Port.ToString(), $"{Environment.UserName}@127.0.0.1"]);
         args.AddRange(remoteCommand);
-        return ProcessRunner.Run("ssh", args, _sandbox.Root, _sandbox.Environment);
+        return ProcessRunner.Run("ssh", args, _sandbox.Root, _sandbox.Environment, stdin);
     }
 
     private static int FreePort()
