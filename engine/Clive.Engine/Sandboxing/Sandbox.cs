@@ -72,7 +72,9 @@ public sealed class Sandbox(IReadOnlyList<string> tools)
         args.AddRange(["--chdir", spec.WorkingDirectory]);
         foreach (var (name, value) in BaseEnvironment) args.AddRange(["--setenv", name, value]);
         foreach (var (name, value) in spec.Environment) args.AddRange(["--setenv", name, value]);
-        args.Add("--");
+        // .NET ignores SIGPIPE, and ignored signals stay ignored across exec: `yes | head` would
+        // then print "Broken pipe" instead of ending quietly. Every signal back to its default.
+        args.AddRange(["--", "/usr/bin/env", "--default-signal"]);
         args.AddRange(command);
         return args;
     }

@@ -20,7 +20,8 @@ internal static class StatusCommand
             var refs = Collect(store, result.GetValue(repo), result.GetValue(branch));
             if (result.GetValue(json)) JsonOutput.Write(refs, CliveJson.Default.ListRefStatusJson);
             else Console.Out.Write(Render(refs));
-            return 0;
+            // Scripts can tell: a model that does not load is a failure (its state says which, in --json too).
+            return refs.Any(r => r.Model?.State == "error") ? 1 : 0;
         });
         return command;
     }

@@ -148,7 +148,10 @@ public sealed class EngineTests : IDisposable
         var model = _sandbox.OpenStore().Cells.Models("demo").Single();
         Assert.Contains("/clive.csx(6,", model.Diagnostics);
         Assert.Contains("CS0103", model.Diagnostics);
-        var status = _sandbox.Clive("status").Stdout;
+        var run = _sandbox.Clive("status");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(1, _sandbox.Clive("status", "--json").ExitCode);
+        var status = run.Stdout;
         Assert.Contains("does not load", status);
         Assert.Contains("undefinedVariable", status);
 

@@ -52,6 +52,18 @@ public sealed class SandboxTests : IDisposable
     }
 
     [Fact]
+    public void ACommandRunsWithDefaultSignals_APipeClosedEarlyEndsQuietly()
+    {
+        PushModel("""Cells.Command("pipe").Run("yes | head -n 2 > $CLIVE_OUT/two");""");
+        using var engine = new EngineProcess(_sandbox);
+        engine.WaitForCells("demo", CellState.Succeeded, "pipe");
+
+        Assert.Equal("y\ny\n", Show("refs/clive/cells/main/pipe:out/two"));
+        // A result keeps stderr only when there was some: no "Broken pipe" from yes.
+        Assert.DoesNotContain("stderr", _sandbox.GitOk("work", "ls-tree", "--name-only", "refs/clive/cells/main/pipe").Stdout);
+    }
+
+    [Fact]
     public void ACommandHasNoNetworkUnlessItDeclaresIt()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
