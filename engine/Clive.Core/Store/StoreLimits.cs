@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using Clive.Git;
 
 namespace Clive.Store;
 
@@ -8,7 +8,7 @@ namespace Clive.Store;
 /// limit serves the push (which refuses a larger object before storing it) and <c>clive fsck</c>
 /// (which flags one already stored), so the two never disagree about the same object.
 /// Each comes from the environment, else from the store's own <c>config</c> file (git's format,
-/// read by git), else the default: any pack, and objects up to the largest clive can read back.
+/// read with <see cref="GitConfigReader"/>), else the default: any pack, and objects up to the largest clive can read back.
 /// </summary>
 public sealed record StoreLimits(long MaxPackSize, long MaxObjectSize)
 {
@@ -65,22 +65,13 @@ public sealed record StoreLimits(long MaxPackSize, long MaxObjectSize)
         return true;
     }
 
-    /// <summary>Asks git, as every other setting is read: the file is git's format, never parsed here.</summary>
+    /// <summary>The last value of <paramref name="key"/> (section.key, as git compares them: case aside), or null.</summary>
     private static string? ReadConfig(string configFile, string key)
     {
-        var info = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "config", "--file", configFile, "--null", "--get", key }) info.ArgumentList.Add(arg);
-        try
-        {
-            using var git = Process.Start(info)!;
-            var value = git.StandardOutput.ReadToEndAsync();
-            git.StandardError.ReadToEnd();
-            git.WaitForExit();
-            return git.ExitCode == 0 ? value.Result.TrimEnd('\0') : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
+        int dot = key.IndexOf('.');
+        var (section, name) = (key[..dot], key[(dot + 1)..]);
+        return GitConfigReader.Read(File.ReadAllBytes(configFile))
+            .LastOrDefault(e => e.Subsection is null && e.Section.Equals(section, StringComparison.OrdinalIgnoreCase)
+                && e.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
     }
 }

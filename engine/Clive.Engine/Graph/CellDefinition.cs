@@ -39,8 +39,6 @@ public sealed class CellDefinition
 
     public ServiceCell? Service => Declaration as ServiceCell;
 
-    public ComputeCell? Compute => Declaration as ComputeCell;
-
     private static string Describe(Cell cell, string? functionSource)
     {
         var text = new StringBuilder();

@@ -40,6 +40,24 @@ public sealed class Sandbox(IReadOnlyList<string> tools)
 
     private static readonly string[] RootEntries = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
+    /// <summary>
+    /// The system's part of every sandbox: /bin, /lib… as they are here (links into /usr on a
+    /// merged-/usr system, directories elsewhere) and the /etc entries. Looked at once per engine,
+    /// not once per cell.
+    /// </summary>
+    private static readonly Lazy<string[]> SystemView = new(() =>
+    {
+        var args = new List<string>();
+        foreach (var entry in RootEntries)
+        {
+            var path = "/" + entry;
+            if (new FileInfo(path).LinkTarget is { } target) args.AddRange(["--symlink", target, path]);
+            else if (Directory.Exists(path)) args.AddRange(["--ro-bind", path, path]);
+        }
+        foreach (var entry in EtcEntries) args.AddRange(["--ro-bind-try", "/etc/" + entry, "/etc/" + entry]);
+        return [.. args];
+    });
+
     /// <summary>Read-only paths every sandbox shows besides the system's (the owner's <c>clive up --tool</c>).</summary>
     public IReadOnlyList<string> Tools { get; } = tools;
 
@@ -56,14 +74,7 @@ public sealed class Sandbox(IReadOnlyList<string> tools)
             "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp",
         };
         if (spec.Network) args.Add("--share-net");
-        foreach (var entry in RootEntries)
-        {
-            var path = "/" + entry;
-            var info = new FileInfo(path);
-            if (info.LinkTarget is { } target) args.AddRange(["--symlink", target, path]);
-            else if (Directory.Exists(path)) args.AddRange(["--ro-bind", path, path]);
-        }
-        foreach (var entry in EtcEntries) args.AddRange(["--ro-bind-try", "/etc/" + entry, "/etc/" + entry]);
+        args.AddRange(SystemView.Value);
         foreach (var tool in Tools) args.AddRange(["--ro-bind", tool, tool]);
         foreach (var path in spec.Readable ?? []) args.AddRange(["--ro-bind", path, path]);
         foreach (var bind in spec.Writable) args.AddRange(["--bind", bind.Host, bind.Inside]);

@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
 using Clive.Git;
 
@@ -39,27 +36,11 @@ public sealed class CraftedPack
     public byte[] ToBytes()
     {
         var pack = new MemoryStream();
-        Span<byte> header = stackalloc byte[12];
-        "PACK"u8.CopyTo(header);
-        BinaryPrimitives.WriteUInt32BigEndian(header[4..], 2);
-        BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)_objects.Count);
-        pack.Write(header);
-        foreach (var (type, content) in _objects)
+        using (var builder = new PackBuilder(pack, (uint)_objects.Count))
         {
-            // Entry header: type in bits 4-6 of the first byte, size in 4 bits then 7 bits a byte.
-            long size = content.Length;
-            int first = ((int)type << 4) | (int)(size & 0x0F);
-            size >>= 4;
-            while (size > 0)
-            {
-                pack.WriteByte((byte)(first | 0x80));
-                first = (int)(size & 0x7F);
-                size >>= 7;
-            }
-            pack.WriteByte((byte)first);
-            using (var z = new ZLibStream(pack, CompressionLevel.Fastest, leaveOpen: true)) z.Write(content);
+            foreach (var (type, content) in _objects) builder.AddWhole(type, content);
+            builder.Finish();
         }
-        pack.Write(SHA1.HashData(pack.ToArray()));
         return pack.ToArray();
     }
 }
