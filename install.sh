@@ -5,12 +5,17 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 if [ "$(id -u)" = 0 ]; then default_prefix=/usr/local; else default_prefix="$HOME/.local"; fi
+PREFIX_FROM_USER="${PREFIX:-}"
 PREFIX="${PREFIX:-$default_prefix}"
 libdir="$PREFIX/lib/clive"
 bindir="$PREFIX/bin"
 
 say() { printf 'install.sh: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
+
+if [ -n "${PREFIX_FROM_USER:-}" ]; then why="PREFIX"; elif [ "$(id -u)" = 0 ]; then why="default as root"; else why="default for a user"; fi
+say "installing into $PREFIX ($why): programs in $bindir, the rest in $libdir"
+say "  (choose another place with PREFIX=/some/dir ./install.sh)"
 
 if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
   die "the .NET 10 SDK is required (https://dot.net): 'dotnet --list-sdks' shows no 10.x SDK"
@@ -34,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-say "building into $libdir"
+say "building"
 staging="$(mktemp -d)"
 trap 'rm -rf "$staging"' EXIT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

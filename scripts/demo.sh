@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# The main job on the default local store: push a repository to clive::local/demo and clone it back,
+# The main job on a local store of its own: push a repository to clive::local/demo-… and clone it back,
 # mount it, and let the engine build examples/hello from a push.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$here/install.sh"
 if [ "$(id -u)" = 0 ]; then default_prefix=/usr/local; else default_prefix="$HOME/.local"; fi
 export PATH="${PREFIX:-$default_prefix}/bin:$PATH"
+
+# The demo works in a store of its own (kept afterwards, so you can look around in it), not in your
+# default store: its repos would otherwise be watched by your `clive up --all`. Set CLIVE_STORE to
+# choose the store yourself.
+if [ -z "${CLIVE_STORE:-}" ]; then
+  CLIVE_STORE="$(mktemp -d "${TMPDIR:-/tmp}/clive-demo-store.XXXXXX")"
+fi
+export CLIVE_STORE
+echo "demo: using the store at $CLIVE_STORE"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -30,12 +39,11 @@ echo "== clive log $repo"
 clive log "$repo"
 echo "== clive fsck"
 clive fsck
-store="${CLIVE_STORE:-${XDG_DATA_HOME:-$HOME/.local/share}/clive}"
 if [ "$(git -C copy rev-parse HEAD)" != "$(git -C project rev-parse HEAD)" ]; then
   echo "demo: FAILED, the clone differs from what was pushed" >&2
   exit 1
 fi
-echo "demo: OK, the clone matches what was pushed (repo '$repo' in the store at $store)"
+echo "demo: OK, the clone matches what was pushed (repo '$repo' in the store at $CLIVE_STORE)"
 
 if [ -e /dev/fuse ] && command -v fusermount3 >/dev/null 2>&1; then
   echo "== clive-fs $repo $work/mnt  (the repo as a directory; a saved file becomes a commit)"
@@ -85,3 +93,4 @@ if [ "$greeting" != "hello, world, from a cell" ]; then
   exit 1
 fi
 echo "demo: OK, clive up built, published, packed and ran the example; git fetched its outputs"
+echo "demo: the demo's store is $CLIVE_STORE; look around with: CLIVE_STORE=$CLIVE_STORE clive repo list"

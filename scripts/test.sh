@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
-# Installs clive, then builds and runs the whole test suite against real git (and, as they come,
-# real sshd and FUSE). Prints a closing "N passed, N failed, N skipped" line.
+# Installs clive, then builds and runs the whole test suite against real git, sshd and FUSE.
+# Shows each test as it finishes, numbered and timed, and a closing "N passed, N failed, N skipped"
+# line.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$here/install.sh" || exit 1
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log="$(mktemp)"
-dotnet test "$here/Clive.sln" -c Release --nologo 2>&1 | tee "$log"
+trap 'rm -f "$log"' EXIT
+
+echo "test.sh: building, then running the suite (about 10 minutes on 2 cores); each test is listed as it finishes" >&2
+SECONDS=0
+passed=0 failed=0 skipped=0
+# The console logger at "normal" prints one "Passed|Failed|Skipped <name> [time]" line per test as it
+# finishes (and a failure's message and stack after its line).
+dotnet test "$here/Clive.sln" -c Release --nologo --logger "console;verbosity=normal" 2>&1 | tee "$log" |
+  while IFS= read -r line; do
+    case "$line" in
+      "  Passed "*)  passed=$((passed + 1)) ;;
+      "  Failed "*)  failed=$((failed + 1)) ;;
+      "  Skipped "*) skipped=$((skipped + 1)) ;;
+      *) printf '%s\n' "$line"; continue ;;
+    esac
+    printf '[%2d:%02d %4d done, %d failed] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) \
+      $((passed + failed + skipped)) "$failed" "${line#  }"
+  done
 status=${PIPESTATUS[0]}
-summary=$(grep -Eo 'Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | tail -n 1)
-if [ -n "$summary" ]; then
-  failed=$(sed -E 's/.*Failed: +([0-9]+).*/\1/' <<<"$summary")
-  passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summary")
-  skipped=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summary")
-  echo "tests: $passed passed, $failed failed, $skipped skipped"
+
+passed=$(grep -c '^  Passed ' "$log")
+failed=$(grep -c '^  Failed ' "$log")
+skipped=$(grep -c '^  Skipped ' "$log")
+if [ "$failed" -gt 0 ]; then
+  echo "failed tests:"
+  grep '^  Failed ' "$log" | sed 's/^  Failed /  /'
 fi
-rm -f "$log"
+echo "tests: $passed passed, $failed failed, $skipped skipped ($((SECONDS / 60)) min $((SECONDS % 60)) s)"
 exit "$status"

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 
 namespace Clive.CommandLine;
@@ -15,9 +16,10 @@ public static class CommandLineHost
         var parsed = root.Parse(args);
         if (args.Length == 0)
         {
-            root.Parse(["--help"]).Invoke();
+            WriteHelp(root, root.Parse(["--help"]));
             return 1;
         }
+        if (parsed.Action is HelpAction) return WriteHelp(root, parsed);
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {
             Console.Error.WriteLine("error: " + (parsed.UnmatchedTokens.Count > 0
@@ -35,6 +37,14 @@ public static class CommandLineHost
         {
             return Fatal(e);
         }
+    }
+
+    private static int WriteHelp(Command root, ParseResult help)
+    {
+        var text = new StringWriter();
+        var status = help.Invoke(new InvocationConfiguration { Output = text });
+        Console.Out.Write(OptionalArgumentLabels.Apply(root, text.ToString()));
+        return status;
     }
 
     /// <summary>Reports an error that is the user's, not a bug: a missing store, a bad name, a disk that is full.</summary>

@@ -37,6 +37,21 @@ public sealed class StoreCommandTests : IDisposable
     }
 
     [Fact]
+    public void TopLevelHelp_MarksOptionalArgumentsAsGitDoes()
+    {
+        var help = _sandbox.Clive("--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Matches(@"(?m)^  log <repo> \[<ref>\] +Show the reflog", help.Stdout);
+        Assert.Matches(@"(?m)^  status \[<repo>\] +Show every cell", help.Stdout);
+        Assert.Matches(@"(?m)^  refs <repo> +List a repo's refs", help.Stdout);
+        // The descriptions stay in one column.
+        var columns = help.Stdout.Split('\n').Where(l => l.StartsWith("  log ") || l.StartsWith("  refs "))
+            .Select(l => l.IndexOf("Show", StringComparison.Ordinal) is var i and > 0 ? i : l.IndexOf("List", StringComparison.Ordinal))
+            .Distinct();
+        Assert.Single(columns);
+    }
+
+    [Fact]
     public void Repo_CreateListDelete()
     {
         _sandbox.Clive("repo", "create", "team/app", "--branch", "trunk").EnsureSuccess("create");
