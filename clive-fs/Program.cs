@@ -58,6 +58,8 @@ try
     // Check repo and ref here, so a mistake is one line on the user's terminal, not in a log.
     using (var store = CliveStore.Open(storeDirectory, create: false)) MountedTree.Resolve(store, target.Repo, target.Ref);
 
+    // The background mount says who its commits name in its log; a made-up identity is worth a line here too.
+    if (!foreground && MountIdentity.Resolve() is { FromGit: false } made) Console.Error.WriteLine($"warning: the mount {made}");
     return foreground ? Serve(target, mountpoint, storeDirectory, TimeSpan.FromSeconds(commitDelay)) : StartInBackground(args, mountpoint, storeDirectory);
 }
 catch (CliveException e)
@@ -68,15 +70,17 @@ catch (CliveException e)
 
 static int Serve(MountTarget target, string mountpoint, string? storeDirectory, TimeSpan commitDelay)
 {
-    using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref);
     void Log(string line) => Console.Error.WriteLine($"clive-fs: {line}");
+    var identity = MountIdentity.Resolve();
+    using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref, identity.Identity, new ConflictNotices(Log));
     var options = $"default_permissions,fsname=clive:{tree.Repo},subtype=clive";
-    tree.Conflict += message => Log("conflict: " + message);
     using var mount = new FuseMount(tree, mountpoint, options, Log);
-    using var follower = new RefFollower(storeDirectory, tree, mount.Invalidate, Log);
+    // A background thread that cannot go on stops the mount (unmounts it) rather than leave it quietly wrong.
+    var failure = new MountFailure(Log, mount.Stop);
+    using var follower = new RefFollower(storeDirectory, tree, mount.Invalidate, Log, failure);
     // Disposed first: what was saved before the unmount still becomes a commit.
-    using var committer = new OverlayCommitter(tree, commitDelay, Clive.Access.Principal.Owner.Name, Log);
-    Log($"mounted {tree.Repo} ({tree.RefName} at {tree.CommitId.ToString()[..12]}) on {mountpoint}");
+    using var committer = new OverlayCommitter(tree, commitDelay, Clive.Access.Principal.Owner.Name, Log, failure);
+    Log($"mounted {tree.Repo} ({tree.RefName} at {tree.CommitId.ToString()[..12]}) on {mountpoint}; {identity}");
     using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
     using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
     using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Stop);
@@ -89,6 +93,11 @@ static int Serve(MountTarget target, string mountpoint, string? storeDirectory, 
     // Files still open when the mount went away: what was written is saved, then committed.
     tree.SaveAll();
     Log("unmounted");
+    if (failure.Reason is { } reason)
+    {
+        Console.Error.WriteLine("fatal: " + reason);
+        return 128;
+    }
     return rc == 0 ? 0 : 1;
 }
 

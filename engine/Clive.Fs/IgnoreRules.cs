@@ -22,6 +22,10 @@ public sealed class IgnoreRules
         _patterns = BuiltIn.Concat((gitignore ?? "").Split('\n')).Select(Compile).OfType<(Regex, bool)>().ToList();
     }
 
+    /// <summary>The rules a mount's tree has now: the built-in ones and its root .gitignore.</summary>
+    public static IgnoreRules Of(MountedTree tree)
+        => new(tree.ReadFile(".gitignore") is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null);
+
     public bool IsIgnored(string path, bool isDirectory = false)
     {
         // As in git, a path inside an ignored directory is ignored whatever later patterns say.

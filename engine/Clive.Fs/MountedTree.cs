@@ -25,6 +25,8 @@ public sealed class MountedTree : IDisposable
     public const string CliveDirectory = ".clive";
 
     private readonly CliveStore _store;
+    private readonly CommitIdentity _identity;
+    private readonly ConflictNotices _conflicts;
     private readonly object _gate = new();
     private readonly List<Node?> _nodes = [null]; // inode numbers start at 1
     private readonly Dictionary<string, ulong> _byPath = new(StringComparer.Ordinal);
@@ -43,9 +45,13 @@ public sealed class MountedTree : IDisposable
         public Stream? Reader { get; set; }
     }
 
-    public MountedTree(CliveStore store, string repo, string? refName)
+    /// <param name="identity">The author and committer of the mount's commits.</param>
+    /// <param name="conflicts">Where conflicts are told to the user (the log and .clive/status).</param>
+    public MountedTree(CliveStore store, string repo, string? refName, CommitIdentity identity, ConflictNotices conflicts)
     {
         _store = store;
+        _identity = identity;
+        _conflicts = conflicts;
         (Repo, RepoId, RefName, var commitId) = Resolve(store, repo, refName);
         var commit = store.Objects.ReadCommit(commitId);
         CommitId = commitId;
@@ -104,26 +110,32 @@ public sealed class MountedTree : IDisposable
             var dir = Directory(parent);
             if (dir.Synthetic == SyntheticKind.Commits) return Attributes(CommitView(dir, name));
             if (!dir.Children!.TryGetValue(name, out var inode)) throw new FsException(FsError.NotFound, $"no '{name}'");
+            if (dir.Synthetic == SyntheticKind.RefNamespace) _conflicts.Seen(RefPrefix(dir.Path) + "/" + name);
             return Attributes(Get(inode));
         }
     }
 
-    /// <summary>What .clive/status says: the mount, its commit, pending edits and conflicts.</summary>
+    /// <summary>
+    /// What .clive/status says: the mount, its commit, the edits a commit will take, the ignored
+    /// files that stay out of commits, and conflicts the user has not looked at yet.
+    /// </summary>
     public string Status
     {
         get
         {
             lock (_gate)
             {
+                Func<string, bool, bool> ignored = IgnoreRules.Of(this).IsIgnored;
+                var baseTree = _nodes[(int)RootInode]!.Id;
+                int keptOut = _overlay.Values.Count(e => KeptOutOfCommits(e, ignored, baseTree));
                 var text = new StringBuilder();
-                text.Append($"repo: {Repo}\nref: {RefName}\ncommit: {CommitId}\npending edits: {_overlay.Count}\n");
-                foreach (var conflict in _conflicts) text.Append($"conflict: {conflict}\n");
+                text.Append($"repo: {Repo}\nref: {RefName}\ncommit: {CommitId}\npending edits: {_overlay.Count - keptOut}\n");
+                if (keptOut > 0) text.Append($"ignored, kept out of commits: {keptOut}\n");
+                foreach (var conflict in _conflicts.Current()) text.Append($"conflict: {conflict}\n");
                 return text.ToString();
             }
         }
     }
-
-    private readonly List<string> _conflicts = [];
 
     private Node CliveRoot()
     {
@@ -532,13 +544,20 @@ public sealed class MountedTree : IDisposable
             var baseTree = _nodes[(int)RootInode]!.Id;
             // Saved rows only; ignore rules hold for untracked paths only, as in git.
             var entries = _overlay.Values
-                .Where(e => e.Version > 0 && !(ignored(e.Path, e.Kind == OverlayKind.Directory) && Lookup(baseTree, e.Path).IsZero))
+                .Where(e => e.Version > 0 && !KeptOutOfCommits(e, ignored, baseTree))
                 .OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
-            var result = OverlayCommit.Commit(_store, Repo, RefName, CommitId, entries, who, out status);
+            var result = OverlayCommit.Commit(_store, Repo, RefName, CommitId, entries, _identity, who, out status);
             if (result is not null) Adopt(result);
             return result;
         }
     }
+
+    /// <summary>
+    /// An ignored path the tree does not track stays in the mount and out of commits. Its deletion
+    /// (an editor's swap file removed) is not kept out: it changes nothing, and the commit spends it.
+    /// </summary>
+    private bool KeptOutOfCommits(OverlayEntry e, Func<string, bool, bool> ignored, ObjectId baseTree)
+        => e.Kind != OverlayKind.Deleted && ignored(e.Path, e.Kind == OverlayKind.Directory) && Lookup(baseTree, e.Path).IsZero;
 
     /// <summary>
     /// A real conflict: the ref moved and changed a path the overlay changed too. No byte is
@@ -581,16 +600,11 @@ public sealed class MountedTree : IDisposable
     {
         var branch = $"refs/heads/clive-fs/conflict-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss-fff}-{parent.ToString()[..7]}";
         var saved = rows.Count == 0 ? null
-            : OverlayCommit.Commit(_store, Repo, branch, parent, ObjectId.Zero, rows, Clive.Access.Principal.Owner.Name, "clive-fs conflict", out _);
+            : OverlayCommit.Commit(_store, Repo, branch, parent, ObjectId.Zero, rows, _identity, Clive.Access.Principal.Owner.Name, "clive-fs conflict", out _);
         if (saved is null || saved.Commit == parent) return false;
-        var message = $"{why}; your version is kept on {branch} ({saved.Commit.ToString()[..12]})";
-        _conflicts.Add(message);
-        Conflict?.Invoke(message);
+        _conflicts.Add(branch, $"{why}; your version is kept on {branch} ({saved.Commit.ToString()[..12]})");
         return true;
     }
-
-    /// <summary>Raised (under the tree's lock) when a ref move conflicted with pending edits.</summary>
-    public event Action<string>? Conflict;
 
     /// <summary>The id at a path of a tree, or zero.</summary>
     private ObjectId Lookup(ObjectId tree, string path)

@@ -14,16 +14,18 @@ public sealed class OverlayCommitter : IDisposable
     private readonly TimeSpan _quiet;
     private readonly Action<string> _log;
     private readonly string _who;
+    private readonly MountFailure _failure;
     private readonly AutoResetEvent _saved = new(false);
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
 
-    public OverlayCommitter(MountedTree tree, TimeSpan quiet, string who, Action<string> log)
+    public OverlayCommitter(MountedTree tree, TimeSpan quiet, string who, Action<string> log, MountFailure failure)
     {
         _tree = tree;
         _quiet = quiet;
         _who = who;
         _log = log;
+        _failure = failure;
         tree.Saved += OnSaved;
         _thread = new Thread(Run) { IsBackground = true, Name = "clive-fs committer" };
         _thread.Start();
@@ -41,22 +43,25 @@ public sealed class OverlayCommitter : IDisposable
             // Quiet period: every new save restarts it.
             while (WaitHandle.WaitAny(handles, _quiet) == 0) { }
             CommitNow();
+            if (_failure.HasFailed) return;
         }
-        CommitNow(); // what was saved before the unmount still becomes a commit
+        if (!_failure.HasFailed) CommitNow(); // what was saved before the unmount still becomes a commit
     }
 
     /// <summary>Commits whatever is pending now; also called at unmount.</summary>
     public void CommitNow()
     {
+        int busy = 0;
         for (int attempt = 0; attempt < 5; attempt++)
         {
             try
             {
-                var ignore = new IgnoreRules(_tree.ReadFile(".gitignore") is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null);
-                var result = _tree.CommitOverlay(ignore.IsIgnored, _who, out var status);
+                var result = _tree.CommitOverlay(IgnoreRules.Of(_tree).IsIgnored, _who, out var status);
                 if (result is not null)
                 {
-                    _log($"committed {result.Commit.ToString()[..12]} on {_tree.RefName}: {string.Join(", ", result.Committed.Select(e => e.Path).Take(5))}");
+                    // No changes: the rows changed nothing (a temp file made and removed) and are spent.
+                    if (result.Changes.Count > 0)
+                        _log($"committed {result.Commit.ToString()[..12]} on {_tree.RefName}: {string.Join(", ", result.Changes.Select(c => c.Path).Take(5))}");
                     return;
                 }
                 if (status != RefUpdateStatus.Stale) return;
@@ -64,13 +69,20 @@ public sealed class OverlayCommitter : IDisposable
                 _log($"{_tree.RefName} moved under pending edits; committing them on top of the new commit");
                 Thread.Sleep(200);
             }
+            catch (Exception e) when (MountFailure.IsTransient(e))
+            {
+                var wait = MountFailure.Backoff(busy++);
+                _log($"commit delayed, edits kept in the overlay: {e.Message}; retrying in {wait.TotalSeconds:0.#} s");
+                _stop.Token.WaitHandle.WaitOne(wait);
+            }
             catch (Exception e)
             {
-                _log($"commit failed, edits kept in the overlay; trying again shortly: {e.Message}");
-                break;
+                // Not the store being busy: trying again would fail the same way, forever.
+                _failure.Stop("committing the mount's edits", e);
+                return;
             }
         }
-        // Still pending (the ref kept moving, or an error): come back after another quiet period.
+        // Still pending (the ref kept moving, or the store stayed busy): come back after another quiet period.
         if (_tree.HasPendingEdits && !_stop.IsCancellationRequested) _saved.Set();
     }
 

@@ -12,13 +12,13 @@ public sealed class RefFollower : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread _thread;
 
-    public RefFollower(string? storeDirectory, MountedTree tree, Action<Invalidations> invalidate, Action<string> log)
+    public RefFollower(string? storeDirectory, MountedTree tree, Action<Invalidations> invalidate, Action<string> log, MountFailure failure)
     {
-        _thread = new Thread(() => Follow(storeDirectory, tree, invalidate, log)) { IsBackground = true, Name = "clive-fs ref follower" };
+        _thread = new Thread(() => Follow(storeDirectory, tree, invalidate, log, failure)) { IsBackground = true, Name = "clive-fs ref follower" };
         _thread.Start();
     }
 
-    private void Follow(string? storeDirectory, MountedTree tree, Action<Invalidations> invalidate, Action<string> log)
+    private void Follow(string? storeDirectory, MountedTree tree, Action<Invalidations> invalidate, Action<string> log, MountFailure failure)
     {
         try
         {
@@ -26,27 +26,31 @@ public sealed class RefFollower : IDisposable
             using var follower = store.Events.Follow();
             long seen = store.Events.Latest();
             // The ref may have moved between the mount's first read and now.
-            CatchUp(store, tree, invalidate, log);
+            bool behind = true;
+            int busy = 0;
             while (!_stop.IsCancellationRequested)
             {
-                follower.WaitForNext(seen, _stop.Token);
-                bool ours = false;
-                foreach (var e in store.Events.Since(seen))
-                {
-                    seen = e.Sequence;
-                    ours |= e.Repo == tree.Repo && e.Ref == tree.RefName;
-                }
-                if (!ours) continue;
                 try
                 {
-                    CatchUp(store, tree, invalidate, log);
+                    if (!behind)
+                    {
+                        follower.WaitForNext(seen, _stop.Token);
+                        foreach (var e in store.Events.Since(seen))
+                        {
+                            seen = e.Sequence;
+                            behind |= e.Repo == tree.Repo && e.Ref == tree.RefName;
+                        }
+                    }
+                    if (behind) CatchUp(store, tree, invalidate, log);
+                    behind = false;
+                    busy = 0;
                 }
-                catch (Exception e) when (e is CliveException or Microsoft.Data.Sqlite.SqliteException or IOException)
+                catch (Exception e) when (MountFailure.IsTransient(e))
                 {
-                    // A busy store or a passing error must not leave the mount frozen: try again.
-                    log($"could not follow {tree.RefName} yet ({e.Message}); retrying");
-                    seen--;
-                    _stop.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
+                    // Another process holds the store: the mount must not freeze on it, nor give up.
+                    var wait = MountFailure.Backoff(busy++);
+                    log($"could not follow {tree.RefName} yet ({e.Message}); retrying in {wait.TotalSeconds:0.#} s");
+                    _stop.Token.WaitHandle.WaitOne(wait);
                 }
             }
         }
@@ -55,7 +59,8 @@ public sealed class RefFollower : IDisposable
         }
         catch (Exception e)
         {
-            log($"stopped following {tree.RefName}: {e.Message}");
+            // Anything else would leave the mount showing a tree its ref has left, for good.
+            failure.Stop($"following {tree.RefName}", e);
         }
     }
 

@@ -15,11 +15,19 @@ public sealed class NewObjectsPack
     private readonly MemoryStream _bytes = new();
     private readonly List<PackedObject> _index = [];
     private readonly HashSet<ObjectId> _ids = [];
+    private readonly Dictionary<ObjectId, byte[]>? _trees;
+
+    /// <param name="keepTrees">Keep the trees added readable (<see cref="TryGetTree"/>), to compare them before they are stored.</param>
+    public NewObjectsPack(bool keepTrees = false)
+    {
+        if (keepTrees) _trees = [];
+    }
 
     public ObjectId Add(ObjectType type, ReadOnlySpan<byte> content)
     {
         var id = ObjectId.HashObject(type, content);
         if (!_ids.Add(id)) return id;
+        if (type == ObjectType.Tree) _trees?.Add(id, content.ToArray());
         if (_bytes.Length == 0) _bytes.Write(new byte[12]); // header, filled in by Finish
         long offset = _bytes.Length;
         Span<byte> header = stackalloc byte[16];
@@ -30,6 +38,13 @@ public sealed class NewObjectsPack
     }
 
     public bool IsEmpty => _index.Count == 0;
+
+    /// <summary>A tree added to this pack, if it was made with keepTrees.</summary>
+    public bool TryGetTree(ObjectId id, out byte[] content)
+    {
+        content = [];
+        return _trees is not null && _trees.TryGetValue(id, out content!);
+    }
 
     /// <summary>Writes the pack into the store. Call inside a write transaction.</summary>
     public void InsertInto(ObjectDatabase objects)

@@ -70,4 +70,26 @@ public sealed class MountViewsAndConflictTests : IDisposable
         Assert.Equal("theirs\n", File.ReadAllText(_sandbox.PathOf("main-now/README.md")));
         Assert.Equal("also mine\n", File.ReadAllText(_sandbox.PathOf("main-now/untouched.txt")));
     }
+
+    [SkippableFact]
+    public void AConflict_LeavesTheStatus_OnceItsBranchIsOpened_AndStaysInTheLog()
+    {
+        using var mount = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "3");
+        File.WriteAllText(mount.PathOf("README.md"), "mine\n");
+        _sandbox.Commit("src", "README.md", "theirs\n");
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+        var watch = Stopwatch.StartNew();
+        while (!File.ReadAllText(mount.PathOf(".clive/status")).Contains("conflict:") && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.Contains("conflict: README.md changed on refs/heads/main too", File.ReadAllText(mount.PathOf(".clive/status")));
+
+        // Listing the branches is not looking at one; opening the conflict branch is.
+        var branch = Assert.Single(Directory.GetDirectories(mount.PathOf(".clive/refs/heads/clive-fs")));
+        Assert.Contains("conflict:", File.ReadAllText(mount.PathOf(".clive/status")));
+        Assert.Equal("mine\n", File.ReadAllText(Path.Combine(branch, "README.md")));
+
+        Assert.DoesNotContain("conflict:", File.ReadAllText(mount.PathOf(".clive/status")));
+        var log = File.ReadAllText(Path.Combine(_sandbox.StoreDirectory, "logs", "clive-fs.log"));
+        Assert.Contains("clive-fs: conflict: README.md changed on refs/heads/main too; your version is kept on refs/heads/clive-fs/conflict-", log);
+        Assert.Contains("clive-fs: conflict no longer in .clive/status (its branch was opened): README.md changed on refs/heads/main too", log);
+    }
 }

@@ -5,8 +5,9 @@ using Clive.Store.Refs;
 
 namespace Clive.Store.Overlay;
 
-/// <summary>The result of committing an overlay: the commit, and the id now at each path it wrote.</summary>
-public sealed record OverlayCommitResult(ObjectId Commit, ObjectId Tree, IReadOnlyDictionary<string, ObjectId> Ids, IReadOnlyList<OverlayEntry> Committed);
+/// <summary>The result of committing an overlay: the commit, the id now at each path it wrote, and what it changed (nothing: the rows were spent).</summary>
+public sealed record OverlayCommitResult(ObjectId Commit, ObjectId Tree, IReadOnlyDictionary<string, ObjectId> Ids, IReadOnlyList<OverlayEntry> Committed,
+    IReadOnlyList<TreeChange> Changes);
 
 /// <summary>
 /// Turns a mount's pending edits into one commit on its ref: the base commit's tree with the
@@ -17,8 +18,8 @@ public sealed record OverlayCommitResult(ObjectId Commit, ObjectId Tree, IReadOn
 public static class OverlayCommit
 {
     public static OverlayCommitResult? Commit(CliveStore store, string repo, string refName, ObjectId baseCommit,
-        IReadOnlyList<OverlayEntry> entries, string who, out RefUpdateStatus status)
-        => Commit(store, repo, refName, baseCommit, baseCommit, entries, who, "clive-fs commit", out status);
+        IReadOnlyList<OverlayEntry> entries, CommitIdentity identity, string who, out RefUpdateStatus status)
+        => Commit(store, repo, refName, baseCommit, baseCommit, entries, identity, who, "clive-fs commit", out status);
 
     /// <summary>
     /// The general form: the commit's parent is <paramref name="baseCommit"/>, the ref moves from
@@ -26,11 +27,11 @@ public static class OverlayCommit
     /// when the ref is the one they belong to (<paramref name="baseCommit"/> == <paramref name="expectedRef"/>).
     /// </summary>
     public static OverlayCommitResult? Commit(CliveStore store, string repo, string refName, ObjectId baseCommit, ObjectId expectedRef,
-        IReadOnlyList<OverlayEntry> entries, string who, string why, out RefUpdateStatus status)
+        IReadOnlyList<OverlayEntry> entries, CommitIdentity identity, string who, string why, out RefUpdateStatus status)
     {
         status = RefUpdateStatus.Ok;
         if (entries.Count == 0) return null;
-        var pack = new NewObjectsPack();
+        var pack = new NewObjectsPack(keepTrees: true);
         var ids = new Dictionary<string, ObjectId>(StringComparer.Ordinal);
         var byParent = entries.GroupBy(e => Parent(e.Path)).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var touched = new HashSet<string>(StringComparer.Ordinal);
@@ -51,15 +52,16 @@ public static class OverlayCommit
                 using var retire = store.BeginWrite();
                 store.Overlay.RemoveCommitted(repo, refName, committed);
                 retire.Commit();
-                return new OverlayCommitResult(baseCommit, baseTree, ids, committed);
+                return new OverlayCommitResult(baseCommit, baseTree, ids, committed, []);
             }
             return null;
         }
 
-        var author = $"{Environment.UserName} <{Environment.UserName}@{Environment.MachineName}> {DateTimeOffset.UtcNow.ToUnixTimeSeconds()} +0000";
-        var paths = entries.Select(e => e.Path).ToList();
-        var message = "clive-fs: " + string.Join(", ", paths.Take(10)) + (paths.Count > 10 ? $" and {paths.Count - 10} more" : "");
-        var commitText = $"tree {tree}\nparent {baseCommit}\nauthor {author}\ncommitter {author}\n\n{message}\n";
+        // The message names what the commit changes, not every row it took (a temp file renamed away, an empty directory).
+        var changes = TreeChanges.Between(id => pack.TryGetTree(id, out var made) ? made : store.Objects.Read(id, ObjectType.Tree), baseTree, tree);
+        var now = DateTimeOffset.Now;
+        var commitText = $"tree {tree}\nparent {baseCommit}\nauthor {CommitIdentity.Stamp(identity.Author, now)}\n"
+            + $"committer {CommitIdentity.Stamp(identity.Committer, now)}\n\n{OverlayCommitMessage.For(changes)}\n";
         var commit = pack.Add(ObjectType.Commit, Encoding.UTF8.GetBytes(commitText));
 
         using var transaction = store.BeginWrite();
@@ -71,7 +73,7 @@ public static class OverlayCommit
         if (expectedRef == baseCommit) store.Overlay.RemoveCommitted(repo, refName, committed);
         transaction.Committed += store.Events.Signal;
         transaction.Commit();
-        return new OverlayCommitResult(commit, tree, ids, committed);
+        return new OverlayCommitResult(commit, tree, ids, committed, changes);
     }
 
     /// <summary>Builds the tree at <paramref name="path"/>; null when it ends up empty (git keeps no empty trees).</summary>
