@@ -90,6 +90,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
                 try { await follower.WaitAsync(wait, cancel).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
                 last = HandleEvents(last);
+                foreach (var id in Board.TakeDropped())
+                    if (_pipelines.TryGetValue(id, out var dropped)) dropped.Reevaluate(last);
                 foreach (var pipeline in _pipelines.Values.ToList())
                     if (pipeline.NextDue() is { } dueAt && dueAt <= DateTimeOffset.UtcNow) pipeline.Reevaluate(last);
             }

@@ -157,10 +157,20 @@ internal sealed class Generation
 
     private CellResult? Cached(byte[] key, string keyText)
     {
-        if (_engine.Coordinator.Known(keyText) is { } known) return known;
-        var stored = _engine.Store.Use(s => s.Store.Cells.Result(key));
-        if (stored is not null) _engine.Coordinator.Remember(keyText, stored);
-        return stored;
+        var cached = _engine.Coordinator.Known(keyText) ?? _engine.Store.Use(s => s.Store.Cells.Result(key));
+        if (cached is null) return null;
+        // A gc since the result was cached (in another process, perhaps) may have dropped it; the
+        // cell then runs again rather than publish a missing commit. gc that runs after this
+        // check is caught where the ref is published (StatusBoard).
+        var commit = cached.Commit;
+        if (!_engine.Store.Use(s => s.Store.Objects.IsStored(commit)))
+        {
+            _engine.Coordinator.Forget(keyText);
+            _engine.Log($"{_pipeline}: {cached.Cell}: its cached result was dropped by clive gc; running again");
+            return null;
+        }
+        _engine.Coordinator.Remember(keyText, cached);
+        return cached;
     }
 
     public void Report(CellStatus status)

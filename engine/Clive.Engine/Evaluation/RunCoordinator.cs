@@ -31,6 +31,12 @@ public sealed class RunCoordinator(int jobs)
         }
     }
 
+    /// <summary>Forgets a result gc dropped from the store.</summary>
+    public void Forget(string key)
+    {
+        lock (_gate) _results.Remove(key);
+    }
+
     /// <summary>Joins the run of <paramref name="key"/>, or starts it with <paramref name="run"/>; release the interest with <see cref="Release"/>.</summary>
     public Task<CellResult> Acquire(string key, Func<CancellationToken, Task<CellResult>> run)
     {

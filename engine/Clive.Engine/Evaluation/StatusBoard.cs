@@ -19,6 +19,7 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _pending = [];
     private readonly Dictionary<(string Repo, string Ref, string Cell), CellStatus> _written = [];
     private readonly Dictionary<(string Repo, string Ref), (IReadOnlyCollection<string> Cells, ModelStatus Model)> _models = [];
+    private readonly HashSet<(string Repo, string Ref)> _dropped = [];
 
     public void Set(CellStatus status)
     {
@@ -59,6 +60,10 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                     store.Cells.SetModel(model);
                     if (model.State == "ok") store.Cells.RemoveStatusExcept(model.Repo, model.Ref, cells);
                 }
+                // Checked under the write lock, which gc takes too: a cached result that a gc
+                // dropped after the evaluation found it is never published (its ref would point at
+                // a missing commit); its ref is evaluated again, and the cell runs again.
+                statuses = statuses.Select(s => s.Result is { } result && !store.Objects.IsStored(result) ? Dropped(s) : s).ToList();
                 foreach (var status in statuses) store.Cells.SetStatus(status);
                 bool moved = false;
                 foreach (var group in statuses.Where(x => x.Result is not null).GroupBy(x => x.Repo))
@@ -71,6 +76,23 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 foreach (var status in statuses) _written[(status.Repo, status.Ref, status.Cell)] = status;
             }
         }
+    }
+
+    /// <summary>Refs whose cells showed a result gc dropped, to evaluate again (the engine's loop takes them).</summary>
+    public IReadOnlyList<(string Repo, string Ref)> TakeDropped()
+    {
+        lock (_gate)
+        {
+            var dropped = _dropped.ToList();
+            _dropped.Clear();
+            return dropped;
+        }
+    }
+
+    private CellStatus Dropped(CellStatus status)
+    {
+        lock (_gate) _dropped.Add((status.Repo, status.Ref));
+        return status with { State = CellState.Queued, Output = null, Result = null, Message = "its cached result was dropped by clive gc; running again" };
     }
 
     private static bool Same(CellStatus a, CellStatus b)

@@ -2,14 +2,20 @@ using Clive.Git;
 
 namespace Clive.Store.Maintenance;
 
-/// <summary>Every object reachable from the refs of every repo, in the order found.</summary>
+/// <summary>Every object reachable from the refs of every repo and from the other roots given, in the order found.</summary>
 internal static class Reachability
 {
-    public static List<ObjectId> FromAllRefs(CliveStore store, Action<string>? progress)
+    /// <param name="otherRoots">
+    /// Objects that rows of the store name (<see cref="TableReferences"/>). One already missing is
+    /// passed over: nothing can keep it now, and fsck names the row. A ref's target must be there.
+    /// </param>
+    public static List<ObjectId> From(CliveStore store, IEnumerable<ObjectId> otherRoots, Action<string>? progress)
     {
         var found = new List<ObjectId>();
         var seen = new HashSet<ObjectId>();
         var stack = new Stack<ObjectId>();
+        foreach (var id in otherRoots)
+            if (store.Objects.Contains(id)) stack.Push(id);
         foreach (var repo in store.Repos.List())
         {
             long repoId = store.Repos.GetId(repo.Name);
@@ -23,7 +29,7 @@ internal static class Reachability
             found.Add(id);
             meter?.Report(found.Count);
             if (!store.Objects.TryLocate(id, out var location))
-                throw new CliveException($"object {id} is reachable from a ref but missing; run `clive fsck`");
+                throw new CliveException($"object {id} is reachable but missing; run `clive fsck`");
             switch (location.Type)
             {
                 case ObjectType.Commit:

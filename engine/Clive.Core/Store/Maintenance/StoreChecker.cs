@@ -11,8 +11,9 @@ public sealed record FsckReport(long Packs, long Objects, long Refs, IReadOnlyLi
 
 /// <summary>
 /// <c>clive fsck</c>: every pack complete with a matching checksum, every object hashing to its
-/// name and well-formed, every object an object refers to present, every ref pointing at a
-/// stored object. Reads everything; changes nothing.
+/// name and well-formed, every object an object refers to present, every ref and every row that
+/// will use an object again (<see cref="TableReferences"/>) pointing at a stored object. Reads
+/// everything; changes nothing.
 /// </summary>
 public sealed class StoreChecker(CliveStore store, Action<string>? progress)
 {
@@ -23,6 +24,7 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
         long packs = CheckPacks();
         long objects = CheckObjects();
         long refs = CheckRefs();
+        CheckTables();
         return new FsckReport(packs, objects, refs, _problems);
     }
 
@@ -120,6 +122,20 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
                 _problems.Add($"object {id}: {e.Message}");
             }
         }
+    }
+
+    /// <summary>Rows that name objects besides refs: what gc keeps for them must be there.</summary>
+    private void CheckTables()
+    {
+        foreach (var named in TableReferences.Overlay(store).Concat(TableReferences.CellStatus(store)))
+            if (!store.Objects.Contains(named.Id)) _problems.Add($"{named.NamedBy} names missing object {named.Id}");
+        foreach (var cached in TableReferences.CellResults(store))
+            foreach (var id in new[] { cached.Commit, cached.Output ?? cached.Commit })
+                if (!store.Objects.Contains(id))
+                {
+                    _problems.Add($"{cached.Name} names missing object {id} (`clive gc` forgets it; the cell then runs again)");
+                    break;
+                }
     }
 
     private long CheckRefs()

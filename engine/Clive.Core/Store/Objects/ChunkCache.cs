@@ -2,6 +2,9 @@ using Microsoft.Data.Sqlite;
 
 namespace Clive.Store.Objects;
 
+/// <summary>A pack that was there when an object's location was learnt has since been deleted by gc.</summary>
+internal sealed class PackGoneException(long packId) : CliveException($"pack {packId} was deleted by gc while it was being read");
+
 /// <summary>
 /// Recently read pack chunks. Chunks never change once written, so the cache needs no
 /// invalidation; it is bounded and evicts oldest first.
@@ -20,7 +23,7 @@ internal sealed class ChunkCache(SqliteConnection connection, long budgetBytes =
             ("$pack", 0L), ("$seq", 0L));
         _select.Parameters["$pack"].Value = packId;
         _select.Parameters["$seq"].Value = seq;
-        var data = _select.ExecuteScalar() as byte[] ?? [];
+        var data = _select.ExecuteScalar() as byte[] ?? EndOf(packId);
         while (_bytes + data.Length > budgetBytes && _order.TryDequeue(out var oldest))
         {
             if (_chunks.Remove(oldest, out var evicted)) _bytes -= evicted.Length;
@@ -30,6 +33,13 @@ internal sealed class ChunkCache(SqliteConnection connection, long budgetBytes =
         _bytes += data.Length;
         return data;
     }
+
+    /// <summary>
+    /// No chunk: past the end of the pack (read as empty), or the whole pack is gone, deleted by a
+    /// gc in another process after this one learnt where an object was.
+    /// </summary>
+    private byte[] EndOf(long packId)
+        => connection.Scalar<long>("SELECT count(*) FROM packs WHERE id=$pack", ("$pack", packId)) > 0 ? [] : throw new PackGoneException(packId);
 
     /// <summary>Forgets a deleted pack's chunks (gc reuses no ids, but be exact anyway).</summary>
     public void Forget(long packId)

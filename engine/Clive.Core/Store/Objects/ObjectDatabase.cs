@@ -59,6 +59,31 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     private bool QueryLocation(ObjectId id, out ObjectLocation location) => _index.TryLocate(id, out location);
 
+    /// <summary>
+    /// Whether the store holds <paramref name="id"/> now, asked of SQLite rather than of the
+    /// preloaded map: for a decision that a gc in another process must not have made stale (the
+    /// engine reusing a cached result). Taken inside a write transaction, it holds until commit.
+    /// </summary>
+    public bool IsStored(ObjectId id)
+    {
+        bool stored = QueryLocation(id, out var location);
+        // The map disagrees with SQLite only when a gc has rewritten the packs since it was loaded.
+        if (_preloaded is not null && _preloaded.TryGetValue(id, out var preloaded) && (!stored || preloaded != location)) ForgetLocations();
+        return stored;
+    }
+
+    /// <summary>
+    /// Drops what this connection remembers of where objects lie: another process's gc moved every
+    /// object into a new pack and deleted the old ones. Pack ids are never reused, so cached chunks
+    /// of deleted packs are merely unused, never wrong.
+    /// </summary>
+    private void ForgetLocations()
+    {
+        _preloaded = null;
+        _pointLookups = 0;
+        _bases.Clear();
+    }
+
     public bool TryRead(ObjectId id, out ObjectType type, out byte[] data)
     {
         if (!TryLocate(id, out var location))
@@ -67,7 +92,16 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             data = [];
             return false;
         }
-        data = ReadAt(location.PackId, location.Offset, out type);
+        try
+        {
+            data = ReadAt(location.PackId, location.Offset, out type);
+        }
+        catch (PackGoneException) when (_preloaded is not null)
+        {
+            // The preloaded map led to a pack gc deleted: ask SQLite where the object is now (once: the map is gone).
+            ForgetLocations();
+            return TryRead(id, out type, out data);
+        }
         return true;
     }
 
@@ -88,7 +122,17 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     public Stream OpenBlob(ObjectId id)
     {
         if (!TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
-        var stream = OpenAt(location.PackId, location.Offset, out var type);
+        Stream stream;
+        ObjectType type;
+        try
+        {
+            stream = OpenAt(location.PackId, location.Offset, out type);
+        }
+        catch (PackGoneException) when (_preloaded is not null)
+        {
+            ForgetLocations();
+            return OpenBlob(id);
+        }
         if (type == ObjectType.Blob) return stream;
         stream.Dispose();
         throw new CliveException($"object {id} is a {type.Name()}, not a blob");
