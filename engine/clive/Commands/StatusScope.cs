@@ -15,7 +15,7 @@ internal static class StatusScope
     /// <summary>Throws when the branch asked for does not exist; otherwise the reason it shows no cells.</summary>
     public static string Explain(CliveStore store, string? repo, string? refName)
     {
-        if (repo is null && refName is null) return "no cells yet: run `clive up --repo NAME`, and push a repo with a clive.csx";
+        if (repo is null && refName is null) return "no cells yet: run clive up --repo NAME, and push a repo with a clive.csx";
         if (repo is null)
         {
             var having = store.Repos.List().Where(r => store.Refs.Resolve(store.Repos.GetId(r.Name), refName!) is not null).ToList();
@@ -29,8 +29,10 @@ internal static class StatusScope
             throw new CliveException(refName is null ? $"{repo} has no commits yet" : $"{repo} has no branch '{ShortName(branch)}'");
         if (!HasScript(store, store.Objects.ReadCommit(commit).Tree))
             return $"{where} has no model: no {ScriptName} in its tree";
-        return $"{where} has a model ({ScriptName}) that no engine has evaluated: `clive up` watches the repos it is given "
-            + $"(--repo {repo}), on their HEAD branch unless told (--branch '{ShortName(branch)}')";
+        // Plain words, no quotes: the note is also a JSON string, where an encoder would escape them.
+        var head = store.Refs.SymbolicTarget(repoId, "HEAD");
+        return $"{where} has a model ({ScriptName}) that no engine has evaluated: run clive up --repo {repo}"
+            + (branch == head ? "" : $" --branch {ShortName(branch)} (it watches the HEAD branch of each repo unless told)");
     }
 
     /// <summary>Whether a clive.csx is anywhere in the tree (as the engine looks for one), walked without recursion.</summary>

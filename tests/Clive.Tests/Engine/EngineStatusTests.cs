@@ -72,9 +72,8 @@ public sealed class EngineStatusTests : IDisposable
     {
         _sandbox.NewRepo("work", ("a.txt", "a\n"));
         _sandbox.GitOk("work", "branch", "-M", "main");
-        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main:bare");
         _sandbox.Commit("work", "app/clive.csx", """Cells.Command("copy").Files("a.txt").Run("cp a.txt $CLIVE_OUT/");""");
-        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main", "main~1:refs/heads/bare");
         var before = _sandbox.StoreSnapshot();
 
         var nosuch = _sandbox.Clive("status", "--branch", "nosuch");
