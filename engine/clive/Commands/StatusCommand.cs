@@ -42,7 +42,8 @@ internal static class StatusCommand
             string shown = "";
             while (!cancel.IsCancellationRequested)
             {
-                var text = Render(Collect(store, result.GetValue(repo), result.GetValue(branch)), DateTimeOffset.Now);
+                // No "… s ago" here: it would make every second a new state to print.
+                var text = Render(Collect(store, result.GetValue(repo), result.GetValue(branch)), now: null);
                 if (text != shown)
                 {
                     // On a terminal: redraw in place (home, clear below). Piped: each new state once.
@@ -94,7 +95,7 @@ internal static class StatusCommand
 
     private static string? Time(DateTimeOffset? time) => time is { } t ? JsonOutput.Time(t) : null;
 
-    private static string Render(StatusJson status, DateTimeOffset now)
+    private static string Render(StatusJson status, DateTimeOffset? now)
     {
         var text = new StringBuilder();
         text.Append(EngineLine(status.Engine, now)).Append('\n');
@@ -125,13 +126,14 @@ internal static class StatusCommand
         return text.ToString();
     }
 
-    /// <summary>"engine running (pid 12, since 10:02:03)", or since when none has been.</summary>
-    private static string EngineLine(EngineJson engine, DateTimeOffset now)
+    /// <summary>"engine running (pid 12, since 2026-01-02 10:02:03 (5 s ago))", or since when none has run; without "ago" when <paramref name="now"/> is null.</summary>
+    private static string EngineLine(EngineJson engine, DateTimeOffset? now)
     {
         string When(string time)
         {
             var at = DateTimeOffset.Parse(time, System.Globalization.CultureInfo.InvariantCulture);
-            var ago = now - at;
+            if (now is null) return $"{at.ToLocalTime():yyyy-MM-dd HH:mm:ss}";
+            var ago = now.Value - at;
             var span = ago.TotalSeconds < 90 ? $"{Math.Max(0, (int)ago.TotalSeconds)} s" : ago.TotalMinutes < 90 ? $"{(int)ago.TotalMinutes} min"
                 : ago.TotalHours < 36 ? $"{(int)ago.TotalHours} h" : $"{(int)ago.TotalDays} days";
             return $"{at.ToLocalTime():yyyy-MM-dd HH:mm:ss} ({span} ago)";
