@@ -3,8 +3,10 @@ using System.Runtime.InteropServices;
 using Clive.CommandLine;
 using Clive.Engine;
 using Clive.Engine.Execution;
+using Clive.Engine.Results;
 using Clive.Engine.Sandboxing;
 using Clive.Store;
+using Clive.Store.Cells;
 
 namespace Clive.EngineHost;
 
@@ -44,7 +46,8 @@ internal static class EngineCommands
             if (watched.Length == 0 && !result.GetValue(all)) throw new UsageException("say which repos to watch: --repo NAME (repeatable) or --all");
             if (watched.Length > 0 && result.GetValue(all)) throw new UsageException("--repo and --all do not go together");
             using var store = new EngineStore(GlobalOptions.OpenOrCreateStore(result));
-            using var engineLock = LockEngine(store.Store.Directory);
+            // One engine per store: a second would run every cell twice.
+            using var engineLock = EngineLock.Acquire(store.Store.Directory);
             Sandbox.EnsureAvailable();
             var options = new EngineOptions
             {
@@ -65,6 +68,8 @@ internal static class EngineCommands
             {
                 engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
+            // Only now is every service stopped and its state recorded: `clive status` may say the engine stopped.
+            engineLock.MarkStopped();
             return Task.FromResult(0);
         });
         return command;
@@ -72,27 +77,27 @@ internal static class EngineCommands
 
     private static Command RunCell()
     {
-        var cell = new Argument<string>("cell") { Description = "The cell's full name, e.g. app/build" };
-        var repo = new Option<string?>("--repo") { Description = "The repo (default: the only one in the store)" };
-        var branch = new Option<string?>("--branch") { Description = "The branch whose model and files to use (default: the repo's HEAD branch)" };
-        var command = new Command("run", "Run one cell now, even if its result is cached; what it reads is brought up to date first. Its output is shown as it runs")
+        var cell = new Argument<string>("cell") { Description = "The cell's name (full, or its last part when that is unique), e.g. app/build" };
+        var repo = new Option<string?>("--repo") { Description = "The repo, when several have this cell (default: the one whose model has it)" };
+        var branch = new Option<string?>("--branch") { Description = "The branch whose model and files to use (default: the one whose model has it, else the repo's HEAD branch)" };
+        var command = new Command("run", "Run one cell now, even if its result is cached; what it reads is brought up to date first. Its output is shown as it runs, a computed value at the end")
         {
             cell, repo, branch,
         };
         command.SetAction((result, cancel) =>
         {
             using var store = new EngineStore(GlobalOptions.OpenStore(result));
-            var repoName = result.GetValue(repo) ?? OnlyRepo(store.Store);
-            long repoId = store.Store.Repos.GetId(repoName);
-            var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b)
-                : store.Store.Refs.SymbolicTarget(repoId, "HEAD") ?? "refs/heads/main";
+            var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b) : null;
+            var target = RunTarget.Find(store.Store, result.GetValue(cell)!, result.GetValue(repo), refName);
             Sandbox.EnsureAvailable();
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, new EngineOptions { Log = Console.Error, Jobs = Environment.ProcessorCount }) { Echo = Console.Out };
             try
             {
-                var outcome = engine.RunOnceAsync(repoName, refName, result.GetValue(cell)!, stop.Token).GetAwaiter().GetResult();
-                if (outcome is null) throw new CliveException($"{result.GetValue(cell)} did not run: a cell it reads failed or it was interrupted (see clive status)");
+                var outcome = engine.RunOnceAsync(target.Repo, target.Ref, target.Cell, stop.Token).GetAwaiter().GetResult();
+                if (outcome is null) throw new CliveException($"{target.Cell} did not run: a cell it reads failed or it was interrupted (see clive status)");
+                // A compute cell prints nothing as it runs: what it computed is its output.
+                if (outcome.Value is { } value) Console.Out.WriteLine(ValueCodec.ToJson(value));
                 return Task.FromResult(outcome.Succeeded ? 0 : 1);
             }
             finally
@@ -101,28 +106,6 @@ internal static class EngineCommands
             }
         });
         return command;
-    }
-
-    private static string OnlyRepo(CliveStore store)
-    {
-        var repos = store.Repos.List();
-        return repos.Count == 1 ? repos[0].Name
-            : throw new CliveException(repos.Count == 0 ? "the store has no repos" : $"the store has {repos.Count} repos; say which with --repo");
-    }
-
-    /// <summary>One engine per store: a second would run every cell twice.</summary>
-    private static FileStream LockEngine(string directory)
-    {
-        var path = Path.Combine(directory, "engine.lock");
-        try
-        {
-            // On Unix, FileShare.None takes an advisory flock: released when the process dies, however it dies.
-            return StorePermissions.CreateFile(path, FileMode.OpenOrCreate, FileShare.None);
-        }
-        catch (IOException)
-        {
-            throw new CliveException($"an engine is already running on the store {directory}");
-        }
     }
 
     /// <summary>Ctrl-C and SIGTERM stop the engine gracefully (services get their SIGTERM too), until disposed.</summary>

@@ -42,5 +42,5 @@ internal sealed record GrantJson(long Id, string Identity, string Right, string 
 [JsonSerializable(typeof(Clive.Store.Maintenance.GcReport))]
 [JsonSerializable(typeof(List<KeyJson>))]
 [JsonSerializable(typeof(List<GrantJson>))]
-[JsonSerializable(typeof(List<Commands.RefStatusJson>))]
+[JsonSerializable(typeof(Commands.StatusJson))]
 internal sealed partial class CliveJson : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Clive.Engine.Interop;
+using Clive.Interop;
 
 namespace Clive.Engine.Execution;
 

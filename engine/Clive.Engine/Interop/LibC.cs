@@ -34,23 +34,3 @@ internal static partial class LibC
         return Statx(AtCurrentDirectory, path, AtSymlinkNoFollow, StatxUid, buffer) == 0 ? *(uint*)(buffer + 20) : null;
     }
 }
-
-/// <summary>Processes by id, told apart from a later process that reuses the id by their start time.</summary>
-internal static class ProcessIdentity
-{
-    /// <summary>The start time of a process in clock ticks since boot (field 22 of /proc/&lt;pid&gt;/stat), or null if it is gone.</summary>
-    public static long? StartTime(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[19], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return null;
-        }
-    }
-}

@@ -119,14 +119,13 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
         try
         {
             var cells = new List<CellDefinition>();
+            var reach = sources.ToDictionary(s => s.MainPath, s => new FunctionReach(s), StringComparer.Ordinal);
             foreach (var message in declared)
             {
                 var cell = CellDeclarations.Declare(message);
-                var script = sources.FirstOrDefault(s => s.MainPath == message.Script)
+                var script = reach.GetValueOrDefault(message.Script)
                     ?? throw new ModelException($"the model host described cell '{message.Name}' of an unknown script");
-                var function = cell.Kind == CellKind.Compute
-                    ? (script.StatementAt(cell.DeclaredIn, cell.Line) ?? $"{cell.DeclaredIn}:{cell.Line}") + "\n" + script.HelperText()
-                    : null;
+                var function = cell.Kind == CellKind.Compute ? script.Describe(cell.DeclaredIn, cell.Line) : null;
                 cells.Add(new CellDefinition(cell, function));
             }
             return new LoadedModel(digest, CellGraph.Build(cells), host);

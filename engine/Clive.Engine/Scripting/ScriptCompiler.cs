@@ -28,11 +28,7 @@ public sealed class ScriptCompiler(string cacheDirectory)
             return File.ReadAllBytes(cached);
         }
         fromCache = false;
-        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
-            usings: Imports, optimizationLevel: OptimizationLevel.Release, concurrentBuild: false, deterministic: true,
-            sourceReferenceResolver: new TreeSourceResolver(sources.Texts),
-            metadataReferenceResolver: new ModelReferenceResolver(ModelApi));
-        var compilation = CSharpCompilation.CreateScriptCompilation("clive-model-" + digest[..16], sources.Main, References.Value, options, returnType: typeof(object));
+        var compilation = CreateCompilation(sources);
         using var image = new MemoryStream();
         // Embedded PDB: an exception thrown by a script then names its file and line.
         var emitted = compilation.Emit(image, options: new Microsoft.CodeAnalysis.Emit.EmitOptions(debugInformationFormat: Microsoft.CodeAnalysis.Emit.DebugInformationFormat.Embedded));
@@ -45,6 +41,16 @@ public sealed class ScriptCompiler(string cacheDirectory)
         File.WriteAllBytes(temporary, bytes);
         File.Move(temporary, cached, overwrite: true);
         return bytes;
+    }
+
+    /// <summary>The script compilation of <paramref name="sources"/>, the same whether it is emitted or only bound (<see cref="FunctionReach"/>).</summary>
+    public static CSharpCompilation CreateCompilation(ScriptSources sources)
+    {
+        var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
+            usings: Imports, optimizationLevel: OptimizationLevel.Release, concurrentBuild: false, deterministic: true,
+            sourceReferenceResolver: new TreeSourceResolver(sources.Texts),
+            metadataReferenceResolver: new ModelReferenceResolver(ModelApi));
+        return CSharpCompilation.CreateScriptCompilation("clive-model-" + sources.Digest[..16], sources.Main, References.Value, options, returnType: typeof(object));
     }
 
     /// <summary>"/app/clive.csx(3,9): error CS0103: The name 'x' does not exist in the current context".</summary>

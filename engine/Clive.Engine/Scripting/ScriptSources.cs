@@ -5,7 +5,6 @@ using Clive.Engine.Inputs;
 using Clive.Git;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
 
 namespace Clive.Engine.Scripting;
@@ -69,39 +68,4 @@ public sealed class ScriptSources
 
     public static SyntaxTree Parse(string path, byte[] content)
         => CSharpSyntaxTree.ParseText(SourceText.From(content, content.Length, Encoding.UTF8), ParseOptions, path);
-
-    /// <summary>
-    /// What defines a compute cell besides its own statement: every top-level statement and member
-    /// that declares no cell (helper methods, constants, captured variables), in every file.
-    /// </summary>
-    public string HelperText()
-    {
-        var text = new StringBuilder();
-        foreach (var (path, tree) in Trees.OrderBy(t => t.Key, StringComparer.Ordinal))
-            foreach (var member in tree.GetCompilationUnitRoot().Members)
-                if (!DeclaresCell(member)) text.Append(path).Append(": ").Append(member.ToString()).Append('\n');
-        return text.ToString();
-    }
-
-    /// <summary>The top-level statement holding the call at <paramref name="line"/> of <paramref name="path"/>.</summary>
-    public string? StatementAt(string path, int line)
-    {
-        if (!Trees.TryGetValue(path, out var tree)) return null;
-        foreach (var member in tree.GetCompilationUnitRoot().Members)
-        {
-            var span = member.GetLocation().GetLineSpan();
-            if (span.StartLinePosition.Line + 1 <= line && line <= span.EndLinePosition.Line + 1) return member.ToString();
-        }
-        return null;
-    }
-
-    private static readonly HashSet<string> Declarations = ["Command", "Compute", "Service", "Project"];
-
-    private static bool DeclaresCell(MemberDeclarationSyntax member)
-        => member is GlobalStatementSyntax && member.DescendantNodes().OfType<InvocationExpressionSyntax>().Any(i => i.Expression switch
-        {
-            MemberAccessExpressionSyntax access => Declarations.Contains(access.Name.Identifier.ValueText),
-            IdentifierNameSyntax name => Declarations.Contains(name.Identifier.ValueText),
-            _ => false,
-        });
 }

@@ -18,13 +18,7 @@ internal static class LogsCommand
             using var store = GlobalOptions.OpenStore(result);
             var name = result.GetValue(cell)!;
             var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b) : null;
-            var matches = store.Cells.Statuses(result.GetValue(repo), refName)
-                .Where(s => s.Cell == name || s.Cell.EndsWith("/" + name, StringComparison.Ordinal)).ToList();
-            if (matches.Count > 1 && matches.Any(m => m.Cell == name)) matches = matches.Where(m => m.Cell == name).ToList();
-            if (matches.Count == 0) throw new CliveException($"no cell '{name}' (see clive status)");
-            if (matches.Count > 1)
-                throw new CliveException($"'{name}' names {matches.Count} cells: {string.Join(", ", matches.Select(m => $"{m.Cell} in {m.Repo}@{m.Ref}"))}; say which with --repo/--branch or the full name");
-            var status = matches[0];
+            var status = CellFinder.Single(store, name, result.GetValue(repo), refName) ?? throw new CliveException($"no cell '{name}' (see clive status)");
             if (status.LogPath is { } path && File.Exists(path))
             {
                 using var log = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

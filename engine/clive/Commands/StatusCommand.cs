@@ -1,11 +1,15 @@
 using System.CommandLine;
 using System.Text;
 using Clive.Store;
+using Clive.Interop;
 using Clive.Store.Cells;
 
 namespace Clive.Cli.Commands;
 
-/// <summary>`clive status` and `clive watch`: every cell of every watched ref, as the engine last wrote it.</summary>
+/// <summary>
+/// `clive status` and `clive watch`: every cell of every watched ref, as the engine last wrote it,
+/// and whether an engine runs now: when none does, what it left "running" is shown as stopped.
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create()
@@ -17,11 +21,11 @@ internal static class StatusCommand
         command.SetAction(result =>
         {
             using var store = GlobalOptions.OpenStore(result);
-            var refs = Collect(store, result.GetValue(repo), result.GetValue(branch));
-            if (result.GetValue(json)) JsonOutput.Write(refs, CliveJson.Default.ListRefStatusJson);
-            else Console.Out.Write(Render(refs));
+            var status = Collect(store, result.GetValue(repo), result.GetValue(branch));
+            if (result.GetValue(json)) JsonOutput.Write(status, CliveJson.Default.StatusJson);
+            else Console.Out.Write(Render(status, DateTimeOffset.Now));
             // Scripts can tell: a model that does not load is a failure (its state says which, in --json too).
-            return refs.Any(r => r.Model?.State == "error") ? 1 : 0;
+            return status.Refs.Any(r => r.Model?.State == "error") ? 1 : 0;
         });
         return command;
     }
@@ -38,7 +42,8 @@ internal static class StatusCommand
             string shown = "";
             while (!cancel.IsCancellationRequested)
             {
-                var text = Render(Collect(store, result.GetValue(repo), result.GetValue(branch)));
+                // No "… s ago" here: it would make every second a new state to print.
+                var text = Render(Collect(store, result.GetValue(repo), result.GetValue(branch)), now: null);
                 if (text != shown)
                 {
                     // On a terminal: redraw in place (home, clear below). Piped: each new state once.
@@ -54,12 +59,14 @@ internal static class StatusCommand
         return command;
     }
 
-    private static List<RefStatusJson> Collect(CliveStore store, string? repo, string? branch)
+    private static StatusJson Collect(CliveStore store, string? repo, string? branch)
     {
         var refName = branch is null ? null : branch.StartsWith("refs/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch;
+        if (repo is not null) repo = Clive.Store.Repos.RepoName.Normalize(repo);
         if (repo is not null) store.Repos.GetId(repo);
+        var engine = EngineLock.Probe(store.Directory);
         var models = store.Cells.Models(repo).Where(m => refName is null || m.Ref == refName).ToList();
-        var cells = store.Cells.Statuses(repo, refName);
+        var cells = store.Cells.Statuses(repo, refName).Select(c => engine.Running ? c : AfterTheEngine(c)).ToList();
         var result = new List<RefStatusJson>();
         foreach (var group in cells.GroupBy(c => (c.Repo, c.Ref)).Select(g => g.Key).Union(models.Select(m => (m.Repo, m.Ref))).Distinct().Order())
         {
@@ -68,14 +75,32 @@ internal static class StatusCommand
                 model is null ? null : new ModelJson(model.State, model.Source.ToString(), model.Cells, model.Diagnostics, JsonOutput.Time(model.Updated)),
                 cells.Where(c => c.Repo == group.Repo && c.Ref == group.Ref).Select(CellJson.From).ToList()));
         }
-        return result;
+        var lastSeen = engine.Running || engine.Stopped is not null ? null
+            : cells.SelectMany(c => new[] { c.Started, c.Finished }).Concat(models.Select(m => (DateTimeOffset?)m.Updated)).Append(engine.Started).Max();
+        var engineJson = new EngineJson(engine.Running, engine.Pid, Time(engine.Started), Time(engine.Stopped), Time(lastSeen));
+        return new StatusJson(engineJson, result, result.Count == 0 ? StatusScope.Explain(store, repo, refName) : null);
     }
 
-    private static string Render(List<RefStatusJson> refs)
+    /// <summary>
+    /// With no engine running, nothing it ran is running: a row it left saying so (an engine killed
+    /// with -9 writes no last word) is shown stopped, or, when its process outlived the engine, as that.
+    /// </summary>
+    private static CellStatus AfterTheEngine(CellStatus cell)
+    {
+        if (cell.State is not (CellState.Queued or CellState.Running or CellState.Serving)) return cell;
+        if (cell.Pid is { } pid && cell.PidStart is { } start && ProcessIdentity.IsAlive(pid, start))
+            return cell with { State = CellState.Stopped, Message = $"pid {pid} outlived the engine; the next clive up stops it" };
+        return cell with { State = CellState.Stopped, Message = $"was {cell.State} when the engine stopped", Pid = null };
+    }
+
+    private static string? Time(DateTimeOffset? time) => time is { } t ? JsonOutput.Time(t) : null;
+
+    private static string Render(StatusJson status, DateTimeOffset? now)
     {
         var text = new StringBuilder();
-        if (refs.Count == 0) text.Append("no cells yet: run `clive up`, and push a repo with a clive.csx\n");
-        foreach (var r in refs)
+        text.Append(EngineLine(status.Engine, now)).Append('\n');
+        if (status.Note is { } note) text.Append(note).Append('\n');
+        foreach (var r in status.Refs)
         {
             text.Append($"{r.Repo}@{CellRefs.ShortName(r.Ref)}");
             if (r.Model is { } model)
@@ -101,8 +126,33 @@ internal static class StatusCommand
         return text.ToString();
     }
 
+    /// <summary>"engine running (pid 12, since 2026-01-02 10:02:03 (5 s ago))", or since when none has run; without "ago" when <paramref name="now"/> is null.</summary>
+    private static string EngineLine(EngineJson engine, DateTimeOffset? now)
+    {
+        string When(string time)
+        {
+            var at = DateTimeOffset.Parse(time, System.Globalization.CultureInfo.InvariantCulture);
+            if (now is null) return $"{at.ToLocalTime():yyyy-MM-dd HH:mm:ss}";
+            var ago = now.Value - at;
+            var span = ago.TotalSeconds < 90 ? $"{Math.Max(0, (int)ago.TotalSeconds)} s" : ago.TotalMinutes < 90 ? $"{(int)ago.TotalMinutes} min"
+                : ago.TotalHours < 36 ? $"{(int)ago.TotalHours} h" : $"{(int)ago.TotalDays} days";
+            return $"{at.ToLocalTime():yyyy-MM-dd HH:mm:ss} ({span} ago)";
+        }
+        if (engine.Running) return engine.Started is { } started ? $"engine running (pid {engine.Pid}, since {When(started)})" : "engine running";
+        if (engine.Stopped is { } stopped) return $"no engine is running: the last one stopped {When(stopped)}";
+        if (engine.LastSeen is { } seen)
+            return $"no engine is running: the last one{(engine.Pid is { } pid ? $" (pid {pid})" : "")} ended without stopping, last seen {When(seen)}";
+        return "no engine is running (none has run on this store: clive up --repo NAME)";
+    }
+
     private static string Duration(long ms) => ms >= 1000 ? $"{ms / 1000.0:0.0} s" : $"{ms} ms";
 }
+
+/// <summary>`clive status --json`: whether an engine runs, every watched ref, and why there are none when there are none.</summary>
+internal sealed record StatusJson(EngineJson Engine, List<RefStatusJson> Refs, string? Note);
+
+/// <summary>The store's engine: running or not, its process, when it started, and when it stopped (cleanly) or was last seen (killed).</summary>
+internal sealed record EngineJson(bool Running, int? Pid, string? Started, string? Stopped, string? LastSeen);
 
 internal sealed record RefStatusJson(string Repo, string Ref, ModelJson? Model, List<CellJson> Cells);
 

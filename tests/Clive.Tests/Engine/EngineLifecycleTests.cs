@@ -74,9 +74,15 @@ public sealed class EngineLifecycleTests : IDisposable
         engine.WaitForCells("demo", CellState.Running, "slow");
         engine.Wait(() => engine.Status("demo", "slow")?.Pid is not null, "the slow command's pid");
         int orphan = engine.Status("demo", "slow")!.Pid!.Value;
+        int killed = engine.Pid;
         engine.Kill();
         engine.Dispose();
         Assert.True(Alive(orphan), "the command outlives an engine killed with -9");
+        // Its last rows still say "running": status asks whether the engine's process lives instead.
+        var status = _sandbox.Clive("status", "demo").Stdout;
+        Assert.Contains($"no engine is running: the last one (pid {killed}) ended without stopping, last seen ", status);
+        Assert.Matches($@"slow\s+stopped.*pid {orphan} outlived the engine; the next clive up stops it", status);
+        Assert.DoesNotContain("running", status.Replace("no engine is running", ""));
 
         File.WriteAllText(Path.Combine(gate, "go"), "");
         using var restarted = new EngineProcess(_sandbox, "--tool", gate);

@@ -150,7 +150,10 @@ public sealed class EngineTests : IDisposable
         Assert.Contains("CS0103", model.Diagnostics);
         var run = _sandbox.Clive("status");
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal(1, _sandbox.Clive("status", "--json").ExitCode);
+        var json = _sandbox.Clive("status", "--json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Contains("\"state\": \"error\"", json.Stdout);
+        Assert.Contains("CS0103", json.Stdout);
         var status = run.Stdout;
         Assert.Contains("does not load", status);
         Assert.Contains("undefinedVariable", status);

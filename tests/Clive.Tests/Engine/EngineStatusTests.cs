@@ -1,0 +1,131 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Clive.Store.Cells;
+using Clive.Tests.Fixtures;
+using Xunit;
+
+namespace Clive.Tests.Engine;
+
+/// <summary>What `clive status` and `clive run` tell a user: whether an engine runs, why a branch shows nothing, which cell a name means.</summary>
+public sealed class EngineStatusTests : IDisposable
+{
+    private readonly GitSandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static bool Accepts(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public void SigtermStopsTheEngineAndItsServices_ThePortIsFreed_AndStatusSaysNoEngineRuns()
+    {
+        int port = FreePort();
+        var model = $$"""Cells.Service("web").Network().Run("exec /usr/bin/python3 -m http.server {{port}} --bind 127.0.0.1");""";
+        _sandbox.NewRepo("work", ("clive.csx", model));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        using var engine = new EngineProcess(_sandbox, "--repo", "demo");
+        engine.WaitForCells("demo", CellState.Serving, "web");
+        engine.Wait(() => Accepts(port), $"the service to listen on port {port}");
+        int pid = engine.Status("demo", "web")!.Pid!.Value;
+        var running = _sandbox.Clive("status", "demo").Stdout;
+        Assert.Contains($"engine running (pid {engine.Pid}, since ", running);
+        Assert.Matches($@"web\s+serving.*pid {pid}", running);
+
+        // The engine exits only once its services are stopped and recorded: no waiting needed after it.
+        Assert.Equal(0, engine.Stop());
+        Assert.False(Accepts(port), "the port is released");
+        Assert.False(Directory.Exists($"/proc/{pid}"), "the service's process is gone");
+        var stopped = _sandbox.Clive("status", "demo");
+        Assert.Equal(0, stopped.ExitCode);
+        Assert.Contains("no engine is running: the last one stopped ", stopped.Stdout);
+        Assert.DoesNotContain("serving", stopped.Stdout);
+        Assert.DoesNotContain($"pid {pid}", stopped.Stdout);
+        using var json = JsonDocument.Parse(_sandbox.Clive("status", "--json").Stdout);
+        Assert.False(json.RootElement.GetProperty("engine").GetProperty("running").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("engine").TryGetProperty("stopped", out _));
+        Assert.Equal("stopped", json.RootElement.GetProperty("refs")[0].GetProperty("cells")[0].GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public void StatusSaysWhyABranchShowsNoCells_NoBranch_NoModel_OrNotEvaluated()
+    {
+        _sandbox.NewRepo("work", ("a.txt", "a\n"));
+        _sandbox.GitOk("work", "branch", "-M", "main");
+        _sandbox.Commit("work", "app/clive.csx", """Cells.Command("copy").Files("a.txt").Run("cp a.txt $CLIVE_OUT/");""");
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main", "main~1:refs/heads/bare");
+        var before = _sandbox.StoreSnapshot();
+
+        var nosuch = _sandbox.Clive("status", "--branch", "nosuch");
+        Assert.Equal(128, nosuch.ExitCode);
+        Assert.Equal("fatal: no repo has a branch 'nosuch'\n", nosuch.Stderr);
+        Assert.Equal("fatal: demo has no branch 'nosuch'\n", _sandbox.Clive("status", "demo", "--branch", "nosuch").Stderr);
+
+        var bare = _sandbox.Clive("status", "demo", "--branch", "bare");
+        Assert.Equal(0, bare.ExitCode);
+        Assert.Equal("no engine is running (none has run on this store: clive up --repo NAME)\ndemo@bare has no model: no clive.csx in its tree\n", bare.Stdout);
+
+        var main = _sandbox.Clive("status", "demo").Stdout;
+        Assert.Contains("demo@main has a model (clive.csx) that no engine has evaluated", main);
+        Assert.Contains("demo@main has a model", _sandbox.Clive("status", "--branch", "main").Stdout);
+        using var json = JsonDocument.Parse(_sandbox.Clive("status", "demo", "--branch", "bare", "--json").Stdout);
+        Assert.Equal("demo@bare has no model: no clive.csx in its tree", json.RootElement.GetProperty("note").GetString());
+        Assert.Equal(0, json.RootElement.GetProperty("refs").GetArrayLength());
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+    }
+
+    [Fact]
+    public void CliveRunFindsACellByNameAcrossRepos_AsksOnlyWhenTheNameIsAmbiguous_AndPrintsAComputedValue()
+    {
+        _sandbox.NewRepo("work", ("clive.csx", """
+            Cells.Command("hello").Run("echo hello");
+            Cells.Command("shared").Run("echo shared in demo");
+            Cells.Compute("total", ctx => new[] { 1, 2, 3 }.Sum());
+            """));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        _sandbox.NewRepo("other", ("clive.csx", """Cells.Command("shared").Run("echo shared in other");"""));
+        _sandbox.GitOk("other", "push", "-q", GitSandbox.Url("other"), "main");
+        using (var engine = new EngineProcess(_sandbox))
+        {
+            engine.WaitForCells("demo", CellState.Succeeded, "hello", "shared", "total");
+            engine.WaitForCells("other", CellState.Succeeded, "shared");
+        }
+
+        var hello = _sandbox.Clive("run", "hello");
+        Assert.Equal(0, hello.ExitCode);
+        Assert.Equal("hello\n", hello.Stdout);
+        Assert.Equal("6\n", _sandbox.Clive("run", "total").Stdout);
+
+        var ambiguous = _sandbox.Clive("run", "shared");
+        Assert.Equal(128, ambiguous.ExitCode);
+        Assert.Equal("fatal: 'shared' names 2 cells: shared in demo@main, shared in other@main; say which with --repo/--branch or the full name\n",
+            ambiguous.Stderr);
+        Assert.Equal(ambiguous.Stderr, _sandbox.Clive("logs", "shared").Stderr);
+        Assert.Equal("shared in other\n", _sandbox.Clive("run", "shared", "--repo", "other").Stdout);
+        Assert.Equal("shared in other\n", _sandbox.Clive("logs", "shared", "--repo", "other").Stdout);
+
+        var missing = _sandbox.Clive("run", "nosuch");
+        Assert.Equal(128, missing.ExitCode);
+        Assert.Equal("fatal: no repo shows a cell 'nosuch' yet (see clive status); say which of the store's 2 repos with --repo\n", missing.Stderr);
+    }
+}
