@@ -41,7 +41,7 @@ public sealed class RefFollower : IDisposable
                 {
                     CatchUp(store, tree, invalidate, log);
                 }
-                catch (Exception e) when (e is CliveException or Microsoft.Data.Sqlite.SqliteException or IOException)
+                catch (Exception e) when (ErrorPolicy.IsUsersProblem(e))
                 {
                     // A busy store or a passing error must not leave the mount frozen: try again.
                     log($"could not follow {tree.RefName} yet ({e.Message}); retrying");

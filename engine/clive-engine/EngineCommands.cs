@@ -84,7 +84,7 @@ internal static class EngineCommands
             using var store = new EngineStore(GlobalOptions.OpenStore(result));
             var repoName = result.GetValue(repo) ?? OnlyRepo(store.Store);
             long repoId = store.Store.Repos.GetId(repoName);
-            var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b)
+            var refName = result.GetValue(branch) is { } b ? Clive.Store.Refs.ShortRefName.Branch(b)
                 : store.Store.Refs.SymbolicTarget(repoId, "HEAD") ?? "refs/heads/main";
             Sandbox.EnsureAvailable();
             using var stop = StopOnSignals(cancel);

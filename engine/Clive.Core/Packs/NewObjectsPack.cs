@@ -31,8 +31,8 @@ public sealed class NewObjectsPack
 
     public bool IsEmpty => _index.Count == 0;
 
-    /// <summary>Writes the pack into the store. Call inside a write transaction.</summary>
-    public void InsertInto(ObjectDatabase objects)
+    /// <summary>Writes the pack into the store, inside a write transaction (<see cref="Store.RefTransaction.Add(NewObjectsPack)"/>).</summary>
+    internal void InsertInto(ObjectDatabase objects)
     {
         if (IsEmpty) return;
         var bytes = _bytes.ToArray();

@@ -52,7 +52,7 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 _models.Clear();
             }
             var store = _store.Value;
-            using (var transaction = store.BeginWrite())
+            using (var transaction = store.BeginRefTransaction(ResultWriter.Who, ResultWriter.Why))
             {
                 foreach (var (cells, model) in models)
                 {
@@ -60,10 +60,8 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                     if (model.State == "ok") store.Cells.RemoveStatusExcept(model.Repo, model.Ref, cells);
                 }
                 foreach (var status in statuses) store.Cells.SetStatus(status);
-                bool moved = false;
                 foreach (var group in statuses.Where(x => x.Result is not null).GroupBy(x => x.Repo))
-                    moved |= ResultWriter.Publish(store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
-                if (moved) transaction.Committed += store.Events.Signal;
+                    ResultWriter.Publish(transaction, store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
                 transaction.Commit();
             }
             lock (_gate)

@@ -17,7 +17,7 @@ internal static class LogsCommand
         {
             using var store = GlobalOptions.OpenStore(result);
             var name = result.GetValue(cell)!;
-            var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b) : null;
+            var refName = result.GetValue(branch) is { } b ? Clive.Store.Refs.ShortRefName.Branch(b) : null;
             var matches = store.Cells.Statuses(result.GetValue(repo), refName)
                 .Where(s => s.Cell == name || s.Cell.EndsWith("/" + name, StringComparison.Ordinal)).ToList();
             if (matches.Count > 1 && matches.Any(m => m.Cell == name)) matches = matches.Where(m => m.Cell == name).ToList();

@@ -56,7 +56,7 @@ internal static class StatusCommand
 
     private static List<RefStatusJson> Collect(CliveStore store, string? repo, string? branch)
     {
-        var refName = branch is null ? null : branch.StartsWith("refs/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch;
+        var refName = branch is null ? null : Clive.Store.Refs.ShortRefName.Branch(branch);
         if (repo is not null) store.Repos.GetId(repo);
         var models = store.Cells.Models(repo).Where(m => refName is null || m.Ref == refName).ToList();
         var cells = store.Cells.Statuses(repo, refName);

@@ -56,20 +56,17 @@ public static class OverlayCommit
             return null;
         }
 
-        var author = $"{Environment.UserName} <{Environment.UserName}@{Environment.MachineName}> {DateTimeOffset.UtcNow.ToUnixTimeSeconds()} +0000";
+        var author = new Signature(Environment.UserName, $"{Environment.UserName}@{Environment.MachineName}", DateTimeOffset.UtcNow);
         var paths = entries.Select(e => e.Path).ToList();
         var message = "clive-fs: " + string.Join(", ", paths.Take(10)) + (paths.Count > 10 ? $" and {paths.Count - 10} more" : "");
-        var commitText = $"tree {tree}\nparent {baseCommit}\nauthor {author}\ncommitter {author}\n\n{message}\n";
-        var commit = pack.Add(ObjectType.Commit, Encoding.UTF8.GetBytes(commitText));
+        var commit = pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, [baseCommit], author, author, message));
 
-        using var transaction = store.BeginWrite();
-        long repoId = store.Repos.GetId(repo);
-        pack.InsertInto(store.Objects);
-        var result = store.Refs.Apply(repo, repoId, [new RefUpdate(refName, expectedRef, commit)], atomic: true, who, why)[0];
+        using var transaction = store.BeginRefTransaction(who, why);
+        transaction.Add(pack);
+        var result = transaction.Update(repo, [new RefUpdate(refName, expectedRef, commit)], atomic: true)[0];
         status = result.Status;
         if (!result.Succeeded) return null;
         if (expectedRef == baseCommit) store.Overlay.RemoveCommitted(repo, refName, committed);
-        transaction.Committed += store.Events.Signal;
         transaction.Commit();
         return new OverlayCommitResult(commit, tree, ids, committed);
     }
