@@ -99,6 +99,10 @@ public sealed class CliveStore : IDisposable
 
     private static void Configure(SqliteConnection connection)
     {
+        // Before writing anything: a SQLite database of something else is refused as it is, not
+        // switched to WAL and half-migrated.
+        if (connection.Scalar<long>("PRAGMA user_version") == 0 && connection.Scalar<long>("SELECT count(*) FROM sqlite_master") > 0)
+            throw new CliveException($"'{connection.DataSource}' is not a clive store (a SQLite database of something else)");
         // First, while a new database file is still empty: incremental auto-vacuum lets gc hand
         // freed pages back to the file system, and can be chosen only before anything is written.
         connection.Execute("PRAGMA auto_vacuum=INCREMENTAL");
