@@ -50,7 +50,7 @@ if (positional.Count != 2)
 var target = MountTarget.Parse(positional[0]);
 var mountpoint = Path.GetFullPath(positional[1]);
 
-try
+return ErrorPolicy.Run(() =>
 {
     if (!File.Exists("/dev/fuse")) throw new CliveException("/dev/fuse is missing: this system has no FUSE (load the fuse module; apt-get install fuse3)");
     if (!Directory.Exists(mountpoint)) throw new CliveException($"mountpoint '{mountpoint}' is not a directory");
@@ -61,12 +61,7 @@ try
     // The background mount says who its commits name in its log; a made-up identity is worth a line here too.
     if (!foreground && MountIdentity.Resolve() is { FromGit: false } made) Console.Error.WriteLine($"warning: the mount {made}");
     return foreground ? Serve(target, mountpoint, storeDirectory, TimeSpan.FromSeconds(commitDelay)) : StartInBackground(args, mountpoint, storeDirectory);
-}
-catch (CliveException e)
-{
-    Console.Error.WriteLine("fatal: " + e.Message);
-    return 128;
-}
+});
 
 static int Serve(MountTarget target, string mountpoint, string? storeDirectory, TimeSpan commitDelay)
 {

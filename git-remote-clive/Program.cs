@@ -12,13 +12,5 @@ string? remote = args.Length > 1 && !args[0].Contains("::") && !args[0].Contains
 string url = args.Length > 1 ? args[1] : args[0];
 using var stdin = new BufferedStream(Console.OpenStandardInput(), 1 << 16);
 using var stdout = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
-try
-{
-    return new RemoteHelper(remote, url, stdin, stdout, null).Run();
-}
-catch (Exception e) when (e is CliveException or IOException)
-{
-    // IOException: git closed the pipes (it died or was interrupted); say so in one line.
-    Console.Error.WriteLine("fatal: " + e.Message);
-    return 128;
-}
+// An IOException here is git closing the pipes (it died or was interrupted): one line, like any user's problem.
+return ErrorPolicy.Run(() => new RemoteHelper(remote, url, stdin, stdout, null).Run());

@@ -5,9 +5,9 @@ using System.CommandLine.Parsing;
 namespace Clive.CommandLine;
 
 /// <summary>
-/// The one place where errors become output, for every clive executable: a user's mistake is one
-/// "fatal: …" line and exit 128, as git does; a command line that does not parse is one "error:"
-/// line and a pointer to --help, exit 129; a stack trace only with CLIVE_TRACE=1.
+/// The command-line host of clive and clive-engine: a command line that does not parse is one
+/// "error:" line and a pointer to --help, exit 129; errors while running follow
+/// <see cref="ErrorPolicy"/> (one "fatal:" line, exit 128, the stack only with CLIVE_TRACE=1).
 /// </summary>
 public static class CommandLineHost
 {
@@ -29,14 +29,7 @@ public static class CommandLineHost
             Console.Error.WriteLine($"See '{command} --help'.");
             return 129;
         }
-        try
-        {
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-        }
-        catch (Exception e) when (IsUsersProblem(e))
-        {
-            return Fatal(e);
-        }
+        return ErrorPolicy.Run(() => parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
     }
 
     private static int WriteHelp(Command root, ParseResult help)
@@ -46,17 +39,6 @@ public static class CommandLineHost
         Console.Out.Write(OptionalArgumentLabels.Apply(root, text.ToString()));
         return status;
     }
-
-    /// <summary>Reports an error that is the user's, not a bug: a missing store, a bad name, a disk that is full.</summary>
-    public static int Fatal(Exception e)
-    {
-        Console.Error.WriteLine("fatal: " + e.Message);
-        if (Environment.GetEnvironmentVariable("CLIVE_TRACE") == "1") Console.Error.WriteLine(e);
-        return 128;
-    }
-
-    public static bool IsUsersProblem(Exception e)
-        => e is CliveException or Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException;
 
     private static IEnumerable<string> CommandPath(CommandResult result)
     {

@@ -4,7 +4,7 @@ namespace Clive;
 /// An error a user can cause. It becomes one line at the edge of the program
 /// (<c>fatal: …</c> or a protocol error), never a stack trace.
 /// </summary>
-public class CliveException(string message) : Exception(message);
+public class CliveException(string message, Exception? cause = null) : Exception(message, cause);
 
 public sealed class InvalidObjectException(string message) : CliveException(message);
 

@@ -255,7 +255,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
             try { await Task.Delay(50, cancel).ConfigureAwait(false); }
             catch (OperationCanceledException) { break; }
             try { Board.Flush(); }
-            catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException)
+            catch (Exception e) when (ErrorPolicy.IsUsersProblem(e))
             {
                 Log("clive up: could not write status: " + e.Message);
             }

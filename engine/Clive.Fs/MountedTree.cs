@@ -970,17 +970,9 @@ public sealed class MountedTree : IDisposable
         long repoId = store.Repos.GetId(repo);
         var full = refName is null
             ? store.Refs.SymbolicTarget(repoId, Clive.Store.Refs.RefDatabase.Head) ?? throw new CliveException($"'{repo}' has no HEAD")
-            : FullRefName(store, repoId, refName);
+            : store.Refs.FullName(repoId, refName) ?? Clive.Store.Refs.ShortRefName.Branch(refName);
         var commit = store.Refs.Get(repoId, full) ?? throw new CliveException($"'{repo}' has no ref '{refName ?? full}'");
         return (repo, repoId, full, commit);
-    }
-
-    private static string FullRefName(CliveStore store, long repoId, string name)
-    {
-        if (name.StartsWith("refs/", StringComparison.Ordinal)) return name;
-        foreach (var candidate in new[] { "refs/heads/" + name, "refs/tags/" + name })
-            if (store.Refs.Get(repoId, candidate) is not null) return candidate;
-        return "refs/heads/" + name;
     }
 
     public void Dispose() => _store.Dispose();

@@ -87,7 +87,7 @@ internal static class EngineCommands
         command.SetAction((result, cancel) =>
         {
             using var store = new EngineStore(GlobalOptions.OpenStore(result));
-            var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b) : null;
+            var refName = result.GetValue(branch) is { } b ? Clive.Store.Refs.ShortRefName.Branch(b) : null;
             var target = RunTarget.Find(store.Store, result.GetValue(cell)!, result.GetValue(repo), refName);
             Sandbox.EnsureAvailable();
             using var stop = StopOnSignals(cancel);

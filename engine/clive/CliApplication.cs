@@ -30,14 +30,7 @@ public static class CliApplication
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StatusCommand.Watch());
         root.Subcommands.Add(LogsCommand.Create());
-        try
-        {
-            if (EngineLauncher.IsEngineCommand(args)) return EngineLauncher.Exec(args);
-        }
-        catch (CliveException e)
-        {
-            return CommandLineHost.Fatal(e);
-        }
+        if (EngineLauncher.IsEngineCommand(args)) return ErrorPolicy.Run(() => EngineLauncher.Exec(args));
         return CommandLineHost.Run(root, args);
     }
 }

@@ -46,8 +46,8 @@ public sealed class NewObjectsPack
         return _trees is not null && _trees.TryGetValue(id, out content!);
     }
 
-    /// <summary>Writes the pack into the store. Call inside a write transaction.</summary>
-    public void InsertInto(ObjectDatabase objects)
+    /// <summary>Writes the pack into the store, inside a write transaction (<see cref="Store.RefTransaction.Add(NewObjectsPack)"/>).</summary>
+    internal void InsertInto(ObjectDatabase objects)
     {
         if (IsEmpty) return;
         var bytes = _bytes.ToArray();

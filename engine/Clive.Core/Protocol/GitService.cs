@@ -32,14 +32,11 @@ public static class GitService
             }
             return 0;
         }
-        catch (CliveException e)
+        catch (Exception e) when (ErrorPolicy.IsUsersProblem(e))
         {
+            // git prints the ERR packet as its own one "fatal: remote error: …" line.
+            ErrorPolicy.WriteStackIfTracing(e);
             TrySendError(output, e.Message);
-            return 1;
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
-        {
-            TrySendError(output, "store error: " + e.Message);
             return 1;
         }
     }

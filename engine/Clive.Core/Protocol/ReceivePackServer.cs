@@ -120,15 +120,15 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         // references to the same rule, so the tip's whole closure is then readable or pushed).
         var missing = updates.Where(u => !u.New.IsZero && pack?.Contains(u.New) != true && !readable.Contains(u.New)).ToHashSet();
 
-        using var transaction = store.BeginWrite();
-        long repoId = store.Repos.TryGetId(repo) ?? store.Repos.CreateInTransaction(repo, InitialHead(updates));
-        if (pack is not null && pack.Entries.Count > 0) store.Objects.Insert(pack);
+        using var transaction = store.BeginRefTransaction(principal.Name, "push");
+        long repoId = store.Repos.TryGetId(repo) ?? transaction.CreateRepo(repo, InitialHead(updates));
+        if (pack is not null) transaction.Add(pack);
         // Rights are checked here, with the pack's objects readable, because telling a
         // fast-forward from a rewrite needs the new commits.
         var denied = updates.Where(u => !missing.Contains(u)).Select(u => (Update: u, Denial: Denial(repoId, u))).Where(d => d.Denial is not null)
             .ToDictionary(d => d.Update, d => d.Denial!);
         var valid = updates.Where(u => !missing.Contains(u) && !denied.ContainsKey(u)).ToList();
-        var applied = store.Refs.Apply(repo, repoId, valid, atomic && valid.Count == updates.Count, principal.Name, "push");
+        var applied = transaction.Update(repo, valid, atomic && valid.Count == updates.Count);
         // Apply answers in the order asked, so the i-th valid update has the i-th result.
         var appliedResults = new Queue<RefUpdateResult>(applied);
         var results = updates.Select(u => missing.Contains(u) ? new RefUpdateResult(u, RefUpdateStatus.Invalid, "missing necessary objects")
@@ -138,11 +138,7 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         if (atomic && results.Any(r => !r.Succeeded))
             results = results.Select(r => r.Succeeded ? r with { Status = RefUpdateStatus.AtomicFailed, Message = "atomic push failed" } : r).ToList();
         // Nothing accepted: leave the store exactly as it was (no orphan pack, no empty repo).
-        if (results.Any(r => r.Succeeded))
-        {
-            transaction.Committed += store.Events.Signal;
-            transaction.Commit();
-        }
+        if (results.Any(r => r.Succeeded)) transaction.Commit();
         return results;
     }
 

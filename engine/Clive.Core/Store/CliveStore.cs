@@ -77,16 +77,18 @@ public sealed class CliveStore : IDisposable
             Configure(connection);
             return new CliveStore(dir, connection);
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is 8 or 14 or 23)
+        catch (SqliteException e)
         {
             connection.Dispose();
-            // 8: read-only, 14: cannot open, 23: not authorized. All mean the same to a user.
-            throw new CliveException($"cannot open store '{dir}': it is not writable by this user ({e.SqliteErrorCode})");
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11)
-        {
-            connection.Dispose();
-            throw new CliveException($"'{database}' is not a clive store (not a SQLite database, or corrupt)");
+            // Whatever SQLite says while opening, the user's question is which file and what now.
+            throw new CliveException(e.SqliteErrorCode switch
+            {
+                // 8: read-only, 14: cannot open, 23: not authorized. All mean the same to a user.
+                8 or 14 or 23 => $"cannot open store '{database}': it is not writable by this user ({e.SqliteErrorCode})",
+                // 26: not a database, 11: corrupt.
+                26 or 11 => $"'{database}' is not a clive store (not a SQLite database, or corrupt)",
+                _ => $"cannot open store '{database}': {e.Message}",
+            }, e);
         }
         catch
         {
@@ -97,6 +99,10 @@ public sealed class CliveStore : IDisposable
 
     private static void Configure(SqliteConnection connection)
     {
+        // Before writing anything: a SQLite database of something else is refused as it is, not
+        // switched to WAL and half-migrated.
+        if (connection.Scalar<long>("PRAGMA user_version") == 0 && connection.Scalar<long>("SELECT count(*) FROM sqlite_master") > 0)
+            throw new CliveException($"'{connection.DataSource}' is not a clive store (a SQLite database of something else)");
         // First, while a new database file is still empty: incremental auto-vacuum lets gc hand
         // freed pages back to the file system, and can be chosen only before anything is written.
         connection.Execute("PRAGMA auto_vacuum=INCREMENTAL");
@@ -204,6 +210,9 @@ public sealed class CliveStore : IDisposable
 
     /// <summary>Starts a write transaction; <c>BEGIN IMMEDIATE</c>, so writers queue instead of deadlocking.</summary>
     public WriteTransaction BeginWrite() => new(Connection);
+
+    /// <summary>Starts the transaction through which refs change: objects, compare-and-swap updates and their events.</summary>
+    public RefTransaction BeginRefTransaction(string who, string why) => new(this, who, why);
 
     public void Dispose()
     {

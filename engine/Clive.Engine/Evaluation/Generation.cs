@@ -145,7 +145,7 @@ internal sealed class Generation
                 "cancelled", null, null, null));
             return null;
         }
-        catch (Exception e) when (e is CliveException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (ErrorPolicy.IsUsersProblem(e))
         {
             // The engine could not run it (no setsid, disk full): the cell fails, the rest goes on.
             _engine.Log($"{_pipeline}: {cell.Name}: {e.Message}");

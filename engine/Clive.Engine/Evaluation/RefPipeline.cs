@@ -110,7 +110,7 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
     /// <summary>Whether a cell of the model reads <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
     public bool Reads(string otherRepo, string otherRef)
         => _model.Graph.RefInputs.Any(i => (i.Repo.Length == 0 ? Repo : i.Repo) == otherRepo
-            && (i.Ref == otherRef || "refs/heads/" + i.Ref == otherRef || "refs/tags/" + i.Ref == otherRef || "refs/" + i.Ref == otherRef));
+            && Clive.Store.Refs.ShortRefName.CouldMean(i.Ref, otherRef));
 
     public void Stop()
     {

@@ -53,7 +53,7 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 _models.Clear();
             }
             var store = _store.Value;
-            using (var transaction = store.BeginWrite())
+            using (var transaction = store.BeginRefTransaction(ResultWriter.Who, ResultWriter.Why))
             {
                 foreach (var (cells, model) in models)
                 {
@@ -65,10 +65,8 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 // a missing commit); its ref is evaluated again, and the cell runs again.
                 statuses = statuses.Select(s => s.Result is { } result && !store.Objects.IsStored(result) ? Dropped(s) : s).ToList();
                 foreach (var status in statuses) store.Cells.SetStatus(status);
-                bool moved = false;
                 foreach (var group in statuses.Where(x => x.Result is not null).GroupBy(x => x.Repo))
-                    moved |= ResultWriter.Publish(store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
-                if (moved) transaction.Committed += store.Events.Signal;
+                    ResultWriter.Publish(transaction, store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
                 transaction.Commit();
             }
             lock (_gate)

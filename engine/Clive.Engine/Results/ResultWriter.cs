@@ -1,6 +1,7 @@
 using System.Text;
 using Clive.Engine.Execution;
 using Clive.Git;
+using Clive.Store;
 using Clive.Store.Cells;
 using Clive.Store.Refs;
 
@@ -31,13 +32,13 @@ public sealed class ResultWriter(EngineStore store)
             var summary = $"cell: {cell}\nstate: {state}\nexit: {(outcome.ExitCode?.ToString() ?? "-")}\nduration_ms: {(long)outcome.Duration.TotalMilliseconds}\nkey: {Convert.ToHexStringLower(key)}\n";
             files.Add("result", TreeEntry.RegularFile, Encoding.UTF8.GetBytes(summary));
             var tree = files.Build()!.Value;
-            var who = $"clive-engine <clive@{Environment.MachineName}> {finished.ToUnixTimeSeconds()} +0000";
-            var commitText = $"tree {tree}\nauthor {who}\ncommitter {who}\n\nclive: {cell} {state}\n";
-            var commit = ObjectId.HashObject(ObjectType.Commit, Encoding.UTF8.GetBytes(commitText));
-            if (!s.Store.Objects.Contains(commit)) outcome.Objects.Add(ObjectType.Commit, Encoding.UTF8.GetBytes(commitText));
+            var who = new Signature("clive-engine", $"clive@{Environment.MachineName}", finished);
+            var commitText = CommitWriter.Serialize(tree, [], who, who, $"clive: {cell} {state}");
+            var commit = ObjectId.HashObject(ObjectType.Commit, commitText);
+            if (!s.Store.Objects.Contains(commit)) outcome.Objects.Add(ObjectType.Commit, commitText);
             var result = new CellResult(key, cell, state, outcome.Output, outcome.Value, commit, outcome.ExitCode, (long)outcome.Duration.TotalMilliseconds, finished);
-            using var transaction = s.Store.BeginWrite();
-            outcome.Objects.InsertInto(s.Store.Objects);
+            using var transaction = s.Store.BeginRefTransaction(Who, Why);
+            transaction.Add(outcome.Objects);
             s.Store.Cells.SaveResult(result);
             s.Store.Cells.EndRun(runId, state, finished);
             transaction.Commit();
@@ -45,8 +46,12 @@ public sealed class ResultWriter(EngineStore store)
         });
     }
 
-    /// <summary>Moves published refs to their results. Call under the store lock, inside a write transaction.</summary>
-    public static bool Publish(Clive.Store.CliveStore store, string repo, IEnumerable<(string Ref, ObjectId Commit)> moves)
+    /// <summary>Who moves the published refs, and why: what their reflog says.</summary>
+    public const string Who = "clive-engine";
+    public const string Why = "cell result";
+
+    /// <summary>Moves published refs to their results, in <paramref name="transaction"/>. Call under the store lock.</summary>
+    public static bool Publish(RefTransaction transaction, Clive.Store.CliveStore store, string repo, IEnumerable<(string Ref, ObjectId Commit)> moves)
     {
         if (store.Repos.TryGetId(repo) is not { } repoId) return false;
         var updates = new List<RefUpdate>();
@@ -56,7 +61,7 @@ public sealed class ResultWriter(EngineStore store)
             if (current != commit) updates.Add(new RefUpdate(name, current, commit));
         }
         if (updates.Count == 0) return false;
-        store.Refs.Apply(repo, repoId, updates, atomic: false, "clive-engine", "cell result");
+        transaction.Update(repo, updates, atomic: false);
         return true;
     }
 }

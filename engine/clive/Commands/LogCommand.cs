@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Clive.Store;
+using Clive.Store.Refs;
 
 namespace Clive.Cli.Commands;
 
@@ -17,7 +18,7 @@ internal static class LogCommand
             using var store = GlobalOptions.OpenStore(result);
             var name = Clive.Store.Repos.RepoName.Normalize(result.GetValue(repo)!);
             long id = store.Repos.GetId(name);
-            var full = result.GetValue(refName) is { } r ? FullRefName(store, id, r) : null;
+            var full = result.GetValue(refName) is { } r ? FullRefName(store, name, id, r) : null;
             var entries = store.Events.Log(name, full, result.GetValue(limit));
             if (full is not null && entries.Count == 0 && store.Refs.Get(id, full) is null)
                 throw new CliveException($"no ref '{result.GetValue(refName)}' in '{name}', and no log of one");
@@ -33,14 +34,13 @@ internal static class LogCommand
         return command;
     }
 
-    private static string FullRefName(CliveStore store, long repoId, string name)
-    {
-        if (store.Refs.SymbolicTarget(repoId, name) is { } target) return target;
-        if (name.StartsWith("refs/", StringComparison.Ordinal)) return name;
-        foreach (var candidate in new[] { "refs/heads/" + name, "refs/tags/" + name })
-            if (store.Refs.Get(repoId, candidate) is not null) return candidate;
-        return "refs/heads/" + name;
-    }
+    /// <summary>
+    /// The ref whose log to show: the first of git's candidates that exists or has a log (so a
+    /// deleted branch's log can still be read). HEAD is HEAD's own log, as in `git reflog HEAD`.
+    /// </summary>
+    private static string FullRefName(CliveStore store, string repo, long repoId, string name)
+        => ShortRefName.Find(name, c => store.Refs.Exists(repoId, c) || store.Events.Log(repo, c, 1).Count > 0)
+           ?? ShortRefName.Branch(name);
 
     private static string Short(Clive.Git.ObjectId id) => id.IsZero ? "0000000" : id.ToString()[..7];
 }

@@ -17,7 +17,7 @@ internal static class LogsCommand
         {
             using var store = GlobalOptions.OpenStore(result);
             var name = result.GetValue(cell)!;
-            var refName = result.GetValue(branch) is { } b ? (b.StartsWith("refs/", StringComparison.Ordinal) ? b : "refs/heads/" + b) : null;
+            var refName = result.GetValue(branch) is { } b ? Clive.Store.Refs.ShortRefName.Branch(b) : null;
             var status = CellFinder.Single(store, name, result.GetValue(repo), refName) ?? throw new CliveException($"no cell '{name}' (see clive status)");
             if (status.LogPath is { } path && File.Exists(path))
             {

@@ -40,7 +40,7 @@ internal static class RepoCommands
         command.SetAction(result =>
         {
             using var store = GlobalOptions.OpenOrCreateStore(result);
-            store.Repos.Create(result.GetValue(name)!, result.GetValue(branch)!);
+            store.Repos.Create(result.GetValue(name)!, Clive.Access.Principal.Owner.Name, result.GetValue(branch)!);
             return 0;
         });
         return command;

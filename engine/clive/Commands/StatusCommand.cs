@@ -61,7 +61,7 @@ internal static class StatusCommand
 
     private static StatusJson Collect(CliveStore store, string? repo, string? branch)
     {
-        var refName = branch is null ? null : branch.StartsWith("refs/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch;
+        var refName = branch is null ? null : Clive.Store.Refs.ShortRefName.Branch(branch);
         if (repo is not null) repo = Clive.Store.Repos.RepoName.Normalize(repo);
         if (repo is not null) store.Repos.GetId(repo);
         var engine = EngineLock.Probe(store.Directory);

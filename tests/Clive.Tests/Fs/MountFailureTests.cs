@@ -97,8 +97,10 @@ public sealed class MountFailureTests : IDisposable
         using (var store = _sandbox.OpenStore())
         {
             var current = store.Refs.Get(store.Repos.GetId("demo"), "refs/heads/main")!.Value;
+            // Below RefTransaction, which refuses a ref to a missing object: this is the store a bug would leave.
             using var write = store.BeginWrite();
-            store.Refs.Apply("demo", store.Repos.GetId("demo"), [new RefUpdate("refs/heads/main", current, missing)], atomic: true, "test", "corrupt");
+            store.Refs.Write(store.Repos.GetId("demo"), "refs/heads/main", missing, null);
+            store.Events.Append("demo", "refs/heads/main", current, missing, "test", "corrupt");
             write.Committed += store.Events.Signal;
             write.Commit();
         }

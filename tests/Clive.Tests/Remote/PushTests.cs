@@ -227,8 +227,9 @@ public abstract class PushTests : IDisposable
         Assert.Equal(2, log.Length);
         Assert.Contains($"{first[..7]}..{second[..7]} refs/heads/main", log[0]);
         Assert.Contains("push", log[0]);
-        var events = _sandbox.Clive("events", "--since", "1").Stdout.Trim();
-        Assert.Equal($"2 demo refs/heads/main {first} {second} {Pusher} push", events);
+        // The first push made the repo: its HEAD (1) and main (2); the second moved main (3).
+        var events = _sandbox.Clive("events", "--since", "2").Stdout.Trim();
+        Assert.Equal($"3 demo refs/heads/main {first} {second} {Pusher} push", events);
     }
 }
 

@@ -119,7 +119,7 @@ public sealed class StoreCommandTests : IDisposable
     public void Events_Follow_SeesAPushAtOnce()
     {
         Pushed();
-        using var follower = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["events", "--follow", "--json", "--since", "1"],
+        using var follower = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["events", "--follow", "--json", "--since", "2"],
             _sandbox.Root, _sandbox.Environment);
         var lines = new System.Collections.Concurrent.BlockingCollection<string>();
         _ = Task.Run(() =>
@@ -133,7 +133,7 @@ public sealed class StoreCommandTests : IDisposable
 
         Assert.True(lines.TryTake(out var line, TimeSpan.FromSeconds(10)), "the follower saw nothing");
         var e = JsonDocument.Parse(line!).RootElement;
-        Assert.Equal(2, e.GetProperty("seq").GetInt64());
+        Assert.Equal(3, e.GetProperty("seq").GetInt64()); // 1 and 2: the first push's HEAD and main
         Assert.Equal(_sandbox.RevParse("src", "HEAD"), e.GetProperty("new").GetString());
         follower.Kill();
     }

@@ -60,18 +60,15 @@ public static class OverlayCommit
         // The message names what the commit changes, not every row it took (a temp file renamed away, an empty directory).
         var changes = TreeChanges.Between(id => pack.TryGetTree(id, out var made) ? made : store.Objects.Read(id, ObjectType.Tree), baseTree, tree);
         var now = DateTimeOffset.Now;
-        var commitText = $"tree {tree}\nparent {baseCommit}\nauthor {CommitIdentity.Stamp(identity.Author, now)}\n"
-            + $"committer {CommitIdentity.Stamp(identity.Committer, now)}\n\n{OverlayCommitMessage.For(changes)}\n";
-        var commit = pack.Add(ObjectType.Commit, Encoding.UTF8.GetBytes(commitText));
+        var commit = pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, [baseCommit],
+            identity.AuthorAt(now), identity.CommitterAt(now), OverlayCommitMessage.For(changes)));
 
-        using var transaction = store.BeginWrite();
-        long repoId = store.Repos.GetId(repo);
-        pack.InsertInto(store.Objects);
-        var result = store.Refs.Apply(repo, repoId, [new RefUpdate(refName, expectedRef, commit)], atomic: true, who, why)[0];
+        using var transaction = store.BeginRefTransaction(who, why);
+        transaction.Add(pack);
+        var result = transaction.Update(repo, [new RefUpdate(refName, expectedRef, commit)], atomic: true)[0];
         status = result.Status;
         if (!result.Succeeded) return null;
         if (expectedRef == baseCommit) store.Overlay.RemoveCommitted(repo, refName, committed);
-        transaction.Committed += store.Events.Signal;
         transaction.Commit();
         return new OverlayCommitResult(commit, tree, ids, committed, changes);
     }

@@ -16,8 +16,8 @@ public sealed record RefUpdateResult(RefUpdate Update, RefUpdateStatus Status, s
 }
 
 /// <summary>
-/// Refs with compare-and-swap updates. Every change appends an event (which is also the reflog
-/// entry), in the same transaction as the change.
+/// A store's refs, read here; they change only through a <see cref="RefTransaction"/>, which
+/// compares-and-swaps and appends each change's event (its reflog entry) in the same transaction.
 /// </summary>
 public sealed class RefDatabase(CliveStore store)
 {
@@ -41,61 +41,28 @@ public sealed class RefDatabase(CliveStore store)
         => store.Connection.Scalar<string?>("SELECT symref FROM refs WHERE repo_id=$repo AND name=$name",
             ("$repo", repoId), ("$name", name));
 
-    /// <summary>Resolves a name as git would: HEAD through its target, a short name as a branch or tag.</summary>
+    public bool Exists(long repoId, string name)
+        => store.Connection.Scalar<long>("SELECT count(*) FROM refs WHERE repo_id=$repo AND name=$name", ("$repo", repoId), ("$name", name)) > 0;
+
+    /// <summary>Resolves a name as git would: a short name by <see cref="ShortRefName"/>'s order, HEAD through its target.</summary>
     public ObjectId? Resolve(long repoId, string name) => ResolveFull(repoId, name)?.Id;
 
     /// <summary>A short or full ref name resolved as git resolves it, with the full name it resolved to (what rights are checked against).</summary>
     public (string Name, ObjectId Id)? ResolveFull(long repoId, string name)
+        => FullName(repoId, name) is { } full && Get(repoId, full) is { } id ? (full, id) : null;
+
+    /// <summary>The full name of the ref <paramref name="name"/> stands for, a symbolic ref (HEAD) through to its target; null when none exists.</summary>
+    public string? FullName(long repoId, string name)
     {
-        if (SymbolicTarget(repoId, name) is { } target) return Get(repoId, target) is { } head ? (target, head) : null;
-        foreach (var candidate in new[] { name, "refs/" + name, "refs/heads/" + name, "refs/tags/" + name })
-        {
-            if (Get(repoId, candidate) is { } id) return (candidate, id);
-        }
-        return null;
+        var found = ShortRefName.Find(name, candidate => Exists(repoId, candidate));
+        return found is not null && SymbolicTarget(repoId, found) is { } target ? target : found;
     }
 
-    public void SetSymbolic(long repoId, string name, string target)
-        => store.Connection.Execute("INSERT OR REPLACE INTO refs(repo_id, name, oid, symref) VALUES($repo, $name, NULL, $target)",
-            ("$repo", repoId), ("$name", name), ("$target", target));
+    /// <summary>Writes one row; only <see cref="RefTransaction"/> calls this, with the event that goes with it.</summary>
+    internal void Write(long repoId, string name, ObjectId? target, string? symbolicTarget)
+        => store.Connection.Execute("INSERT OR REPLACE INTO refs(repo_id, name, oid, symref) VALUES($repo, $name, $oid, $symref)",
+            ("$repo", repoId), ("$name", name), ("$oid", target?.ToBytes()), ("$symref", symbolicTarget));
 
-    /// <summary>
-    /// Applies updates inside the caller's write transaction. Each one is compared-and-swapped
-    /// against its expected old value; with <paramref name="atomic"/>, one failure fails all
-    /// (and the caller must roll back).
-    /// </summary>
-    internal IReadOnlyList<RefUpdateResult> Apply(string repo, long repoId, IReadOnlyList<RefUpdate> updates, bool atomic, string who, string why)
-    {
-        var results = new List<RefUpdateResult>(updates.Count);
-        foreach (var update in updates)
-        {
-            if (!RefName.IsValid(update.Name))
-            {
-                results.Add(new(update, RefUpdateStatus.Invalid, "funny refname"));
-                continue;
-            }
-            var current = Get(repoId, update.Name) ?? ObjectId.Zero;
-            if (current != update.Old)
-            {
-                results.Add(new(update, RefUpdateStatus.Stale, update.Old.IsZero ? "already exists" : "non-fast-forward"));
-                continue;
-            }
-            results.Add(new(update, RefUpdateStatus.Ok));
-        }
-        if (atomic && results.Any(r => !r.Succeeded))
-        {
-            return results.Select(r => r.Succeeded ? r with { Status = RefUpdateStatus.AtomicFailed, Message = "atomic push failed" } : r).ToList();
-        }
-        foreach (var result in results.Where(r => r.Succeeded))
-        {
-            var u = result.Update;
-            if (u.New.IsZero)
-                store.Connection.Execute("DELETE FROM refs WHERE repo_id=$repo AND name=$name", ("$repo", repoId), ("$name", u.Name));
-            else
-                store.Connection.Execute("INSERT OR REPLACE INTO refs(repo_id, name, oid, symref) VALUES($repo, $name, $oid, NULL)",
-                    ("$repo", repoId), ("$name", u.Name), ("$oid", u.New.ToBytes()));
-            store.Events.Append(repo, u.Name, u.Old, u.New, who, why);
-        }
-        return results;
-    }
+    internal void Remove(long repoId, string name)
+        => store.Connection.Execute("DELETE FROM refs WHERE repo_id=$repo AND name=$name", ("$repo", repoId), ("$name", name));
 }

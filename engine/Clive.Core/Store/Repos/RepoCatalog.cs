@@ -1,4 +1,3 @@
-using Clive.Git;
 using Clive.Store.Refs;
 
 namespace Clive.Store.Repos;
@@ -29,39 +28,34 @@ public sealed class RepoCatalog(CliveStore store)
 
     public long GetId(string name) => TryGetId(name) ?? throw new RepoNotFoundException(RepoName.Normalize(name));
 
-    /// <summary>Creates a repo whose HEAD names <paramref name="headTarget"/>. Call inside a write transaction.</summary>
-    internal long CreateInTransaction(string name, string headTarget)
+    /// <summary>Adds the repo's row; <see cref="RefTransaction.CreateRepo"/> then sets its HEAD (an event, like any ref change).</summary>
+    internal long Insert(string name, string headTarget)
     {
         name = RepoName.Normalize(name);
-        if (!RefName.IsValid(headTarget) || !headTarget.StartsWith("refs/heads/", StringComparison.Ordinal))
+        if (!RefName.IsValid(headTarget) || !headTarget.StartsWith(ShortRefName.HeadsPrefix, StringComparison.Ordinal))
             throw new CliveException($"'{headTarget}' is not a valid branch name for HEAD");
         if (TryGetId(name) is not null) throw new CliveException($"repository '{name}' already exists");
-        long id = store.Connection.Scalar<long>("INSERT INTO repos(name, created) VALUES($name, $now) RETURNING id",
+        return store.Connection.Scalar<long>("INSERT INTO repos(name, created) VALUES($name, $now) RETURNING id",
             ("$name", name), ("$now", DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
-        store.Connection.Execute("INSERT INTO refs(repo_id, name, symref) VALUES($repo, 'HEAD', $target)",
-            ("$repo", id), ("$target", headTarget));
-        return id;
     }
 
+    /// <summary>Removes the repo's row and, by cascade, its refs: <see cref="RefTransaction.DeleteRepo"/> records their events first.</summary>
+    internal void Remove(long id) => store.Connection.Execute("DELETE FROM repos WHERE id=$id", ("$id", id));
+
     /// <summary>Creates an empty repo; <paramref name="branch"/> is a branch name or a full ref.</summary>
-    public void Create(string name, string branch = DefaultBranch)
+    public void Create(string name, string who, string branch = DefaultBranch)
     {
-        using var transaction = store.BeginWrite();
-        CreateInTransaction(name, branch.StartsWith("refs/", StringComparison.Ordinal) ? branch : "refs/heads/" + branch);
+        using var transaction = store.BeginRefTransaction(who, "repo create");
+        transaction.CreateRepo(name, ShortRefName.Branch(branch));
         transaction.Commit();
     }
 
     /// <summary>Deletes a repo and its refs; every deleted ref is an event. Objects stay until gc.</summary>
     public int Delete(string name, string who, string why = "repo delete")
     {
-        name = RepoName.Normalize(name);
-        using var transaction = store.BeginWrite();
-        long id = GetId(name);
-        var refs = store.Refs.List(id).Where(r => r.Target is not null).ToList();
-        foreach (var r in refs) store.Events.Append(name, r.Name, r.Target!.Value, ObjectId.Zero, who, why);
-        store.Connection.Execute("DELETE FROM repos WHERE id=$id", ("$id", id));
-        transaction.Committed += store.Events.Signal;
+        using var transaction = store.BeginRefTransaction(who, why);
+        int refs = transaction.DeleteRepo(name);
         transaction.Commit();
-        return refs.Count;
+        return refs;
     }
 }
