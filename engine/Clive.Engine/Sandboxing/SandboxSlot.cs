@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Text;
+using Clive.Engine.Execution;
+using Clive.Engine.Interop;
+
+namespace Clive.Engine.Sandboxing;
+
+/// <summary>How one cell's command ended inside a slot: its exit code (128 + n for signal n) and what it printed.</summary>
+public sealed record SlotRun(int ExitCode, byte[] Stdout, byte[] Stderr);
+
+/// <summary>
+/// One bubblewrap sandbox kept for many cells, one after another: starting a sandbox costs tens of
+/// milliseconds (namespaces, a dozen mounts), a cell that copies a file one. Inside, a small shell
+/// (<see cref="SlotHelper"/>) runs each cell in a fresh subshell; when the cell ends it kills every
+/// process left in the sandbox's pid namespace and waits until none is left, and empties the
+/// message queues and System V IPC. The engine then empties every directory a cell can write
+/// (the tree, the output, /tmp, /var/tmp, /dev/shm, the helper's files) before the next cell, so a
+/// cell finds exactly what a sandbox of its own would show it. The helper's shell is a copy no one
+/// may read, which makes the helper undumpable: a cell cannot ptrace it or write its memory to
+/// spy on or tamper with the cells after it. A cell that kills the helper ends the slot (<see cref="SlotDiedException"/>).
+/// </summary>
+public sealed class SandboxSlot : IDisposable
+{
+    private const string IoInside = "/clive/.io";
+    private const string HelperInside = "/clive/.slot";
+    private readonly Process _process;
+    private readonly string _directory;
+    private readonly Task _stderr;
+
+    private SandboxSlot(Process process, string directory)
+    {
+        _process = process;
+        _directory = directory;
+        Pid = process.Id;
+        StartTime = ProcessIdentity.StartTime(Pid) ?? 0;
+        // The helper itself prints nothing; drained so a message from bwrap never blocks it.
+        _stderr = process.StandardError.BaseStream.CopyToAsync(Stream.Null);
+    }
+
+    /// <summary>The slot's process group (bwrap's pid), for the status and for a later engine to kill after a kill -9.</summary>
+    public int Pid { get; }
+    public long StartTime { get; }
+    public string Tree => Path.Combine(_directory, "tree");
+    public string Output => Path.Combine(_directory, "out");
+    private string Io => Path.Combine(_directory, "io");
+    private string[] Writable => [Tree, Output, Io, Path.Combine(_directory, "tmp"), Path.Combine(_directory, "vartmp"), Path.Combine(_directory, "shm")];
+
+    /// <summary>Starts a slot in <paramref name="directory"/> (fresh, private); <paramref name="shell"/> is the unreadable copy of /bin/sh the helper runs on.</summary>
+    public static SandboxSlot Start(Sandbox sandbox, string directory, string shell)
+    {
+        foreach (var name in new[] { "tree", "out", "io", "tmp", "vartmp", "shm" }) Directory.CreateDirectory(Path.Combine(directory, name));
+        var spec = new SandboxSpec(
+            [new SandboxBind(Path.Combine(directory, "tree"), Sandbox.TreeInside), new SandboxBind(Path.Combine(directory, "out"), Sandbox.OutputInside),
+             new SandboxBind(Path.Combine(directory, "io"), IoInside)],
+            Network: false, Sandbox.TreeInside, new Dictionary<string, string>(), Readable: null);
+        var command = sandbox.WrapSlot([HelperInside + "/sh", "-c", SlotHelper.Script(IoInside)], spec,
+            Path.Combine(directory, "tmp"), Path.Combine(directory, "vartmp"), Path.Combine(directory, "shm"));
+        // The helper's shell, shown read-only (not at its host path, which names the store), before the root turns read-only.
+        var withHelper = command.ToList();
+        var at = withHelper.LastIndexOf("--remount-ro");
+        withHelper.InsertRange(at, ["--ro-bind", Path.GetDirectoryName(shell)!, HelperInside]);
+        var info = new ProcessStartInfo("setsid")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in withHelper) info.ArgumentList.Add(argument);
+        var process = Process.Start(info) ?? throw new CliveException("could not start setsid");
+        return new SandboxSlot(process, directory);
+    }
+
+    /// <summary>
+    /// Runs one cell: <paramref name="script"/> (from <see cref="SlotHelper.RunFile"/>) in a fresh subshell.
+    /// Cancelling kills the whole slot; the slot is then of no further use.
+    /// </summary>
+    public async Task<SlotRun> RunAsync(string script, CancellationToken cancel)
+    {
+        await File.WriteAllTextAsync(Path.Combine(Io, "run"), script, cancel).ConfigureAwait(false);
+        string? line;
+        try
+        {
+            await _process.StandardInput.WriteLineAsync("run".AsMemory(), cancel).ConfigureAwait(false);
+            await _process.StandardInput.FlushAsync(cancel).ConfigureAwait(false);
+            line = await _process.StandardOutput.ReadLineAsync(cancel).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new SlotDiedException(e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill();
+            throw;
+        }
+        if (line is null || !int.TryParse(line, out var exitCode)) throw new SlotDiedException(line ?? "the helper exited");
+        return new SlotRun(exitCode, ReadIo("stdout"), ReadIo("stderr"));
+    }
+
+    private byte[] ReadIo(string name)
+    {
+        var path = Path.Combine(Io, name);
+        return File.Exists(path) ? File.ReadAllBytes(path) : [];
+    }
+
+    /// <summary>Empties every directory a cell could write, for the next cell; false when something there resists (the slot must then go).</summary>
+    public bool TryReset()
+    {
+        if (_process.HasExited) return false;
+        try
+        {
+            foreach (var directory in Writable)
+                foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+                {
+                    if (entry is DirectoryInfo { LinkTarget: null } sub) sub.Delete(recursive: true);
+                    else entry.Delete();
+                }
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    public void Kill()
+    {
+        LibC.SignalGroup(Pid, LibC.SIGKILL);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        try { _process.WaitForExit(5000); }
+        catch (InvalidOperationException) { }
+        _process.Dispose();
+        try { Directory.Delete(_directory, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>The slot's helper ended while a cell ran (the cell killed it, or bwrap failed): the cell runs again in a sandbox of its own.</summary>
+public sealed class SlotDiedException(string message) : Exception($"the sandbox slot ended: {message}");
+
+/// <summary>The shell text of a slot: the helper's loop, and the file that starts one cell.</summary>
+public static class SlotHelper
+{
+    /// <summary>
+    /// Reads a line per cell, runs <c>io/run</c> in a subshell with its output in <c>io/stdout</c>
+    /// and <c>io/stderr</c>, then kills everything else in the pid namespace (bwrap's init is 1,
+    /// the helper itself <c>$$</c>) until /proc shows nothing else, empties POSIX message queues and
+    /// System V IPC, and answers the exit code. Only builtins in the loop: no process to start.
+    /// </summary>
+    public static string Script(string io) => $$"""
+        while read -r _; do
+          ( . {{io}}/run ) </dev/null >{{io}}/stdout 2>{{io}}/stderr
+          code=$?
+          while :; do
+            kill -9 -1 2>/dev/null
+            left=
+            for p in /proc/[0-9]*; do p=${p#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || { left=$p; break; }; done
+            [ -z "$left" ] && break
+          done
+          for q in /dev/mqueue/*; do [ -e "$q" ] && rm -f /dev/mqueue/*; break; done
+          for f in /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg; do
+            { read -r _; read -r _; } < $f && { ipcrm --all 2>/dev/null; break; }
+          done
+          echo "$code"
+        done
+        """;
+
+    /// <summary>
+    /// The file a cell's subshell sources: into its directory, its environment exported, then its
+    /// command exec'd. A one-line script that is a single simple command (words, <c>$NAME</c>) is
+    /// exec'd by this shell itself — the same words and expansions <c>/bin/sh -c</c> would make,
+    /// one exec fewer; anything else goes to <c>/bin/sh -c</c>. Null when an environment name is no
+    /// shell name (the cell then needs a sandbox of its own).
+    /// </summary>
+    public static string? RunFile(string workingDirectory, IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> commandLine, bool shell)
+    {
+        var text = new StringBuilder();
+        text.Append("cd ").Append(Quote(workingDirectory)).Append(" || exit 127\n");
+        foreach (var (name, value) in environment)
+        {
+            if (!IsName(name)) return null;
+            text.Append("export ").Append(name).Append('=').Append(Quote(value)).Append('\n');
+        }
+        text.Append("exec ");
+        if (!shell) text.AppendJoin(' ', commandLine.Select(Quote));
+        else if (IsSimpleCommand(commandLine[0])) text.Append(commandLine[0]);
+        else text.Append("/bin/sh -c ").Append(Quote(commandLine[0]));
+        return text.Append('\n').ToString();
+    }
+
+    public static string Quote(string value) => "'" + value.Replace("'", "'\\''") + "'";
+
+    private static bool IsName(string name)
+        => name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+    /// <summary>dash's builtins and keywords: `exec true` would run /usr/bin/true, `exec cd` nothing at all.</summary>
+    private static readonly HashSet<string> Builtins =
+    [
+        ".", ":", "[", "alias", "bg", "break", "cd", "chdir", "command", "continue", "echo", "eval", "exec", "exit", "export", "false", "fc", "fg",
+        "getopts", "hash", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "test", "times", "trap", "true",
+        "type", "ulimit", "umask", "unalias", "unset", "wait", "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do",
+        "done", "in", "{", "}", "!",
+    ];
+
+    /// <summary>Words of plain characters and <c>$NAME</c> / <c>${NAME}</c>, the first a program's name.</summary>
+    public static bool IsSimpleCommand(string script)
+    {
+        var plain = System.Text.RegularExpressions.Regex.Replace(script, @"\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Za-z_][A-Za-z0-9_]*", "v");
+        if (!System.Text.RegularExpressions.Regex.IsMatch(plain, @"^ *[A-Za-z0-9_./:,+@%=-]+( +[A-Za-z0-9_./:,+@%=-]+)* *$")) return false;
+        var first = script.TrimStart(' ').Split(' ')[0];
+        return !first.Contains('=') && !first.Contains('$') && !Builtins.Contains(first);
+    }
+}
