@@ -46,11 +46,11 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         var inside = InsideTree(request.Cell.Declaration.Directory);
         if (Slots is not null && Echo is null && !command.UsesNetwork
             && SlotHelper.RunFile(inside, environment, command.CommandLine, command.UsesShell) is { } script
-            && await Slots.RentAsync(cancel).ConfigureAwait(false) is { } slot)
+            && Slots.Rent(cancel) is { } slot)
         {
             try
             {
-                return await RunInSlotAsync(request, command, slot, script, pack, clock, cancel).ConfigureAwait(false);
+                return RunInSlot(request, command, slot, script, pack, clock, cancel);
             }
             catch (SlotDiedException)
             {
@@ -71,7 +71,7 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
     }
 
     /// <summary>Runs a command in a kept sandbox: its inputs written into the slot's tree, the slot emptied for the next cell afterwards.</summary>
-    private async Task<RunOutcome> RunInSlotAsync(RunRequest request, CommandCell command, SandboxSlot slot, string script, NewObjectsPack pack,
+    private RunOutcome RunInSlot(RunRequest request, CommandCell command, SandboxSlot slot, string script, NewObjectsPack pack,
         Stopwatch clock, CancellationToken cancel)
     {
         bool reusable = false;
@@ -87,7 +87,7 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
             SlotRun run;
             try
             {
-                run = await slot.RunAsync(script, linked.Token).ConfigureAwait(false);
+                run = slot.Run(script, linked.Token);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancel.IsCancellationRequested)
             {

@@ -16,7 +16,7 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
     private volatile bool _unavailable;
 
     /// <summary>An emptied slot, or null when slots do not work here.</summary>
-    public async Task<SandboxSlot?> RentAsync(CancellationToken cancel)
+    public SandboxSlot? Rent(CancellationToken cancel)
     {
         if (_idle.TryTake(out var idle)) return idle;
         if (_unavailable) return null;
@@ -24,9 +24,14 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
         try
         {
             slot = SandboxSlot.Start(sandbox, PrivateDirectory.Create(workRoot, "slot-"), _shell.Value);
-            var probe = await slot.RunAsync("exit 0\n", cancel).ConfigureAwait(false);
+            var probe = slot.Run("exit 0\n", cancel);
             if (probe.ExitCode == 0 && slot.TryReset()) return slot;
             throw new SlotDiedException($"an empty cell ended with {probe.ExitCode}");
+        }
+        catch (OperationCanceledException)
+        {
+            slot?.Dispose();
+            throw;
         }
         catch (Exception e) when (e is SlotDiedException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
         {
