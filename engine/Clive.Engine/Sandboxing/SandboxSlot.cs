@@ -26,11 +26,13 @@ public sealed class SandboxSlot : IDisposable
     private readonly Process _process;
     private readonly string _directory;
     private readonly Task _stderr;
+    private readonly HashSet<string> _mountPoints;
 
-    private SandboxSlot(Process process, string directory)
+    private SandboxSlot(Process process, string directory, IReadOnlyList<string> shown)
     {
         _process = process;
         _directory = directory;
+        _mountPoints = MountPointsInScratch(directory, shown);
         Pid = process.Id;
         StartTime = ProcessIdentity.StartTime(Pid) ?? 0;
         // The helper itself prints nothing; drained so a message from bwrap never blocks it.
@@ -69,7 +71,7 @@ public sealed class SandboxSlot : IDisposable
         };
         foreach (var argument in withHelper) info.ArgumentList.Add(argument);
         var process = Process.Start(info) ?? throw new CliveException("could not start setsid");
-        return new SandboxSlot(process, directory);
+        return new SandboxSlot(process, directory, sandbox.Tools);
     }
 
     /// <summary>
@@ -115,18 +117,46 @@ public sealed class SandboxSlot : IDisposable
         if (_process.HasExited) return false;
         try
         {
-            foreach (var directory in Writable)
-                foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
-                {
-                    if (entry is DirectoryInfo { LinkTarget: null } sub) sub.Delete(recursive: true);
-                    else entry.Delete();
-                }
+            foreach (var directory in Writable) Empty(directory);
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
+    }
+
+    /// <summary>Deletes what is in <paramref name="directory"/>, but not the directories the sandbox mounts tools on (nor their parents, only their other contents).</summary>
+    private void Empty(string directory)
+    {
+        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos())
+        {
+            if (_mountPoints.Contains(entry.FullName + "/")) continue; // a tool (a file or a directory) is mounted here
+            if (entry is DirectoryInfo { LinkTarget: null } sub)
+            {
+                if (_mountPoints.Contains(sub.FullName)) Empty(sub.FullName);
+                else sub.Delete(recursive: true);
+            }
+            else entry.Delete();
+        }
+    }
+
+    /// <summary>
+    /// A tool under /tmp or /var/tmp (<c>clive up --tool /tmp/x</c>) is mounted inside on a directory
+    /// bwrap made in the slot's own /tmp: removing that directory on the host would unmount the tool
+    /// in the sandbox. These stay: the mount point (marked with a trailing slash) and its parents.
+    /// </summary>
+    private static HashSet<string> MountPointsInScratch(string directory, IReadOnlyList<string> shown)
+    {
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (inside, host) in new[] { ("/tmp/", "tmp"), ("/var/tmp/", "vartmp") })
+            foreach (var tool in shown.Where(t => t.StartsWith(inside, StringComparison.Ordinal)))
+            {
+                var path = Path.Combine(directory, host, tool[inside.Length..]);
+                kept.Add(path + "/");
+                for (var at = path; at.Length > Path.Combine(directory, host).Length; at = Path.GetDirectoryName(at)!) kept.Add(at);
+            }
+        return kept;
     }
 
     public void Kill()
@@ -204,11 +234,11 @@ public static class SlotHelper
     private static bool IsName(string name)
         => name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
 
-    /// <summary>dash's builtins and keywords: `exec true` would run /usr/bin/true, `exec cd` nothing at all.</summary>
+    /// <summary>dash's builtins and keywords (but true and false, whose programs do the same): `exec cd` would run nothing at all.</summary>
     private static readonly HashSet<string> Builtins =
     [
-        ".", ":", "[", "alias", "bg", "break", "cd", "chdir", "command", "continue", "echo", "eval", "exec", "exit", "export", "false", "fc", "fg",
-        "getopts", "hash", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "test", "times", "trap", "true",
+        ".", ":", "[", "alias", "bg", "break", "cd", "chdir", "command", "continue", "echo", "eval", "exec", "exit", "export", "fc", "fg",
+        "getopts", "hash", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "test", "times", "trap",
         "type", "ulimit", "umask", "unalias", "unset", "wait", "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do",
         "done", "in", "{", "}", "!",
     ];

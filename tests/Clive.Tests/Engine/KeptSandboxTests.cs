@@ -77,7 +77,8 @@ public sealed class KeptSandboxTests : IDisposable
     [Theory]
     [InlineData("cp prev/x $CLIVE_OUT/x", true)]
     [InlineData("cc -o ${CLIVE_OUT}/app main.c", true)]
-    [InlineData("true", false)]                      // a builtin: exec would run another program
+    [InlineData("true", true)]                      // the program does what the builtin does
+    [InlineData("exit 3", false)]                   // a builtin: exec would find no program
     [InlineData("cd sub", false)]
     [InlineData("A=1 make", false)]                 // an assignment, not a program
     [InlineData("cp *.txt $CLIVE_OUT", false)]      // a glob
