@@ -27,6 +27,7 @@ public sealed class SandboxSlot : IDisposable
     private readonly string _directory;
     private readonly Task _stderr;
     private readonly HashSet<string> _mountPoints;
+    private bool _ran; // a cell ran since the last reset: the helper's "ready" is still to come
 
     private SandboxSlot(Process process, string directory, IReadOnlyList<string> shown)
     {
@@ -102,6 +103,7 @@ public sealed class SandboxSlot : IDisposable
         }
         cancel.ThrowIfCancellationRequested();
         if (line is null || !int.TryParse(line, out var exitCode)) throw new SlotDiedException(line ?? "the helper exited");
+        _ran = true;
         return new SlotRun(exitCode, ReadIo("stdout"), ReadIo("stderr"));
     }
 
@@ -111,12 +113,17 @@ public sealed class SandboxSlot : IDisposable
         return File.Exists(path) ? File.ReadAllBytes(path) : [];
     }
 
-    /// <summary>Empties every directory a cell could write, for the next cell; false when something there resists (the slot must then go).</summary>
+    /// <summary>
+    /// Waits for the helper to finish cleaning up after the last cell, and empties every directory a
+    /// cell could write, for the next cell; false when something there resists (the slot must then go).
+    /// </summary>
     public bool TryReset()
     {
-        if (_process.HasExited) return false;
         try
         {
+            if (_ran && _process.StandardOutput.ReadLine() != "ready") return false;
+            _ran = false;
+            if (_process.HasExited) return false;
             foreach (var directory in Writable) Empty(directory);
             return true;
         }
@@ -185,8 +192,9 @@ public static class SlotHelper
     /// Reads a line per cell, runs <c>io/run</c> in a subshell with its output in <c>io/stdout</c>
     /// and <c>io/stderr</c>, then, until /proc shows no process in the pid namespace but bwrap's
     /// init (1) and the helper (<c>$$</c>), kills every other one (kill(-1) walks every process of
-    /// the machine, so only when something is left), empties POSIX message queues and
-    /// System V IPC, and answers the exit code. Only builtins in the loop: no process to start.
+    /// the machine, so only when something is left), answers the exit code (nothing of the cell can
+    /// write its output any more), then empties POSIX message queues and
+    /// System V IPC, and says <c>ready</c>. Only builtins in the loop: no process to start.
     /// </summary>
     public static string Script(string io) => $$"""
         while read -r _; do
@@ -198,11 +206,12 @@ public static class SlotHelper
             [ -z "$left" ] && break
             kill -9 -1 2>/dev/null
           done
+          echo "$code"
           for q in /dev/mqueue/*; do [ -e "$q" ] && rm -f /dev/mqueue/*; break; done
           for f in /proc/sysvipc/shm /proc/sysvipc/sem /proc/sysvipc/msg; do
             { read -r _; read -r _; } < $f && { ipcrm --all 2>/dev/null; break; }
           done
-          echo "$code"
+          echo ready
         done
         """;
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Clive.Engine.Execution;
 
 namespace Clive.Engine.Sandboxing;
@@ -11,14 +10,22 @@ namespace Clive.Engine.Sandboxing;
 /// </summary>
 public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> log) : IDisposable
 {
-    private readonly ConcurrentBag<SandboxSlot> _idle = [];
+    private readonly object _gate = new();
+    private readonly Stack<SandboxSlot> _idle = [];
+    private int _resetting;
     private readonly Lazy<string> _shell = new(() => UnreadableShell(workRoot));
     private volatile bool _unavailable;
 
     /// <summary>An emptied slot, or null when slots do not work here.</summary>
     public SandboxSlot? Rent(CancellationToken cancel)
     {
-        if (_idle.TryTake(out var idle)) return idle;
+        lock (_gate)
+            while (true)
+            {
+                if (_idle.TryPop(out var idle)) return idle;
+                if (_resetting == 0) break;
+                Monitor.Wait(_gate);
+            }
         if (_unavailable) return null;
         SandboxSlot? slot = null;
         try
@@ -43,10 +50,24 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
     }
 
     /// <summary>Gives a slot back after a cell; one that cannot be emptied is ended instead.</summary>
+    /// <remarks>
+    /// Emptied in the background, while the engine stores the cell's result: the next cell that
+    /// needs a slot waits for it rather than starting another sandbox.
+    /// </remarks>
     public void Return(SandboxSlot slot)
     {
-        if (slot.TryReset()) _idle.Add(slot);
-        else slot.Dispose();
+        lock (_gate) _resetting++;
+        Task.Run(() =>
+        {
+            var reusable = slot.TryReset();
+            if (!reusable) slot.Dispose();
+            lock (_gate)
+            {
+                _resetting--;
+                if (reusable) _idle.Push(slot);
+                Monitor.PulseAll(_gate);
+            }
+        });
     }
 
     /// <summary>
@@ -65,6 +86,7 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
 
     public void Dispose()
     {
-        while (_idle.TryTake(out var slot)) slot.Dispose();
+        lock (_gate)
+            while (_idle.TryPop(out var slot)) slot.Dispose();
     }
 }
