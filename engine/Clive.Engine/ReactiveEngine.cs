@@ -52,6 +52,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Coordinator = new RunCoordinator(Math.Max(1, options.Jobs));
         Services = new ServiceSupervisor(this);
         Writer = new ResultWriter(store);
+        Slots = new SlotPool(Sandbox, WorkRoot, Log);
     }
 
     internal EngineStore Store { get; }
@@ -62,6 +63,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     internal ResultWriter Writer { get; }
     internal string WorkRoot { get; }
     internal Sandbox Sandbox { get; }
+    internal SlotPool Slots { get; }
     internal string LogRoot { get; }
 
     /// <summary>When set, the output of forced runs is copied here as it happens.</summary>
@@ -141,7 +143,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
         void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
         var source = pipeline.Current?.Commit;
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Queued, key, source, null, null, null, null, null, null, null, null, null));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         using var slot = await Coordinator.SlotAsync(cancel).ConfigureAwait(false);
+        var queued = clock.Elapsed;
         var started = DateTimeOffset.UtcNow;
         long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
@@ -149,9 +153,12 @@ public sealed class ReactiveEngine : IAsyncDisposable
         var runner = new CellRunner(Store, WorkRoot, Sandbox)
         {
             Echo = forced ? Echo : null,
-            Started = group => Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null,
-                null, group.Pid, group.StartTime, null)),
+            Slots = Slots,
+            TrustDomain = $"{pipeline.Repo}\n{pipeline.Ref}",
+            Started = (pid, startTime) => Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started,
+                null, null, pid, startTime, null)),
         };
+        var begun = clock.Elapsed;
         RunOutcome outcome;
         try
         {
@@ -163,8 +170,11 @@ public sealed class ReactiveEngine : IAsyncDisposable
             Log($"{pipeline}: {cell.Name}: cancelled (a newer change made it obsolete)");
             throw;
         }
+        var ran = clock.Elapsed;
         var result = Writer.Save(cell.Name, key, outcome, runId);
         Coordinator.Remember(keyText, result);
+        Clive.Trace.Write($"cell {pipeline}: {cell.Name}: queued {queued.TotalMilliseconds:0.0} ms, run record {(begun - queued).TotalMilliseconds:0.0} ms, "
+            + $"run {(ran - begun).TotalMilliseconds:0.0} ms, result stored {(clock.Elapsed - ran).TotalMilliseconds:0.0} ms");
         Log($"{pipeline}: {cell.Name}: {result.State} in {FormatDuration(outcome.Duration)}{(result.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
         return result;
     }
@@ -271,6 +281,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     {
         _stopping.Cancel();
         await Services.StopAllAsync().ConfigureAwait(false);
+        Slots.Dispose();
         Board.Flush();
         Board.Dispose();
         try { Directory.Delete(WorkRoot, recursive: true); }

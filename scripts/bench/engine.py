@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The reactive engine, measured with the installed clive (real pushes, a real `clive up`).
 
-  wide    a model of 10,000 command cells (one input file each): time to evaluate a commit that
-          changes no input (every key found), from the engine's own "evaluated" line.
+  wide    a model of 10,000 command cells (one input file each): the first run, side by side with
+          `make -j2` running the same commands; then the time to evaluate a commit that changes
+          no input (every key found), from the engine's own "evaluated" line.
   chain   a 1,000-cell chain (each cell copies the previous one's output) beside 1,000 cells off
           the chain: after a change to the chain's input, the cells run and the time taken,
           side by side with make running the same 1,000 copies; the difference per cell is the
@@ -14,6 +15,7 @@
     scripts/bench/engine.py            # everything
     scripts/bench/engine.py --only wide --runs 5
     scripts/bench/engine.py --json
+    scripts/bench/engine.py --only chain --trace   # also where each chain cell's time goes (CLIVE_TRACE)
 """
 import argparse
 import json
@@ -102,6 +104,14 @@ def bench_wide(root, env, store, cells, runs):
     start = time.perf_counter()
     n, ms, ran = evaluated(engine, commit, 0)
     first = time.perf_counter() - start
+    # make, side by side: the same commands as independent targets, two at a time.
+    mk = root / "make-wide"
+    mk.mkdir()
+    (mk / "Makefile").write_text("all: " + " ".join(f"c{i}" for i in range(cells)) + "\n"
+                                 + "".join(f"c{i}:\n\ttrue\n" for i in range(cells)))
+    start = time.perf_counter()
+    sh(["make", "-s", "-j2"], mk, env)
+    make_first = time.perf_counter() - start
     timings = []
     for run in range(runs):
         mark = len(engine.text())
@@ -116,8 +126,23 @@ def bench_wide(root, env, store, cells, runs):
     commit = repo.push("one input")
     _, one_ms, one_ran = evaluated(engine, commit, mark)
     engine.stop()
-    return {"cells": n, "first_run_s": round(first, 1), "nothing_changed_ms": statistics.median(timings),
+    return {"cells": n, "first_run_s": round(first, 1), "make_first_run_s": round(make_first, 1), "first_run_ratio": round(first / make_first, 2),
+            "nothing_changed_ms": statistics.median(timings),
             "one_input_changed_ms": one_ms, "one_input_changed_ran": one_ran}
+
+
+PHASES = {"queued": r"queued ([\d.]+) ms", "run record": r"run record ([\d.]+) ms", "inputs written": r"inputs written ([\d.]+) ms",
+          "command": r"command ([\d.]+) ms", "output hashed": r"output hashed ([\d.]+) ms", "result stored": r"result stored ([\d.]+) ms"}
+
+
+def breakdown(text):
+    """Median milliseconds per phase of the cells in a CLIVE_TRACE log."""
+    phases = {}
+    for name, pattern in PHASES.items():
+        values = [float(v) for v in re.findall(pattern, text)]
+        if values:
+            phases[name] = round(statistics.median(values), 2)
+    return phases
 
 
 def bench_chain(root, env, length, runs):
@@ -142,6 +167,7 @@ for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input
         n, ms, ran = evaluated(engine, commit, mark)
         results.append((ms, ran, time.perf_counter() - start))
         progress(f"chain: run {run + 1}: {ran} cells ran in {ms / 1000:.1f} s")
+    phases = breakdown(engine.text()[mark:])
     engine.stop()
 
     # make, the classic alternative: the same 1,000 copies, each target from the previous one.
@@ -162,7 +188,7 @@ for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input
     make_s = statistics.median(make_times)
     return {"length": length, "ran": statistics.median(r[1] for r in results), "engine_s": round(engine_ms / 1000, 2),
             "make_s": round(make_s, 2), "ratio": round(engine_ms / 1000 / make_s, 2),
-            "engine_ms_per_cell": round(engine_ms / length, 2), "make_ms_per_cell": round(make_s * 1000 / length, 2)}
+            "engine_ms_per_cell": round(engine_ms / length, 2), "make_ms_per_cell": round(make_s * 1000 / length, 2), "phases_ms": phases}
 
 
 def bench_latency(root, env, store, pushes):
@@ -211,12 +237,16 @@ def main():
     parser.add_argument("--pushes", type=int, default=20, help="pushes for the latency")
     parser.add_argument("--only", choices=["compile", "latency", "chain", "wide"], action="append", help="run only these parts (repeatable)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--trace", action="store_true", help="run the engine with CLIVE_TRACE=1 and report where a chain cell's time goes")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="clive-bench-engine-"))
     store = root / "store"
     env = dict(os.environ, CLIVE_STORE=str(store), GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.com",
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.com")
+    if args.trace:
+        env["CLIVE_TRACE"] = "1"
+    load_before = os.getloadavg()[0]
     try:
         results = {}
         parts = {"compile": lambda: bench_compile(root, env, store),
@@ -231,9 +261,12 @@ def main():
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
+    # The machine may be shared: ratios are measured side by side, and the load says how busy it was.
+    results["load"] = {"before": round(load_before, 1), "after": round(os.getloadavg()[0], 1)}
     if args.json:
         print(json.dumps(results, indent=2))
         return
+    print(f"load average (1 min): {results['load']['before']} before, {results['load']['after']} after, on {os.cpu_count()} cores")
     if c := results.get("compile"):
         print(f"model compile: cold {c['cold_ms']:.0f} ms, warm (edit while running) {c['warm_ms']:.0f} ms, cached (restart) {c['cached_ms']:.0f} ms")
     if l := results.get("latency"):
@@ -241,8 +274,10 @@ def main():
     if ch := results.get("chain"):
         print(f"{ch['length']}-cell chain after its input changed: {ch['ran']:.0f} cells ran in {ch['engine_s']} s; "
               f"make: {ch['make_s']} s; ratio {ch['ratio']}x; per cell {ch['engine_ms_per_cell']} ms vs {ch['make_ms_per_cell']} ms")
+        if ch["phases_ms"]:
+            print("  per chain cell, median ms: " + ", ".join(f"{name} {ms}" for name, ms in ch["phases_ms"].items()))
     if w := results.get("wide"):
-        print(f"{w['cells']}-cell model: first run {w['first_run_s']} s; nothing changed: evaluated in {w['nothing_changed_ms']:.1f} ms; "
+        print(f"{w['cells']}-cell model: first run {w['first_run_s']} s (make -j2: {w['make_first_run_s']} s, ratio {w['first_run_ratio']}x); nothing changed: evaluated in {w['nothing_changed_ms']:.1f} ms; "
               f"one input changed: {w['one_input_changed_ran']} ran, evaluated in {w['one_input_changed_ms']:.1f} ms")
 
 if __name__ == "__main__":

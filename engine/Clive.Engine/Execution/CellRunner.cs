@@ -17,28 +17,55 @@ public sealed record RunOutcome(bool Succeeded, int? ExitCode, ObjectId? Output,
 public sealed record RunRequest(CellDefinition Cell, string KeyText, InputLayout Layout, IReadOnlyDictionary<string, byte[]?> Values, ModelHost? Host);
 
 /// <summary>
-/// Runs command and compute cells. A command runs in a fresh directory holding exactly its inputs
-/// (the cell's directory is its working directory); its output is what it leaves in $CLIVE_OUT and
-/// the files its output globs match. A compute cell runs its function here, on the same inputs.
+/// Runs command and compute cells. A command runs in a directory holding exactly its inputs (the
+/// cell's directory is its working directory) — a kept sandbox's, emptied between cells, or a fresh
+/// one with a sandbox of its own; its output is what it leaves in $CLIVE_OUT and the files its output globs match. A compute cell runs its function here, on the same inputs.
 /// </summary>
 public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandbox)
 {
     /// <summary>When set, a run's output is also copied here as it happens (clive run).</summary>
     public TextWriter? Echo { get; init; }
 
-    /// <summary>Called once a command has started, with its process group, for the status (and for a later engine to clean up).</summary>
-    public Action<ProcessGroup>? Started { get; init; }
+    /// <summary>Called once a command has started, with its process group's id and start time, for the status (and for a later engine to clean up).</summary>
+    public Action<int, long>? Started { get; init; }
+
+    /// <summary>Sandboxes kept for many cells; without them (or for a cell with network, or echoed output) each command gets a sandbox of its own.</summary>
+    public SlotPool? Slots { get; init; }
+
+    /// <summary>Whose cells these are (a repo's branch): a kept sandbox runs the cells of one domain only.</summary>
+    public string TrustDomain { get; init; } = "";
 
     public async Task<RunOutcome> RunAsync(RunRequest request, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         var pack = new NewObjectsPack();
         if (request.Cell.Kind == CellKind.Compute) return await RunComputeAsync(request, pack, clock, cancel).ConfigureAwait(false);
+        var command = request.Cell.Command!;
+        var environment = new Dictionary<string, string>(command.Environment)
+        {
+            [CellEnvironment.OutputDirectory] = Sandbox.OutputInside,
+            [CellEnvironment.CellName] = request.Cell.Name,
+        };
+        var inside = InsideTree(request.Cell.Declaration.Directory);
+        if (Slots is not null && Echo is null && !command.UsesNetwork
+            && SlotHelper.RunFile(inside, environment, command.CommandLine, command.UsesShell) is { } script
+            && Slots.Rent(TrustDomain, cancel) is { } slot)
+        {
+            try
+            {
+                return RunInSlot(request, command, slot, script, pack, clock, cancel);
+            }
+            catch (SlotDiedException)
+            {
+                // The cell ended its slot (kill -9 -1, say): it runs again in a sandbox of its own, from scratch.
+                pack = new NewObjectsPack();
+            }
+        }
         var work = Path.Combine(workRoot, Sanitize(request.Cell.Name) + "-" + request.KeyText[..12] + "-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         try
         {
-            return await RunCommandAsync(request, request.Cell.Command!, work, pack, clock, cancel).ConfigureAwait(false);
+            return await RunCommandAsync(request, command, environment, work, pack, clock, cancel).ConfigureAwait(false);
         }
         finally
         {
@@ -46,7 +73,45 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         }
     }
 
-    private async Task<RunOutcome> RunCommandAsync(RunRequest request, CommandCell command, string work, NewObjectsPack pack, Stopwatch clock, CancellationToken cancel)
+    /// <summary>Runs a command in a kept sandbox: its inputs written into the slot's tree, the slot emptied for the next cell afterwards.</summary>
+    private RunOutcome RunInSlot(RunRequest request, CommandCell command, SandboxSlot slot, string script, NewObjectsPack pack,
+        Stopwatch clock, CancellationToken cancel)
+    {
+        bool reusable = false;
+        try
+        {
+            request.Layout.Materialize(store, slot.Tree);
+            var directory = Path.Combine(slot.Tree, request.Cell.Declaration.Directory);
+            Directory.CreateDirectory(directory);
+            var materialized = clock.Elapsed;
+            Started?.Invoke(slot.Pid, slot.StartTime);
+            using var timeout = command.Timeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
+            SlotRun run;
+            try
+            {
+                run = slot.Run(script, linked.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancel.IsCancellationRequested)
+            {
+                return TimedOut(request, command, [], [], clock, pack);
+            }
+            var ran = clock.Elapsed;
+            var outcome = Collect(command, run.ExitCode, slot.Output, directory, run.Stdout, run.Stderr, clock, pack);
+            reusable = true;
+            Clive.Trace.Write($"cell {request.Cell.Name}: inputs written {materialized.TotalMilliseconds:0.0} ms, command {(ran - materialized).TotalMilliseconds:0.0} ms, "
+                + $"output hashed {(clock.Elapsed - ran).TotalMilliseconds:0.0} ms (in a kept sandbox)");
+            return outcome;
+        }
+        finally
+        {
+            if (reusable) Slots!.Return(slot);
+            else slot.Dispose();
+        }
+    }
+
+    private async Task<RunOutcome> RunCommandAsync(RunRequest request, CommandCell command, Dictionary<string, string> environment, string work,
+        NewObjectsPack pack, Stopwatch clock, CancellationToken cancel)
     {
         var tree = Path.Combine(work, "tree");
         var output = Path.Combine(work, "out");
@@ -55,18 +120,13 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         request.Layout.Materialize(store, tree);
         var directory = Path.Combine(tree, request.Cell.Declaration.Directory);
         Directory.CreateDirectory(directory);
-        var environment = new Dictionary<string, string>(command.Environment)
-        {
-            [CellEnvironment.OutputDirectory] = Sandbox.OutputInside,
-            [CellEnvironment.CellName] = request.Cell.Name,
-        };
         var sandboxed = sandbox.Wrap(ProcessGroup.CommandOf(command.CommandLine, command.UsesShell),
             new SandboxSpec([new SandboxBind(tree, Sandbox.TreeInside), new SandboxBind(output, Sandbox.OutputInside)], command.UsesNetwork,
                 InsideTree(request.Cell.Declaration.Directory), environment));
         using var stdout = new MemoryStream();
         using var stderr = new MemoryStream();
         using var group = ProcessGroup.Start(sandboxed, directory, stdout, stderr, Echo);
-        Started?.Invoke(group);
+        Started?.Invoke(group.Pid, group.StartTime);
         int exitCode;
         using var timeout = command.Timeout is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
@@ -76,10 +136,21 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancel.IsCancellationRequested)
         {
-            var message = Encoding.UTF8.GetBytes($"clive: cell {request.Cell.Name} timed out after {command.Timeout!.Value.TotalSeconds:0.#} s\n");
-            stderr.Write(message);
-            return new RunOutcome(false, null, null, null, stdout.ToArray(), stderr.ToArray(), clock.Elapsed, pack);
+            return TimedOut(request, command, stdout.ToArray(), stderr.ToArray(), clock, pack);
         }
+        return Collect(command, exitCode, output, directory, stdout.ToArray(), stderr.ToArray(), clock, pack);
+    }
+
+    private static RunOutcome TimedOut(RunRequest request, CommandCell command, byte[] stdout, byte[] stderr, Stopwatch clock, NewObjectsPack pack)
+    {
+        var message = Encoding.UTF8.GetBytes($"clive: cell {request.Cell.Name} timed out after {command.Timeout!.Value.TotalSeconds:0.#} s\n");
+        return new RunOutcome(false, null, null, null, stdout, [.. stderr, .. message], clock.Elapsed, pack);
+    }
+
+    /// <summary>The run's output tree (what it left in $CLIVE_OUT and the files its output globs match), when it succeeded.</summary>
+    private RunOutcome Collect(CommandCell command, int exitCode, string output, string directory, byte[] stdout, byte[] stderr, Stopwatch clock,
+        NewObjectsPack pack)
+    {
         ObjectId? outputTree = null;
         if (exitCode == 0)
         {
@@ -88,7 +159,7 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
             if (command.Outputs.Count > 0) files.AddDirectory(directory, command.Outputs);
             outputTree = files.Build();
         }
-        return new RunOutcome(exitCode == 0, exitCode, outputTree, null, stdout.ToArray(), stderr.ToArray(), clock.Elapsed, pack);
+        return new RunOutcome(exitCode == 0, exitCode, outputTree, null, stdout, stderr, clock.Elapsed, pack);
     }
 
     /// <summary>A compute cell runs in its model's host, never here: the engine sends its inputs and stores what comes back.</summary>

@@ -8,42 +8,82 @@ using Clive.Store.Refs;
 namespace Clive.Engine.Results;
 
 /// <summary>
-/// Stores a finished run in one transaction: its objects, a result commit (tree: out/, value.msgpack,
+/// Stores finished runs: each one's objects, a result commit (tree: out/, value.msgpack,
 /// value.json, stdout, stderr, result), the cache row for its key, and the end of its run record.
-/// Once this returns, the run is never needed again, whatever happens to the engine.
+/// Runs that finish together share one durable transaction (group commit): a run waiting for the
+/// write lock finds its result already written by the one that held it. Once <see cref="Save"/>
+/// returns, the run's result is durable, whatever happens to the engine, and only then.
 /// </summary>
 public sealed class ResultWriter(EngineStore store)
 {
+    private readonly object _queueGate = new();
+    private List<Pending> _queue = [];
+
+    private sealed class Pending(CellResult result, RunOutcome outcome, long runId)
+    {
+        public CellResult Result { get; } = result;
+        public RunOutcome Outcome { get; } = outcome;
+        public long RunId { get; } = runId;
+        public bool Written { get; set; }
+        public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure { get; set; }
+    }
+
     public CellResult Save(string cell, byte[] key, RunOutcome outcome, long runId)
+    {
+        var pending = new Pending(Prepare(cell, key, outcome), outcome, runId);
+        lock (_queueGate) _queue.Add(pending);
+        store.Write(s =>
+        {
+            List<Pending> batch;
+            lock (_queueGate)
+            {
+                if (pending.Written || pending.Failure is not null) return;
+                (batch, _queue) = (_queue, []);
+            }
+            try
+            {
+                using var transaction = s.Store.BeginRefTransaction(Who, Why);
+                foreach (var item in batch)
+                {
+                    transaction.Add(item.Outcome.Objects);
+                    s.Store.Cells.SaveResult(item.Result);
+                    s.Store.Cells.EndRun(item.RunId, item.Result.State, item.Result.Finished);
+                }
+                transaction.Commit();
+                foreach (var item in batch) item.Written = true;
+            }
+            catch (Exception e)
+            {
+                var failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                foreach (var item in batch) item.Failure = failure;
+            }
+        });
+        pending.Failure?.Throw();
+        return pending.Result;
+    }
+
+    /// <summary>The result commit of a run, its objects added to the run's pack: store reads only, outside the write lock.</summary>
+    private CellResult Prepare(string cell, byte[] key, RunOutcome outcome)
     {
         var finished = DateTimeOffset.UtcNow;
         var state = outcome.Succeeded ? CellState.Succeeded : CellState.Failed;
-        return store.Write(s =>
+        var files = new OutputTree(store, outcome.Objects);
+        if (outcome.Output is { } output) files.Add(new Inputs.FileEntry("out", TreeEntry.Directory, output));
+        if (outcome.Value is { } value)
         {
-            var files = new OutputTree(s, outcome.Objects);
-            if (outcome.Output is { } output) files.Add(new Inputs.FileEntry("out", TreeEntry.Directory, output));
-            if (outcome.Value is { } value)
-            {
-                files.Add("value.msgpack", TreeEntry.RegularFile, value);
-                files.Add("value.json", TreeEntry.RegularFile, Encoding.UTF8.GetBytes(ValueCodec.ToJson(value) + "\n"));
-            }
-            if (outcome.Stdout.Length > 0) files.Add("stdout", TreeEntry.RegularFile, outcome.Stdout);
-            if (outcome.Stderr.Length > 0) files.Add("stderr", TreeEntry.RegularFile, outcome.Stderr);
-            var summary = $"cell: {cell}\nstate: {state}\nexit: {(outcome.ExitCode?.ToString() ?? "-")}\nduration_ms: {(long)outcome.Duration.TotalMilliseconds}\nkey: {Convert.ToHexStringLower(key)}\n";
-            files.Add("result", TreeEntry.RegularFile, Encoding.UTF8.GetBytes(summary));
-            var tree = files.Build()!.Value;
-            var who = new Signature("clive-engine", $"clive@{Environment.MachineName}", finished);
-            var commitText = CommitWriter.Serialize(tree, [], who, who, $"clive: {cell} {state}");
-            var commit = ObjectId.HashObject(ObjectType.Commit, commitText);
-            if (!s.Store.Objects.Contains(commit)) outcome.Objects.Add(ObjectType.Commit, commitText);
-            var result = new CellResult(key, cell, state, outcome.Output, outcome.Value, commit, outcome.ExitCode, (long)outcome.Duration.TotalMilliseconds, finished);
-            using var transaction = s.Store.BeginRefTransaction(Who, Why);
-            transaction.Add(outcome.Objects);
-            s.Store.Cells.SaveResult(result);
-            s.Store.Cells.EndRun(runId, state, finished);
-            transaction.Commit();
-            return result;
-        });
+            files.Add("value.msgpack", TreeEntry.RegularFile, value);
+            files.Add("value.json", TreeEntry.RegularFile, Encoding.UTF8.GetBytes(ValueCodec.ToJson(value) + "\n"));
+        }
+        if (outcome.Stdout.Length > 0) files.Add("stdout", TreeEntry.RegularFile, outcome.Stdout);
+        if (outcome.Stderr.Length > 0) files.Add("stderr", TreeEntry.RegularFile, outcome.Stderr);
+        var summary = $"cell: {cell}\nstate: {state}\nexit: {(outcome.ExitCode?.ToString() ?? "-")}\nduration_ms: {(long)outcome.Duration.TotalMilliseconds}\nkey: {Convert.ToHexStringLower(key)}\n";
+        files.Add("result", TreeEntry.RegularFile, Encoding.UTF8.GetBytes(summary));
+        var tree = files.Build()!.Value;
+        var who = new Signature("clive-engine", $"clive@{Environment.MachineName}", finished);
+        var commitText = CommitWriter.Serialize(tree, [], who, who, $"clive: {cell} {state}");
+        var commit = ObjectId.HashObject(ObjectType.Commit, commitText);
+        if (!store.Use(s => s.Store.Objects.Contains(commit))) outcome.Objects.Add(ObjectType.Commit, commitText);
+        return new CellResult(key, cell, state, outcome.Output, outcome.Value, commit, outcome.ExitCode, (long)outcome.Duration.TotalMilliseconds, finished);
     }
 
     /// <summary>Who moves the published refs, and why: what their reflog says.</summary>

@@ -64,16 +64,40 @@ public sealed class Sandbox(IReadOnlyList<string> tools)
     /// <summary>The command line that runs <paramref name="command"/> inside the sandbox.</summary>
     public IReadOnlyList<string> Wrap(IReadOnlyList<string> command, SandboxSpec spec)
     {
-        var args = new List<string>
-        {
-            // No --die-with-parent: its PR_SET_PDEATHSIG fires when the *thread* that started bwrap
-            // exits, and .NET starts processes from pool threads that come and go (builds died with
-            // 137). A command's process group is what stops it: setsid puts bwrap and everything in
-            // the sandbox in one group, killed after a run, on cancel, and by the next engine after a kill -9.
-            Program, "--unshare-all", "--clearenv",
-            "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp",
-        };
-        if (spec.Network) args.Add("--share-net");
+        var args = Namespaces(spec.Network);
+        args.AddRange(["--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]);
+        return Finish(args, spec, command);
+    }
+
+    /// <summary>
+    /// The command line of a sandbox kept for many cells (<see cref="SandboxSlot"/>): every place a
+    /// cell can write is a host directory of the slot, so the engine can empty it between cells —
+    /// /tmp, /var/tmp, /dev/shm, besides the tree and the output in <paramref name="spec"/> — the
+    /// rest of /dev is read-only, and POSIX message queues are a mount the helper can empty.
+    /// </summary>
+    public IReadOnlyList<string> WrapSlot(IReadOnlyList<string> command, SandboxSpec spec, string tmp, string varTmp, string shm)
+    {
+        var args = Namespaces(spec.Network);
+        args.AddRange(["--dev", "/dev", "--bind", shm, "/dev/shm", "--mqueue", "/dev/mqueue", "--remount-ro", "/dev",
+            "--bind", tmp, "/tmp", "--bind", varTmp, "/var/tmp"]);
+        return Finish(args, spec, command);
+    }
+
+    private static List<string> Namespaces(bool network)
+    {
+        // No --die-with-parent: its PR_SET_PDEATHSIG fires when the *thread* that started bwrap
+        // exits, and .NET starts processes from pool threads that come and go (builds died with
+        // 137). A command's process group is what stops it: setsid puts bwrap and everything in
+        // the sandbox in one group, killed after a run, on cancel, and by the next engine after a kill -9.
+        // --cap-drop ALL: an engine run as root would otherwise hand its cells root's capabilities
+        // inside their namespaces (enough to ptrace another process of the same sandbox).
+        var args = new List<string> { Program, "--unshare-all", "--clearenv", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr", "--proc", "/proc" };
+        if (network) args.Add("--share-net");
+        return args;
+    }
+
+    private List<string> Finish(List<string> args, SandboxSpec spec, IReadOnlyList<string> command)
+    {
         args.AddRange(SystemView.Value);
         foreach (var tool in Tools) args.AddRange(["--ro-bind", tool, tool]);
         foreach (var path in spec.Readable ?? []) args.AddRange(["--ro-bind", path, path]);

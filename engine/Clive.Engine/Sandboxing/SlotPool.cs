@@ -1,0 +1,115 @@
+using Clive.Engine.Execution;
+
+namespace Clive.Engine.Sandboxing;
+
+/// <summary>
+/// The engine's idle <see cref="SandboxSlot"/>s: a run takes one (or starts one), and gives it back
+/// emptied. A slot serves one trust domain (a repo's branch: whoever may run cells there) and is
+/// never handed to another, so what emptying cannot reach (kernel state with no process or file)
+/// stays among cells that one set of people may run anyway. At most as many slots are idle as cells
+/// ran at once: an idle slot of another domain is ended to make room. If a fresh slot cannot run an
+/// empty cell (an older bubblewrap without <c>--mqueue</c>, say), slots are given up for good and
+/// every cell gets a sandbox of its own, as before.
+/// </summary>
+public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> log) : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly List<(string Domain, SandboxSlot Slot)> _idle = [];
+    private readonly Dictionary<string, int> _resetting = [];
+    private readonly Lazy<string> _shell = new(() => UnreadableShell(workRoot));
+    private volatile bool _unavailable;
+
+    /// <summary>An emptied slot that only <paramref name="domain"/>'s cells have used, or null when slots do not work here.</summary>
+    public SandboxSlot? Rent(string domain, CancellationToken cancel)
+    {
+        SandboxSlot? other = null;
+        lock (_gate)
+            while (true)
+            {
+                int mine = _idle.FindLastIndex(i => i.Domain == domain);
+                if (mine >= 0)
+                {
+                    var idle = _idle[mine].Slot;
+                    _idle.RemoveAt(mine);
+                    return idle;
+                }
+                if (_resetting.GetValueOrDefault(domain) == 0)
+                {
+                    // A new slot for this domain takes the place of an idle one of another.
+                    if (_idle.Count > 0)
+                    {
+                        other = _idle[0].Slot;
+                        _idle.RemoveAt(0);
+                    }
+                    break;
+                }
+                Monitor.Wait(_gate);
+            }
+        other?.Dispose();
+        if (_unavailable) return null;
+        SandboxSlot? slot = null;
+        try
+        {
+            slot = SandboxSlot.Start(sandbox, PrivateDirectory.Create(workRoot, "slot-"), _shell.Value, domain);
+            var probe = slot.Run("exit 0\n", cancel);
+            if (probe.ExitCode == 0 && slot.TryReset()) return slot;
+            throw new SlotDiedException($"an empty cell ended with {probe.ExitCode}");
+        }
+        catch (OperationCanceledException)
+        {
+            slot?.Dispose();
+            throw;
+        }
+        catch (Exception e) when (e is SlotDiedException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        {
+            slot?.Dispose();
+            _unavailable = true;
+            log($"clive up: every cell gets a sandbox of its own ({e.Message})");
+            return null;
+        }
+    }
+
+    /// <summary>Gives a slot back after a cell; one that cannot be emptied is ended instead.</summary>
+    /// <remarks>
+    /// Emptied in the background, while the engine stores the cell's result: the next cell of its
+    /// domain that needs a slot waits for it rather than starting another sandbox.
+    /// </remarks>
+    public void Return(SandboxSlot slot)
+    {
+        lock (_gate) _resetting[slot.Domain] = _resetting.GetValueOrDefault(slot.Domain) + 1;
+        Task.Run(() =>
+        {
+            var reusable = slot.TryReset();
+            if (!reusable) slot.Dispose();
+            lock (_gate)
+            {
+                _resetting[slot.Domain]--;
+                if (reusable) _idle.Add((slot.Domain, slot));
+                Monitor.PulseAll(_gate);
+            }
+        });
+    }
+
+    /// <summary>
+    /// A copy of /bin/sh that its owner may execute but not read: a process running an unreadable
+    /// program is not dumpable, so other processes of the same user (the cells) cannot ptrace it.
+    /// </summary>
+    private static string UnreadableShell(string workRoot)
+    {
+        if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the engine runs cells on Linux only");
+        var directory = PrivateDirectory.Create(workRoot, "shell-");
+        var path = Path.Combine(directory, "sh");
+        File.Copy("/bin/sh", path);
+        File.SetUnixFileMode(path, UnixFileMode.UserExecute);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var (_, slot) in _idle) slot.Dispose();
+            _idle.Clear();
+        }
+    }
+}
