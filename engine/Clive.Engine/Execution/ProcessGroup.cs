@@ -32,8 +32,8 @@ public sealed class ProcessGroup : IDisposable
     public static IReadOnlyList<string> CommandOf(IReadOnlyList<string> commandLine, bool shell)
         => shell ? ["/bin/sh", "-c", .. commandLine] : commandLine;
 
-    /// <summary>Starts <paramref name="command"/> (a program and its arguments, e.g. a sandbox around a cell's command) in <paramref name="directory"/>.</summary>
-    public static ProcessGroup Start(IReadOnlyList<string> command, string directory, Stream stdout, Stream stderr, TextWriter? echo = null)
+    /// <summary>How to start <paramref name="command"/> as the leader of a session (and process group) of its own, its three streams piped.</summary>
+    public static ProcessStartInfo InNewSession(IEnumerable<string> command, string directory)
     {
         // setsid execs in place when its caller leads no group (a fresh child never does): the pid stays the group's id.
         var info = new ProcessStartInfo("setsid")
@@ -45,6 +45,13 @@ public sealed class ProcessGroup : IDisposable
             UseShellExecute = false,
         };
         foreach (var argument in command) info.ArgumentList.Add(argument);
+        return info;
+    }
+
+    /// <summary>Starts <paramref name="command"/> (a program and its arguments, e.g. a sandbox around a cell's command) in <paramref name="directory"/>.</summary>
+    public static ProcessGroup Start(IReadOnlyList<string> command, string directory, Stream stdout, Stream stderr, TextWriter? echo = null)
+    {
+        var info = InNewSession(command, directory);
         Process process;
         try
         {

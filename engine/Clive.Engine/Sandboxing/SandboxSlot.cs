@@ -66,16 +66,7 @@ public sealed class SandboxSlot : IDisposable
         var withHelper = command.ToList();
         var at = withHelper.LastIndexOf("--remount-ro");
         withHelper.InsertRange(at, ["--ro-bind", Path.GetDirectoryName(shell)!, HelperInside]);
-        var info = new ProcessStartInfo("setsid")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in withHelper) info.ArgumentList.Add(argument);
-        var process = Process.Start(info) ?? throw new CliveException("could not start setsid");
+        var process = Process.Start(ProcessGroup.InNewSession(withHelper, directory)) ?? throw new CliveException("could not start setsid");
         return new SandboxSlot(process, directory, sandbox.Tools, domain);
     }
 

@@ -54,6 +54,21 @@ public static class ProcessTree
     /// <summary>Waits until no process's command line contains <paramref name="text"/>.</summary>
     public static bool WaitForNone(string text, TimeSpan timeout) => Poll(() => !Find(text).Any(), timeout);
 
+    /// <summary>Waits until a process whose command line contains <paramref name="text"/> has read at least <paramref name="bytes"/> (its /proc/PID/io rchar).</summary>
+    public static bool WaitForBytesRead(string text, long bytes, TimeSpan timeout)
+        => Poll(() => Find(text).Any(p => BytesRead(p.Pid) >= bytes), timeout);
+
+    private static long BytesRead(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/io").FirstOrDefault(l => l.StartsWith("rchar:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line["rchar:".Length..].Trim());
+        }
+        catch (IOException) { return 0; }
+        catch (UnauthorizedAccessException) { return 0; }
+    }
+
     private static bool Poll(Func<bool> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

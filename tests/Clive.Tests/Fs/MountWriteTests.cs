@@ -26,13 +26,13 @@ public sealed class MountWriteTests : IDisposable
 
     private string RemoteMain() => _sandbox.StoreRef();
 
-    /// <summary>Waits for the mount's commit, then clones what the ref now holds.</summary>
-    private string CommittedClone(string before, string name = "check")
+    /// <summary>Waits until the mount has committed every edit (its status says none is pending), then clones what the ref now holds.</summary>
+    private string CommittedClone(FuseMountFixture mount, string before, string name = "check")
     {
         var watch = Stopwatch.StartNew();
-        while (RemoteMain() == before && watch.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
-        Assert.NotEqual(before, RemoteMain());
-        Thread.Sleep(400); // let a burst of saves settle into its commit
+        bool Settled() => RemoteMain() != before && File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\n");
+        while (!Settled() && watch.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
+        Assert.True(Settled(), "the mount did not commit its edits: " + File.ReadAllText(mount.PathOf(".clive/status")));
         _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), name);
         return name;
     }
@@ -58,7 +58,7 @@ public sealed class MountWriteTests : IDisposable
             touch empty
             """).EnsureSuccess("shell edits");
 
-        var clone = CommittedClone(before);
+        var clone = CommittedClone(mount, before);
         Assert.Equal("hello world\nmore\n", File.ReadAllText(_sandbox.PathOf($"{clone}/README.md")));
         Assert.Equal("int util(void) { return 2; }\n", File.ReadAllText(_sandbox.PathOf($"{clone}/lib/util.c")));
         Assert.Equal("deep\n", File.ReadAllText(_sandbox.PathOf($"{clone}/src/deep/x.txt")));
@@ -90,7 +90,7 @@ public sealed class MountWriteTests : IDisposable
         // A swap file that a crashed editor leaves behind stays in the mount but out of commits.
         File.WriteAllText(mount.PathOf(".README.md.swp"), "swap");
 
-        var clone = CommittedClone(before);
+        var clone = CommittedClone(mount, before);
         Assert.Equal("hello clive\n", File.ReadAllText(_sandbox.PathOf($"{clone}/README.md")));
         Assert.False(File.Exists(_sandbox.PathOf($"{clone}/.README.md.swp")));
         Assert.True(File.Exists(mount.PathOf(".README.md.swp")));
@@ -108,7 +108,7 @@ public sealed class MountWriteTests : IDisposable
         File.WriteAllText(mount.PathOf("lib/util.o"), "object");
         File.WriteAllText(mount.PathOf("lib/kept.c"), "kept");
 
-        var clone = CommittedClone(before);
+        var clone = CommittedClone(mount, before);
         Assert.True(File.Exists(_sandbox.PathOf($"{clone}/lib/kept.c")));
         Assert.True(File.Exists(_sandbox.PathOf($"{clone}/.gitignore")));
         Assert.False(File.Exists(_sandbox.PathOf($"{clone}/lib/util.o")));
@@ -133,9 +133,7 @@ public sealed class MountWriteTests : IDisposable
         Directory.CreateDirectory(mount.PathOf("untarred"));
         ProcessRunner.Run("tar", ["-xf", _sandbox.PathOf("many.tar"), "-C", mount.PathOf("untarred")], _sandbox.Root, _sandbox.Environment).EnsureSuccess("tar x");
 
-        var clone = CommittedClone(before);
-        Thread.Sleep(1000);
-        _sandbox.GitOk(clone, "pull", "-q");
+        var clone = CommittedClone(mount, before);
         var files = _sandbox.GitOk(clone, "ls-files").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2000, files.Count(f => f.StartsWith("copied/")));
         Assert.Equal(2000, files.Count(f => f.StartsWith("untarred/")));
@@ -155,7 +153,7 @@ public sealed class MountWriteTests : IDisposable
         var patch = "--- a/lib/util.c\n+++ b/lib/util.c\n@@ -1 +1 @@\n-int util(void) { return 1; }\n+int util(void) { return 3; }\n";
         ProcessRunner.Run("git", ["apply", "-"], mount.Path, _sandbox.Environment, Encoding.UTF8.GetBytes(patch)).EnsureSuccess("git apply");
 
-        var clone = CommittedClone(before);
+        var clone = CommittedClone(mount, before);
         Assert.Equal("synced\n", File.ReadAllText(_sandbox.PathOf($"{clone}/synced/a/b/c.txt")));
         Assert.Equal("int util(void) { return 3; }\n", File.ReadAllText(_sandbox.PathOf($"{clone}/lib/util.c")));
     }
@@ -189,7 +187,7 @@ public sealed class MountWriteTests : IDisposable
 
         using var again = Mount();
         Assert.Equal("survives\n", File.ReadAllText(again.PathOf("durable.txt")));
-        var clone = CommittedClone(before);
+        var clone = CommittedClone(again, before);
         Assert.Equal("survives\n", File.ReadAllText(_sandbox.PathOf($"{clone}/durable.txt")));
     }
 
@@ -202,7 +200,7 @@ public sealed class MountWriteTests : IDisposable
         _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
         var pushed = _sandbox.RevParse("src", "main");
 
-        var clone = CommittedClone(pushed);
+        var clone = CommittedClone(mount, pushed);
         Assert.Equal("mine\n", File.ReadAllText(_sandbox.PathOf($"{clone}/local.txt")));
         Assert.Equal("theirs\n", File.ReadAllText(_sandbox.PathOf($"{clone}/pushed.txt")));
         Assert.Equal(pushed, _sandbox.GitOk(clone, "rev-parse", "HEAD~1").Stdout.Trim());

@@ -258,9 +258,9 @@ public sealed class AuthorizationTests : IDisposable
         using var git = ProcessRunner.Start("git", ["push", _ssh.Url("demo"), "main"], _sandbox.PathOf("src"), _ssh.EnvironmentFor("alice"));
         git.StandardInput.Close();
         var stderr = git.StandardError.ReadToEndAsync();
-        // Cut the connection once the far side is receiving: the client's ssh dies mid-transfer.
-        Assert.True(ProcessTree.WaitFor("serve --identity alice", TimeSpan.FromSeconds(20)), "the server side never started");
-        Thread.Sleep(150);
+        // Cut the connection once the far side is receiving the pack (a few MiB of its 48 read): the
+        // client's ssh dies mid-transfer.
+        Assert.True(ProcessTree.WaitForBytesRead("serve --identity alice", 4 << 20, TimeSpan.FromSeconds(60)), "the server side never received the pack");
         ProcessTree.KillNamed(git, "ssh ");
         Assert.True(git.WaitForExit(30_000));
 
