@@ -139,7 +139,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         return result;
     }
 
-    internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, Func<InputLayout> layout,
+    internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, string keyFields, Func<InputLayout> layout,
         IReadOnlyDictionary<string, byte[]?> values, ModelHost? host, long trigger, bool forced, CancellationToken cancel)
     {
         void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
@@ -149,7 +149,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         using var slot = await Coordinator.SlotAsync(cancel).ConfigureAwait(false);
         var queued = clock.Elapsed;
         var started = DateTimeOffset.UtcNow;
-        long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
+        long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started, keyFields));
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
         Log($"{pipeline}: {cell.Name}: running");
         var runner = new CellRunner(Store, WorkRoot, Sandbox)
