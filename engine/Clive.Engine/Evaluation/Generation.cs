@@ -217,7 +217,7 @@ internal sealed class Generation
                     var subject = CellDefinition.QuoteAll([repo, other.Ref, other.Glob]);
                     if (commit is { } c)
                     {
-                        var refSet = s.Matcher.Match(s.Trees.TreeOfCommit(c), [other.Glob]);
+                        var refSet = s.Matcher.Match(s.Trees.TreeOfCommit(c), IsCellResult(other.Ref) ? [other.Glob, "!result"] : [other.Glob]);
                         fields.Add(new("ref", subject, Convert.ToHexStringLower(refSet.Digest)));
                         placed.Add((ModelPaths.Resolve(directory, other.At), refSet.Files, null));
                     }
@@ -236,6 +236,14 @@ internal sealed class Generation
         });
         return (new CellKey(fields), Layout, values);
     }
+
+    /// <summary>
+    /// Whether a ref name means another cell's result. Its `result` file records each run (its
+    /// duration, its key) and is left out of what the reader sees, so a rerun that gives the same
+    /// output leaves the reader's key alone (early cutoff across models).
+    /// </summary>
+    private static bool IsCellResult(string refName)
+        => Clive.Store.Refs.ShortRefName.Candidates(refName).Any(full => full.StartsWith(CellRefs.Prefix + "cells/", StringComparison.Ordinal));
 
     private static string ShortName(string cell) => cell[(cell.LastIndexOf('/') + 1)..];
 }

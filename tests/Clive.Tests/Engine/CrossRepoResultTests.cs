@@ -33,7 +33,7 @@ public sealed class CrossRepoResultTests : IDisposable
             ("clive.csx", """Cells.Command("upper").Files("src/*.txt").Run("cat src/*.txt | tr a-z A-Z > $CLIVE_OUT/upper.txt");"""));
         _sandbox.GitOk("lib", "push", "-q", GitSandbox.Url("lib"), "main");
         _sandbox.NewRepo("app", ("clive.csx",
-            """Cells.Command("shout").FromRef("lib", "refs/clive/cells/main/upper", "out/**", "lib").Run("cp lib/out/upper.txt $CLIVE_OUT/");"""));
+            """Cells.Command("shout").FromRef("lib", "refs/clive/cells/main/upper", at: "lib").Run("cp lib/out/upper.txt $CLIVE_OUT/; test ! -e lib/result");"""));
         _sandbox.GitOk("app", "push", "-q", GitSandbox.Url("app"), "main");
         using var engine = new EngineProcess(_sandbox);
         engine.WaitForCells("lib", CellState.Succeeded, "upper");
@@ -48,8 +48,8 @@ public sealed class CrossRepoResultTests : IDisposable
         _sandbox.GitOk("app", "fetch", "-q", GitSandbox.Url("app"), "refs/clive/*:refs/clive/*");
         Assert.Equal("BYE\n", _sandbox.GitOk("app", "show", "refs/clive/cells/main/shout:out/upper.txt").Stdout);
 
-        // lib's cell runs again with the same output: its result ref moves (a new run), app evaluates
-        // again, and its key is unchanged, so shout does not run (early cutoff).
+        // lib's cell runs again with the same output: its result ref moves (a new run, with its own
+        // duration in `result`), app evaluates again, and its key is unchanged, so shout does not run (early cutoff).
         int evaluations = Evaluations(engine, "app@main");
         int upperRuns = engine.Runs("lib")["upper"];
         Push("lib", "src/a.txt", "BYE\n");
