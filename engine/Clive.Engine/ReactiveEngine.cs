@@ -38,6 +38,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     private readonly EngineOptions _options;
     private readonly Dictionary<(string Repo, string Ref), RefPipeline> _pipelines = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ResultReaders _resultReaders;
 
     public ReactiveEngine(EngineStore store, EngineOptions options)
     {
@@ -53,6 +54,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Services = new ServiceSupervisor(this);
         Writer = new ResultWriter(store);
         Slots = new SlotPool(Sandbox, WorkRoot, Log);
+        _resultReaders = new ResultReaders(_pipelines.Values, Log);
     }
 
     internal EngineStore Store { get; }
@@ -137,7 +139,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         return result;
     }
 
-    internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, Func<InputLayout> layout,
+    internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, string keyFields, Func<InputLayout> layout,
         IReadOnlyDictionary<string, byte[]?> values, ModelHost? host, long trigger, bool forced, CancellationToken cancel)
     {
         void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
@@ -147,7 +149,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         using var slot = await Coordinator.SlotAsync(cancel).ConfigureAwait(false);
         var queued = clock.Elapsed;
         var started = DateTimeOffset.UtcNow;
-        long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started));
+        long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started, keyFields));
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
         Log($"{pipeline}: {cell.Name}: running");
         var runner = new CellRunner(Store, WorkRoot, Sandbox)
@@ -188,7 +190,12 @@ public sealed class ReactiveEngine : IAsyncDisposable
         foreach (var e in events)
         {
             last = e.Sequence;
-            if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal)) continue; // our own results
+            if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal))
+            {
+                // A result: the models that read it evaluate again, unless that would feed back into its producer.
+                foreach (var reader in _resultReaders.ReadersOf(e.Repo, e.Ref)) reread.Add(reader);
+                continue;
+            }
             latest[(e.Repo, e.Ref)] = (e.New, e.Sequence);
             foreach (var pipeline in _pipelines.Values)
                 if (pipeline.Reads(e.Repo, e.Ref)) reread.Add(pipeline);

@@ -30,6 +30,7 @@ public static class CliApplication
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StatusCommand.Watch());
         root.Subcommands.Add(LogsCommand.Create());
+        root.Subcommands.Add(WhyCommand.Create());
         if (EngineLauncher.IsEngineCommand(args)) return ErrorPolicy.Run(() => EngineLauncher.Exec(args));
         return CommandLineHost.Run(root, args);
     }

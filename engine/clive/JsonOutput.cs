@@ -43,4 +43,5 @@ internal sealed record GrantJson(long Id, string Identity, string Right, string 
 [JsonSerializable(typeof(List<KeyJson>))]
 [JsonSerializable(typeof(List<GrantJson>))]
 [JsonSerializable(typeof(Commands.StatusJson))]
+[JsonSerializable(typeof(Commands.WhyJson))]
 internal sealed partial class CliveJson : JsonSerializerContext;

@@ -115,15 +115,16 @@ internal sealed class Generation
             return null;
         }
         var resolved = _engine.Store.Use(s => Resolve(s, cell, dependencies));
-        var keyText = Convert.ToHexStringLower(resolved.Key);
+        var key = resolved.Key.Bytes;
+        var keyText = resolved.Key.Hex;
         lock (_keys) _keys[cell.Name] = keyText;
 
         if (cell.Kind == CellKind.Service)
         {
-            await _engine.Services.EnsureAsync(_pipeline, cell, resolved.Key, keyText, resolved.Layout, Commit, Trigger).ConfigureAwait(false);
+            await _engine.Services.EnsureAsync(_pipeline, cell, key, keyText, resolved.Layout, Commit, Trigger).ConfigureAwait(false);
             return null;
         }
-        if (_force != cell.Name && Cached(resolved.Key, keyText) is { } cached)
+        if (_force != cell.Name && Cached(key, keyText) is { } cached)
         {
             Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, cached));
             return cached;
@@ -131,7 +132,7 @@ internal sealed class Generation
 
         lock (_acquired) _acquired.Add(keyText);
         Interlocked.Increment(ref _ran);
-        var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, resolved.Key, keyText, resolved.Layout, resolved.Values,
+        var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, key, keyText, resolved.Key.ToText(), resolved.Layout, resolved.Values,
             Model.Host, Trigger, _force == cell.Name, cancel));
         try
         {
@@ -141,7 +142,7 @@ internal sealed class Generation
         }
         catch (OperationCanceledException)
         {
-            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Cancelled, resolved.Key, Commit, null, null, null, null, null,
+            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Cancelled, key, Commit, null, null, null, null, null,
                 "cancelled", null, null, null));
             return null;
         }
@@ -149,7 +150,7 @@ internal sealed class Generation
         {
             // The engine could not run it (no setsid, disk full): the cell fails, the rest goes on.
             _engine.Log($"{_pipeline}: {cell.Name}: {e.Message}");
-            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Failed, resolved.Key, Commit, null, null, null, null, null,
+            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Failed, key, Commit, null, null, null, null, null,
                 e.Message, null, null, null));
             return null;
         }
@@ -178,12 +179,17 @@ internal sealed class Generation
         if (IsCurrent) _engine.Board.Set(status);
     }
 
-    /// <summary>The inputs' ids (for the key) and, to build only on a cache miss, the directory layout.</summary>
-    private (byte[] Key, Func<InputLayout> Layout, IReadOnlyDictionary<string, byte[]?> Values) Resolve(EngineStore s, CellDefinition cell,
+    /// <summary>The cell's key, field by field (what `clive why` compares), and, to build only on a cache miss, the directory layout.</summary>
+    private (CellKey Key, Func<InputLayout> Layout, IReadOnlyDictionary<string, byte[]?> Values) Resolve(EngineStore s, CellDefinition cell,
         IReadOnlyDictionary<string, CellResult> dependencies)
     {
-        using var key = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        key.AppendData(cell.Digest);
+        var fields = new List<KeyField>
+        {
+            new("engine", "", CellDefinition.EngineVersion),
+            new("declaration", "", Convert.ToHexStringLower(cell.Digest)),
+        };
+        // A compute cell's function is compiled and run here: what compiles and runs it is an input too.
+        if (cell.Kind == CellKind.Compute) fields.AddRange(ScriptCompiler.KeyFields);
         var placed = new List<(string At, IReadOnlyList<FileEntry>? Files, ObjectId? Tree)>();
         var values = new Dictionary<string, byte[]?>(StringComparer.Ordinal);
         var directory = cell.Declaration.Directory;
@@ -192,16 +198,15 @@ internal sealed class Generation
             switch (input)
             {
                 case FilesInput files:
-                    var set = s.Matcher.Match(Tree, files.Globs.Select(g => CellDefinition.Resolve(files.Directory, g)).ToList());
-                    key.AppendData("F"u8);
-                    key.AppendData(set.Digest);
+                    var globs = files.Globs.Select(g => CellDefinition.Resolve(files.Directory, g)).ToList();
+                    var set = s.Matcher.Match(Tree, globs);
+                    fields.Add(new("files", CellDefinition.QuoteAll(globs), Convert.ToHexStringLower(set.Digest)));
                     placed.Add(("", set.Files, null));
                     break;
                 case CellOutputInput output:
                     var result = dependencies[output.Cell];
-                    key.AppendData("C"u8);
-                    key.AppendData((result.Output ?? ObjectId.Zero).ToBytes());
-                    key.AppendData(SHA256.HashData(result.Value ?? []));
+                    fields.Add(new("cell", output.Cell,
+                        $"output {(result.Output ?? ObjectId.Zero)} value {Convert.ToHexStringLower(SHA256.HashData(result.Value ?? []))}"));
                     values[output.Cell] = result.Value;
                     var at = ModelPaths.Resolve(directory, output.At == output.Cell ? ShortName(output.Cell) : output.At);
                     if (result.Output is { } tree) placed.Add((at, null, tree));
@@ -209,22 +214,19 @@ internal sealed class Generation
                 case RefInput other:
                     var repo = other.Repo.Length == 0 ? _pipeline.Repo : other.Repo;
                     var commit = s.Store.Repos.TryGetId(repo) is { } repoId ? s.Store.Refs.Resolve(repoId, other.Ref) : null;
-                    key.AppendData("R"u8);
+                    var subject = CellDefinition.QuoteAll([repo, other.Ref, other.Glob]);
                     if (commit is { } c)
                     {
-                        var refSet = s.Matcher.Match(s.Trees.TreeOfCommit(c), [other.Glob]);
-                        key.AppendData(refSet.Digest);
+                        var refSet = s.Matcher.Match(s.Trees.TreeOfCommit(c), IsCellResult(other.Ref) ? [other.Glob, "!result"] : [other.Glob]);
+                        fields.Add(new("ref", subject, Convert.ToHexStringLower(refSet.Digest)));
                         placed.Add((ModelPaths.Resolve(directory, other.At), refSet.Files, null));
                     }
+                    else fields.Add(new("ref", subject, "absent"));
                     break;
             }
         }
         if (cell.Declaration.Period is { } period)
-        {
-            key.AppendData("P"u8);
-            key.AppendData(BitConverter.GetBytes(Now.ToUnixTimeMilliseconds() / (long)period.TotalMilliseconds));
-        }
-        var digest = key.GetHashAndReset();
+            fields.Add(new("period", period.ToString(), (Now.ToUnixTimeMilliseconds() / (long)period.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         InputLayout Layout() => _engine.Store.Use(store =>
         {
             var layout = new InputLayout();
@@ -232,8 +234,16 @@ internal sealed class Generation
                 layout.AddAll(at, files ?? store.Trees.Files(tree!.Value, "").ToList());
             return layout;
         });
-        return (digest, Layout, values);
+        return (new CellKey(fields), Layout, values);
     }
+
+    /// <summary>
+    /// Whether a ref name means another cell's result. Its `result` file records each run (its
+    /// duration, its key) and is left out of what the reader sees, so a rerun that gives the same
+    /// output leaves the reader's key alone (early cutoff across models).
+    /// </summary>
+    private static bool IsCellResult(string refName)
+        => Clive.Store.Refs.ShortRefName.Candidates(refName).Any(full => full.StartsWith(CellRefs.Prefix + "cells/", StringComparison.Ordinal));
 
     private static string ShortName(string cell) => cell[(cell.LastIndexOf('/') + 1)..];
 }

@@ -112,6 +112,17 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
         => _model.Graph.RefInputs.Any(i => (i.Repo.Length == 0 ? Repo : i.Repo) == otherRepo
             && Clive.Store.Refs.ShortRefName.CouldMean(i.Ref, otherRef));
 
+    /// <summary>Whether <paramref name="otherRef"/> of <paramref name="otherRepo"/> is one of this pipeline's results (refs/clive/cells/&lt;branch&gt;/…).</summary>
+    public bool Publishes(string otherRepo, string otherRef)
+        => otherRepo == Repo && otherRef.StartsWith(ResultPrefix, StringComparison.Ordinal);
+
+    /// <summary>Whether a cell of the model reads a result that <paramref name="other"/> publishes (its own included).</summary>
+    public bool ReadsResultsOf(RefPipeline other)
+        => _model.Graph.RefInputs.Any(i => (i.Repo.Length == 0 ? Repo : i.Repo) == other.Repo
+            && Clive.Store.Refs.ShortRefName.Candidates(i.Ref).Any(full => full.StartsWith(other.ResultPrefix, StringComparison.Ordinal)));
+
+    private string ResultPrefix => CellRefs.For(Ref, "");
+
     public void Stop()
     {
         Current?.Supersede();

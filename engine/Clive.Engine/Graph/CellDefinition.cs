@@ -11,7 +11,8 @@ namespace Clive.Engine.Graph;
 public sealed class CellDefinition
 {
     // 2: cells run sandboxed (bubblewrap) and compute cells in the model host; results made unsandboxed are not reused.
-    public const string EngineVersion = "clive-engine/2";
+    // 3: keys are hashed from named, length-framed fields (CellKey) and file sets frame their paths: every key changes once.
+    public const string EngineVersion = "clive-engine/3";
 
     public CellDefinition(Cell cell, string? functionSource)
     {
@@ -71,6 +72,9 @@ public sealed class CellDefinition
     /// <summary>A glob from the root, keeping its "!" in front.</summary>
     public static string Resolve(string directory, string glob)
         => glob.StartsWith('!') ? "!" + ModelPaths.Resolve(directory, glob[1..]) : ModelPaths.Resolve(directory, glob);
+
+    /// <summary>Strings as JSON strings separated by spaces: a glob holding a space stays one glob.</summary>
+    public static string QuoteAll(IEnumerable<string> values) => string.Join(' ', values.Select(Quote));
 
     private static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value);
 }

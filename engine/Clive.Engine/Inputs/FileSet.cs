@@ -4,7 +4,7 @@ using Clive.Git;
 
 namespace Clive.Engine.Inputs;
 
-/// <summary>Files chosen for a cell's input, in path order, with one digest over paths, modes and ids.</summary>
+/// <summary>Files chosen for a cell's input, in path order, with one digest over (length-framed) paths, modes and ids.</summary>
 public sealed class FileSet
 {
     public static readonly FileSet Empty = new([]);
@@ -16,7 +16,10 @@ public sealed class FileSet
         Span<byte> id = stackalloc byte[ObjectId.ByteLength];
         foreach (var file in files)
         {
-            hash.AppendData(Encoding.UTF8.GetBytes(file.Path));
+            // Each path framed by its length: "a" then "bc" never hashes as "ab" then "c".
+            var path = Encoding.UTF8.GetBytes(file.Path);
+            hash.AppendData(BitConverter.GetBytes(path.Length));
+            hash.AppendData(path);
             hash.AppendData(BitConverter.GetBytes(file.Mode));
             file.Id.WriteTo(id);
             hash.AppendData(id);

@@ -17,6 +17,14 @@ public sealed class ScriptCompiler(string cacheDirectory)
 
     public static MetadataReference ModelApi => References.Value[0];
 
+    /// <summary>What compiles and runs a compute cell's function, as fields of its key: a new compiler, runtime or option misses the cache once.</summary>
+    public static readonly IReadOnlyList<Clive.Store.Cells.KeyField> KeyFields =
+    [
+        new("compiler", "", "Roslyn " + typeof(CSharpCompilation).Assembly.GetName().Version),
+        new("runtime", "", System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription),
+        new("compile-options", "", $"{OptimizationLevel.Release} deterministic usings {string.Join(',', Imports)}"),
+    ];
+
     /// <summary>The assembly for <paramref name="sources"/>, from the cache or compiled now; throws <see cref="ModelException"/> with the compiler's errors.</summary>
     public byte[] Compile(ScriptSources sources, out bool fromCache)
     {

@@ -2,8 +2,8 @@ namespace Clive.Store.Cells;
 
 /// <summary>
 /// A cell as a user names it: its full name ("app/build"), or its last part when that is unique,
-/// looked for in every repo and branch the engine shows (`clive status`). `clive logs` and
-/// `clive run` find cells by this one rule, so a name one accepts the other accepts too.
+/// looked for in every repo and branch the engine shows (`clive status`). `clive logs`,
+/// `clive run` and `clive why` find cells by this one rule, so a name one accepts the other accepts too.
 /// </summary>
 public static class CellFinder
 {

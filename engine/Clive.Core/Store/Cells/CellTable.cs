@@ -109,11 +109,24 @@ public sealed class CellTable(CliveStore store)
                 ("$repo", repo), ("$ref", refName), ("$cell", status.Cell));
     }
 
-    public long BeginRun(string repo, string refName, string cell, byte[] key, long triggerEvent, DateTimeOffset started)
+    /// <summary>Records the start of a run; <paramref name="keyFields"/> (<see cref="CellKey.ToText"/>) is what `clive why` compares.</summary>
+    public long BeginRun(string repo, string refName, string cell, byte[] key, long triggerEvent, DateTimeOffset started, string? keyFields = null)
         => store.Connection.Scalar<long>("""
-            INSERT INTO cell_runs(repo, ref, cell, key, trigger_event, started, state) VALUES($repo, $ref, $cell, $key, $trigger, $started, 'running')
+            INSERT INTO cell_runs(repo, ref, cell, key, trigger_event, started, state, key_fields)
+            VALUES($repo, $ref, $cell, $key, $trigger, $started, 'running', $fields)
             RETURNING id
-            """, ("$repo", repo), ("$ref", refName), ("$cell", cell), ("$key", key), ("$trigger", triggerEvent), ("$started", started.ToUnixTimeMilliseconds()));
+            """, ("$repo", repo), ("$ref", refName), ("$cell", cell), ("$key", key), ("$trigger", triggerEvent), ("$started", started.ToUnixTimeMilliseconds()),
+            ("$fields", keyFields));
+
+    /// <summary>The latest <paramref name="count"/> runs of one cell that recorded their key's fields, newest first.</summary>
+    public IReadOnlyList<(CellRun Run, CellKey Key)> KeyedRuns(string repo, string refName, string cell, int count)
+        => store.Connection.Rows("""
+            SELECT id, repo, ref, cell, key, trigger_event, started, finished, state, key_fields FROM cell_runs
+            WHERE repo=$repo AND ref=$ref AND cell=$cell AND key_fields IS NOT NULL ORDER BY id DESC LIMIT $count
+            """, ("$repo", repo), ("$ref", refName), ("$cell", cell), ("$count", count))
+            .Select(r => (new CellRun(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), (byte[])r.GetValue(4), r.GetInt64(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)), Time(r, 7), r.GetString(8)), CellKey.Parse(r.GetString(9))))
+            .ToList();
 
     public void EndRun(long id, string state, DateTimeOffset finished)
         => store.Connection.Execute("UPDATE cell_runs SET state=$state, finished=$finished WHERE id=$id",
