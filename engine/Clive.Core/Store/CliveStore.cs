@@ -38,6 +38,23 @@ public sealed class CliveStore : IDisposable
     public Overlay.OverlayTable Overlay { get; }
     public Cells.CellTable Cells { get; }
 
+    /// <summary>
+    /// Runs <paramref name="write"/> with commits that do not wait for the disk (WAL with
+    /// synchronous=NORMAL): a kill -9 of the process loses none of them, a power loss may lose the
+    /// last ones until the next durable commit, from any connection, syncs the log that holds them.
+    /// Only for what is derived and rebuilt (the engine's run records and status board): an fsync
+    /// costs a millisecond or more per commit. Pushes and results stay synchronous=FULL.
+    /// </summary>
+    public T WithoutWaitingForDisk<T>(Func<T> write)
+    {
+        Connection.Execute("PRAGMA synchronous=NORMAL");
+        try { return write(); }
+        finally { Connection.Execute("PRAGMA synchronous=FULL"); }
+    }
+
+    /// <summary>Whether this connection's commits wait for the disk now (synchronous=FULL).</summary>
+    public bool CommitsAreDurable => Connection.Scalar<long>("PRAGMA synchronous") == 2;
+
     public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
 
     /// <summary>
