@@ -52,9 +52,6 @@ public sealed class CliveStore : IDisposable
         finally { Connection.Execute("PRAGMA synchronous=FULL"); }
     }
 
-    /// <summary>Whether this connection's commits wait for the disk now (synchronous=FULL).</summary>
-    public bool CommitsAreDurable => Connection.Scalar<long>("PRAGMA synchronous") == 2;
-
     public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
 
     /// <summary>
