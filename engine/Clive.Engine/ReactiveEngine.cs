@@ -149,7 +149,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
         using var slot = await Coordinator.SlotAsync(cancel).ConfigureAwait(false);
         var queued = clock.Elapsed;
         var started = DateTimeOffset.UtcNow;
-        long runId = Store.Write(s => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started, keyFields));
+        // Not durable on its own: after a kill -9 the row survives (what a restarted engine shows);
+        // a power loss may drop it, and the result's durable commit syncs it with the result.
+        long runId = Store.Write(s => s.Store.WithoutWaitingForDisk(() => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started, keyFields)));
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
         Log($"{pipeline}: {cell.Name}: running");
         var runner = new CellRunner(Store, WorkRoot, Sandbox)

@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 6;
+    private const int SchemaVersion = 5;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -37,6 +37,20 @@ public sealed class CliveStore : IDisposable
     public Clive.Access.AccessControl Access { get; }
     public Overlay.OverlayTable Overlay { get; }
     public Cells.CellTable Cells { get; }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> with commits that do not wait for the disk (WAL with
+    /// synchronous=NORMAL): a kill -9 of the process loses none of them, a power loss may lose the
+    /// last ones until the next durable commit, from any connection, syncs the log that holds them.
+    /// Only for what is derived and rebuilt (the engine's run records and status board): an fsync
+    /// costs a millisecond or more per commit. Pushes and results stay synchronous=FULL.
+    /// </summary>
+    public T WithoutWaitingForDisk<T>(Func<T> write)
+    {
+        Connection.Execute("PRAGMA synchronous=NORMAL");
+        try { return write(); }
+        finally { Connection.Execute("PRAGMA synchronous=FULL"); }
+    }
 
     public string DatabasePath => Path.Combine(Directory, StoreLocation.DatabaseFileName);
 
@@ -126,8 +140,6 @@ public sealed class CliveStore : IDisposable
         if (version < 4) connection.Execute("ALTER TABLE overlay ADD COLUMN base BLOB");
         // Version 5: the engine's results, cell status, models and runs.
         if (version < 5) connection.Execute(Store.Cells.CellTable.Schema);
-        // Version 6: each run's key, field by field, for `clive why`.
-        if (version < 6) connection.Execute("ALTER TABLE cell_runs ADD COLUMN key_fields TEXT");
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

@@ -53,8 +53,11 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 _models.Clear();
             }
             var store = _store.Value;
-            using (var transaction = store.BeginRefTransaction(ResultWriter.Who, ResultWriter.Why))
+            // Status and published refs are derived from durable results and rebuilt by the next
+            // engine: they need not wait for the disk (a flush every 50 ms was an fsync under the write lock).
+            store.WithoutWaitingForDisk(() =>
             {
+                using var transaction = store.BeginRefTransaction(ResultWriter.Who, ResultWriter.Why);
                 foreach (var (cells, model) in models)
                 {
                     store.Cells.SetModel(model);
@@ -68,7 +71,8 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 foreach (var group in statuses.Where(x => x.Result is not null).GroupBy(x => x.Repo))
                     ResultWriter.Publish(transaction, store, group.Key, group.Select(x => (CellRefs.For(x.Ref, x.Cell), x.Result!.Value)));
                 transaction.Commit();
-            }
+                return 0;
+            });
             lock (_gate)
             {
                 foreach (var status in statuses) _written[(status.Repo, status.Ref, status.Cell)] = status;
