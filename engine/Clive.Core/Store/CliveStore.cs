@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 5;
+    private const int SchemaVersion = 6;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -140,6 +140,8 @@ public sealed class CliveStore : IDisposable
         if (version < 4) connection.Execute("ALTER TABLE overlay ADD COLUMN base BLOB");
         // Version 5: the engine's results, cell status, models and runs.
         if (version < 5) connection.Execute(Store.Cells.CellTable.Schema);
+        // Version 6: each run's key, field by field, for `clive why`.
+        if (version < 6) connection.Execute("ALTER TABLE cell_runs ADD COLUMN key_fields TEXT");
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }
