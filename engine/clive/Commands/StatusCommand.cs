@@ -66,7 +66,8 @@ internal static class StatusCommand
         if (repo is not null) store.Repos.GetId(repo);
         var engine = EngineLock.Probe(store.Directory);
         var models = store.Cells.Models(repo).Where(m => refName is null || m.Ref == refName).ToList();
-        var cells = store.Cells.Statuses(repo, refName).Select(c => engine.Running ? c : AfterTheEngine(c)).ToList();
+        // With the state unknown an engine may be running: its rows are shown as it wrote them.
+        var cells = store.Cells.Statuses(repo, refName).Select(c => engine.Running || engine.Unknown is not null ? c : AfterTheEngine(c)).ToList();
         var result = new List<RefStatusJson>();
         foreach (var group in cells.GroupBy(c => (c.Repo, c.Ref)).Select(g => g.Key).Union(models.Select(m => (m.Repo, m.Ref))).Distinct().Order())
         {
@@ -75,9 +76,9 @@ internal static class StatusCommand
                 model is null ? null : new ModelJson(model.State, model.Source.ToString(), model.Cells, model.Diagnostics, JsonOutput.Time(model.Updated)),
                 cells.Where(c => c.Repo == group.Repo && c.Ref == group.Ref).Select(CellJson.From).ToList()));
         }
-        var lastSeen = engine.Running || engine.Stopped is not null ? null
+        var lastSeen = engine.Running || engine.Stopped is not null || engine.Unknown is not null ? null
             : cells.SelectMany(c => new[] { c.Started, c.Finished }).Concat(models.Select(m => (DateTimeOffset?)m.Updated)).Append(engine.Started).Max();
-        var engineJson = new EngineJson(engine.Running, engine.Pid, Time(engine.Started), Time(engine.Stopped), Time(lastSeen));
+        var engineJson = new EngineJson(engine.Running, engine.Pid, Time(engine.Started), Time(engine.Stopped), Time(lastSeen), engine.Unknown);
         return new StatusJson(engineJson, result, result.Count == 0 ? StatusScope.Explain(store, repo, refName) : null);
     }
 
@@ -138,6 +139,7 @@ internal static class StatusCommand
                 : ago.TotalHours < 36 ? $"{(int)ago.TotalHours} h" : $"{(int)ago.TotalDays} days";
             return $"{at.ToLocalTime():yyyy-MM-dd HH:mm:ss} ({span} ago)";
         }
+        if (engine.Unknown is { } why) return $"engine state unknown: {why}; the next clive up replaces it";
         if (engine.Running) return engine.Started is { } started ? $"engine running (pid {engine.Pid}, since {When(started)})" : "engine running";
         if (engine.Stopped is { } stopped) return $"no engine is running: the last one stopped {When(stopped)}";
         if (engine.LastSeen is { } seen)
@@ -151,8 +153,11 @@ internal static class StatusCommand
 /// <summary>`clive status --json`: whether an engine runs, every watched ref, and why there are none when there are none.</summary>
 internal sealed record StatusJson(EngineJson Engine, List<RefStatusJson> Refs, string? Note);
 
-/// <summary>The store's engine: running or not, its process, when it started, and when it stopped (cleanly) or was last seen (killed).</summary>
-internal sealed record EngineJson(bool Running, int? Pid, string? Started, string? Stopped, string? LastSeen);
+/// <summary>
+/// The store's engine: running or not, its process, when it started, and when it stopped (cleanly) or was last seen (killed);
+/// or, when its state file cannot be read, why nothing is known (running is then false only because nobody can tell).
+/// </summary>
+internal sealed record EngineJson(bool Running, int? Pid, string? Started, string? Stopped, string? LastSeen, string? Unknown);
 
 internal sealed record RefStatusJson(string Repo, string Ref, ModelJson? Model, List<CellJson> Cells);
 

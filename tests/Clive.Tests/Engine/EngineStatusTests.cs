@@ -128,4 +128,30 @@ public sealed class EngineStatusTests : IDisposable
         Assert.Equal(128, missing.ExitCode);
         Assert.Equal("fatal: no repo shows a cell 'nosuch' yet (see clive status); say which of the store's 2 repos with --repo\n", missing.Stderr);
     }
+
+    [Theory]
+    [InlineData("pid 1\npid 2\nprocess-start 5\nstarted 1700000000000\n")]
+    [InlineData("pid 1\nprocess-start 5\nstarted 99999999999999999\n")]
+    [InlineData("pid 1\nprocess-start 5\nstarted 1700000000000\nstopped 9223372036854775807\n")]
+    [InlineData("pid 99999999999\nprocess-start 5\nstarted 1700000000000\n")]
+    [InlineData("\u0000\u00ff garbage\nnot a state\n")]
+    [InlineData("")]
+    public void AStateFileTheEngineDidNotWrite_MakesStatusSayTheEngineIsUnknown_InOneLine(string state)
+    {
+        _sandbox.NewRepo("work", ("a.txt", "a\n"));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        File.WriteAllText(Path.Combine(_sandbox.StoreDirectory, EngineLock.StateName), state);
+
+        var status = _sandbox.Clive("status");
+        Assert.Equal("", status.Stderr);
+        Assert.Equal(0, status.ExitCode);
+        Assert.StartsWith($"engine state unknown: {Path.Combine(_sandbox.StoreDirectory, EngineLock.StateName)} is not a state clive up wrote; ",
+            status.Stdout);
+        var json = _sandbox.Clive("status", "--json");
+        Assert.Equal(("", 0), (json.Stderr, json.ExitCode));
+        using var document = JsonDocument.Parse(json.Stdout);
+        var engine = document.RootElement.GetProperty("engine");
+        Assert.False(engine.GetProperty("running").GetBoolean());
+        Assert.Contains("is not a state clive up wrote", engine.GetProperty("unknown").GetString());
+    }
 }

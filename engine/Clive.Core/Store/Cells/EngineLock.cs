@@ -8,9 +8,12 @@ namespace Clive.Store.Cells;
 /// <param name="Pid">The process of the running engine, or of the last one.</param>
 /// <param name="Started">When that engine started.</param>
 /// <param name="Stopped">When it stopped cleanly; null while it runs, and for one that was killed.</param>
-public sealed record EngineLiveness(bool Running, int? Pid, DateTimeOffset? Started, DateTimeOffset? Stopped)
+/// <param name="Unknown">Why nobody can tell whether an engine runs (its state file is unreadable); null when the rest is known.</param>
+public sealed record EngineLiveness(bool Running, int? Pid, DateTimeOffset? Started, DateTimeOffset? Stopped, string? Unknown = null)
 {
     public static readonly EngineLiveness NeverRan = new(false, null, null, null);
+
+    public static EngineLiveness Unreadable(string why) => new(false, null, null, null, why);
 }
 
 /// <summary>
@@ -70,27 +73,57 @@ public sealed class EngineLock : IDisposable
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>What the lock file says, checked against the processes that run now.</summary>
+    /// <summary>
+    /// What the state file says, checked against the processes that run now. A file this engine
+    /// did not write (hand-edited, truncated, a repeated or out-of-range field) cannot say whether an
+    /// engine runs: that is <see cref="EngineLiveness.Unknown"/>, never an exception, and the next
+    /// <c>clive up</c> replaces it.
+    /// </summary>
     public static EngineLiveness Probe(string storeDirectory)
     {
+        var path = Path.Combine(storeDirectory, StateName);
         string text;
         try
         {
-            text = File.ReadAllText(Path.Combine(storeDirectory, StateName));
+            text = File.ReadAllText(path);
         }
         catch (FileNotFoundException)
         {
             return EngineLiveness.NeverRan;
         }
-        var fields = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ', 2)).Where(f => f.Length == 2)
-            .ToDictionary(f => f[0], f => f[1]);
-        long? Number(string name) => fields.TryGetValue(name, out var value) && long.TryParse(value, CultureInfo.InvariantCulture, out var n) ? n : null;
-        var pid = (int?)Number("pid");
-        var started = Number("started") is { } s ? DateTimeOffset.FromUnixTimeMilliseconds(s) : (DateTimeOffset?)null;
-        var stopped = Number("stopped") is { } t ? DateTimeOffset.FromUnixTimeMilliseconds(t) : (DateTimeOffset?)null;
-        bool running = stopped is null && pid is { } p && Number("process-start") is { } start && ProcessIdentity.IsAlive(p, start);
-        return new EngineLiveness(running, pid, started, stopped);
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return EngineLiveness.Unreadable($"{path} cannot be read ({e.Message})");
+        }
+        return EngineState.Parse(text) is { } state ? state.Liveness() : EngineLiveness.Unreadable($"{path} is not a state clive up wrote");
     }
 
     public void Dispose() => _lock.Dispose();
+}
+
+/// <summary>The fields of <c>engine.state</c>, or null for a file that does not hold them exactly once each, in range.</summary>
+internal sealed record EngineState(int Pid, long ProcessStart, DateTimeOffset Started, DateTimeOffset? Stopped)
+{
+    public static EngineState? Parse(string text)
+    {
+        var fields = new Dictionary<string, long>();
+        foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ', 2);
+            if (parts.Length != 2 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var value)) return null;
+            if (!fields.TryAdd(parts[0], value)) return null;
+        }
+        if (!fields.TryGetValue("pid", out var pid) || pid is < 1 or > int.MaxValue) return null;
+        if (!fields.TryGetValue("process-start", out var processStart)) return null;
+        if (!fields.TryGetValue("started", out var started) || Time(started) is not { } startedAt) return null;
+        DateTimeOffset? stoppedAt = null;
+        if (fields.TryGetValue("stopped", out var stopped) && (stoppedAt = Time(stopped)) is null) return null;
+        return new EngineState((int)pid, processStart, startedAt, stoppedAt);
+    }
+
+    public EngineLiveness Liveness() =>
+        new(Stopped is null && ProcessIdentity.IsAlive(Pid, ProcessStart), Pid, Started, Stopped);
+
+    private static DateTimeOffset? Time(long milliseconds) =>
+        milliseconds <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds) : null;
 }
