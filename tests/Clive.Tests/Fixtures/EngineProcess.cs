@@ -39,15 +39,9 @@ public sealed class EngineProcess : IDisposable
 
     /// <summary>Waits until <paramref name="condition"/> holds, failing with the engine's log when it never does.</summary>
     public void Wait(Func<bool> condition, string what, int seconds = 60)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(seconds)) throw new Xunit.Sdk.XunitException($"timed out waiting for {what}; engine log:\n{Log}");
-            if (_process.HasExited) throw new Xunit.Sdk.XunitException($"the engine exited ({_process.ExitCode}) while waiting for {what}; log:\n{Log}");
-            Thread.Sleep(25);
-        }
-    }
+        => Poll.Until(() => condition() || (_process.HasExited
+                ? throw new Xunit.Sdk.XunitException($"the engine exited ({_process.ExitCode}) while waiting for {what}; log:\n{Log}") : false),
+            what, seconds, () => "engine log:\n" + Log);
 
     /// <summary>Waits until every named cell of the repo's main branch is in <paramref name="state"/>.</summary>
     public void WaitForCells(string repo, string state, params string[] cells)
@@ -77,17 +71,40 @@ public sealed class EngineProcess : IDisposable
         return store.Cells.Runs(repo);
     }
 
-    /// <summary>Waits until no cell of the repo is queued or running and the status has settled.</summary>
-    public void WaitIdle(string repo)
+    /// <summary>
+    /// Waits until the engine has caught up with the repo: every cell shows the commit its branch is
+    /// at, none is queued or running, every run is recorded as finished, and neither that nor the
+    /// store's events (a result published is one) change for <paramref name="quietMs"/>. That quiet
+    /// moment is the point: callers go on to assert that nothing more ran, and a cascade (a result
+    /// moving another ref, the evaluation it triggers) restarts it.
+    /// </summary>
+    public void WaitIdle(string repo, int quietMs = 500)
     {
-        Thread.Sleep(300);
+        string? last = null;
+        var quiet = Stopwatch.StartNew();
         Wait(() =>
         {
-            using var store = Sandbox.OpenStore();
-            return store.Cells.Statuses(repo).All(s => s.State is not (CellState.Queued or CellState.Running))
-                && store.Cells.Runs(repo).All(r => r.Finished is not null);
+            var now = Settled(repo);
+            if (now is null || now != last)
+            {
+                last = now;
+                quiet.Restart();
+                return false;
+            }
+            return quiet.ElapsedMilliseconds >= quietMs;
         }, "the engine to be idle");
-        Thread.Sleep(200);
+    }
+
+    /// <summary>The repo's runs and statuses when nothing is pending in it, else null.</summary>
+    private string? Settled(string repo)
+    {
+        using var store = Sandbox.OpenStore();
+        var statuses = store.Cells.Statuses(repo);
+        var runs = store.Cells.Runs(repo);
+        if (statuses.Any(s => s.State is CellState.Queued or CellState.Running) || runs.Any(r => r.Finished is null)) return null;
+        long repoId = store.Repos.GetId(repo);
+        if (statuses.Any(s => s.Source is { } source && store.Refs.Get(repoId, s.Ref) is { } tip && source != tip)) return null;
+        return $"{store.Events.Latest()} {runs.Count} " + string.Join(",", statuses.Select(s => $"{s.Ref}:{s.Cell}:{s.State}:{s.Source}:{s.Output}"));
     }
 
     public void Kill()

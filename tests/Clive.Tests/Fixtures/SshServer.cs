@@ -52,7 +52,8 @@ public sealed class SshServer : IDisposable
             : ProcessRunner.Start(sshd[0], sshd[1..], sandbox.Root, sandbox.Environment);
         _sshd.StandardInput.Close();
         if (host is null) WaitForPort();
-        else Thread.Sleep(300); // its address is reachable only from inside the other namespace
+        // Its address is reachable only from inside the other namespace; its sockets are seen from here.
+        else Poll.Until(() => ListensInItsNamespace(_sshd), $"sshd to listen on {Address}:{Port}", 10, () => _sshd.HasExited ? "sshd exited" : "");
     }
 
     /// <summary>
@@ -152,6 +153,24 @@ public sealed class SshServer : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Whether a socket of the process's network namespace listens on the port: /proc/PID/net/tcp
+    /// lists that namespace's sockets (local address and port in hex, state 0A for LISTEN).
+    /// `ip netns exec` runs sshd in its own place, so the process is sshd.
+    /// </summary>
+    private bool ListensInItsNamespace(Process process)
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{process.Id}/net/tcp").Skip(1).Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Any(fields => fields[1].EndsWith($":{Port:X4}", StringComparison.Ordinal) && fields[3] == "0A");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private void WaitForPort()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Clive.Tests.Fixtures;
 using Xunit;
 
@@ -26,20 +25,10 @@ public sealed class MountCommitTests : IDisposable
     private ProcessResult Sh(string directory, string script)
         => ProcessRunner.Run("/bin/sh", ["-c", "set -e\n" + script], directory, _sandbox.Environment).EnsureSuccess(script);
 
-    private static void WaitUntil(Func<bool> condition, string what, double seconds = 15)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(seconds)) Assert.Fail($"timed out waiting for {what}");
-            Thread.Sleep(20);
-        }
-    }
-
     /// <summary>Waits until the ref has left <paramref name="before"/> (the mount's commit); the new head's given fields.</summary>
     private string CommittedHead(string before, string format)
     {
-        WaitUntil(() => _sandbox.StoreRef() != before, "the mount's commit");
+        Poll.Until(() => _sandbox.StoreRef() != before, "the mount's commit");
         _sandbox.GitOk("src", "fetch", "-q", GitSandbox.Url("demo"), "main");
         return _sandbox.GitOk("src", "log", "-1", $"--format={format}", "FETCH_HEAD").Stdout.TrimEnd('\n');
     }
@@ -132,13 +121,13 @@ public sealed class MountCommitTests : IDisposable
             echo t > scratch.tmp && rm scratch.tmp
             """);
 
-        WaitUntil(() => File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\n"), "the pending count to drop");
+        Poll.Until(() => File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\n"), "the pending count to drop");
         Assert.Equal(before, _sandbox.StoreRef());
         using (var store = _sandbox.OpenStore()) Assert.Empty(store.Overlay.Load("demo", "refs/heads/main"));
 
         // An ignored file that stays is in the mount and out of commits: not a pending edit.
         File.WriteAllText(mount.PathOf("left.swp"), "swap");
-        WaitUntil(() => File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\nignored, kept out of commits: 1\n"), "the ignored file to be counted apart");
+        Poll.Until(() => File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\nignored, kept out of commits: 1\n"), "the ignored file to be counted apart");
         Assert.Equal(before, _sandbox.StoreRef());
     }
 }

@@ -22,12 +22,11 @@ public sealed class MountEdgeCaseTests : IDisposable
 
     private string RemoteMain() => _sandbox.StoreRef();
 
-    private string WaitForCommit(string before)
+    /// <summary>Waits until the mount has committed past <paramref name="before"/> and stands on that commit; returns it.</summary>
+    private string WaitForCommit(FuseMountFixture mount, string before)
     {
-        var watch = Stopwatch.StartNew();
-        while (RemoteMain() == before && watch.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(20);
-        Assert.NotEqual(before, RemoteMain());
-        Thread.Sleep(500);
+        string Status() => File.ReadAllText(mount.PathOf(".clive/status"));
+        Poll.Until(() => RemoteMain() is var now && now != before && Status().Contains($"commit: {now}\n"), "the mount's commit", 15, Status);
         return RemoteMain();
     }
 
@@ -47,10 +46,10 @@ public sealed class MountEdgeCaseTests : IDisposable
         var start = RemoteMain();
         Directory.CreateDirectory(mount.PathOf("d"));
         File.WriteAllText(mount.PathOf("x"), "a");
-        var first = WaitForCommit(start);
+        var first = WaitForCommit(mount, start);
 
         File.WriteAllText(mount.PathOf("d/f"), "data\n");
-        WaitForCommit(first);
+        WaitForCommit(mount, first);
 
         Assert.Equal("data\n", Show("d/f"));
     }
@@ -63,7 +62,7 @@ public sealed class MountEdgeCaseTests : IDisposable
 
         Sh(mount.Path, "exec 3>ghost; rm ghost; echo boo >&3; exec 3>&-; echo kept > real").EnsureSuccess("unlink while open");
 
-        WaitForCommit(start);
+        WaitForCommit(mount, start);
         _sandbox.GitOk("src", "fetch", "-q", GitSandbox.Url("demo"), "main");
         var files = _sandbox.GitOk("src", "ls-tree", "--name-only", "FETCH_HEAD").Stdout;
         Assert.Contains("real", files);
@@ -77,17 +76,17 @@ public sealed class MountEdgeCaseTests : IDisposable
         using var mount = Mount();
         File.WriteAllText(mount.PathOf("tmp"), "x");
         File.Delete(mount.PathOf("tmp"));
-        Thread.Sleep(1000); // the quiet period passes: the spent rows are retired
+        // The quiet period passes: the spent rows (they change nothing) are retired, unseen by git.
+        Poll.Until(() => File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\n"), "the spent rows to be retired", 10);
 
         _sandbox.Commit("src", "tmp", "theirs\n");
         _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
         var theirs = _sandbox.RevParse("src", "main");
-        var watch = Stopwatch.StartNew();
-        while (!File.Exists(mount.PathOf("tmp")) && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Poll.Until(() => File.Exists(mount.PathOf("tmp")), "their tmp to appear in the mount", 10);
         Assert.Equal("theirs\n", File.ReadAllText(mount.PathOf("tmp")));
 
         File.WriteAllText(mount.PathOf("other"), "mine\n");
-        WaitForCommit(theirs);
+        WaitForCommit(mount, theirs);
         Assert.Equal("theirs\n", Show("tmp"));
     }
 

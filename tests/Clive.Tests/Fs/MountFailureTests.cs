@@ -42,7 +42,7 @@ public sealed class MountFailureTests : IDisposable
             Process.StandardInput.Close();
             _stdout = Process.StandardOutput.ReadToEndAsync();
             Stderr = Process.StandardError.ReadToEndAsync();
-            Wait(() => IsMounted || Process.HasExited, "the mount to appear");
+            Poll.Until(() => IsMounted || Process.HasExited, "the mount to appear");
             Assert.True(IsMounted, "clive-fs did not mount");
         }
 
@@ -65,16 +65,6 @@ public sealed class MountFailureTests : IDisposable
             if (!Process.WaitForExit(TimeSpan.FromSeconds(10))) Process.Kill();
             _ = _stdout.Wait(TimeSpan.FromSeconds(5));
             Process.Dispose();
-        }
-    }
-
-    private static void Wait(Func<bool> condition, string what, double seconds = 15)
-    {
-        var watch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (watch.Elapsed > TimeSpan.FromSeconds(seconds)) Assert.Fail($"timed out waiting for {what}");
-            Thread.Sleep(20);
         }
     }
 
@@ -126,7 +116,7 @@ public sealed class MountFailureTests : IDisposable
 
         using (var store = _sandbox.OpenStore()) store.Connection.Execute("DROP TRIGGER injected");
         using var again = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "0.2");
-        Wait(() => _sandbox.StoreRef() != before, "the kept edit's commit");
+        Poll.Until(() => _sandbox.StoreRef() != before, "the kept edit's commit");
         _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "check");
         Assert.Equal("kept\n", File.ReadAllText(_sandbox.PathOf("check/kept.txt")));
     }
@@ -149,9 +139,9 @@ public sealed class MountFailureTests : IDisposable
         {
             var hold = other.BeginWrite();
             using var committer = new OverlayCommitter(tree, TimeSpan.FromMilliseconds(50), "test", log.Enqueue, failure);
-            Wait(() => log.Any(l => l.StartsWith("commit delayed, edits kept in the overlay: ")), "the committer to meet the busy store");
+            Poll.Until(() => log.Any(l => l.StartsWith("commit delayed, edits kept in the overlay: ")), "the committer to meet the busy store");
             hold.Dispose();
-            Wait(() => _sandbox.StoreRef() != before, "the commit once the store is free");
+            Poll.Until(() => _sandbox.StoreRef() != before, "the commit once the store is free");
         }
         Assert.False(failure.HasFailed);
         Assert.False(stopped);

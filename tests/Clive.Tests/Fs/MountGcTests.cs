@@ -28,12 +28,7 @@ public sealed class MountGcTests : IDisposable
         _sandbox.Clive("gc", "--keep-results", "now").EnsureSuccess("gc");
 
         using var again = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "0.2");
-        var watch = Stopwatch.StartNew();
-        while (Pending() > 0)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), "the mount never committed the edits a killed mount left");
-            Thread.Sleep(50);
-        }
+        Poll.Until(() => Pending() == 0, "the mount to commit the edits a killed mount left", 20);
 
         var fsck = _sandbox.Clive("fsck");
         Assert.True(fsck.ExitCode == 0, "fsck: " + fsck.Output);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Clive.Tests.Fixtures;
 using Xunit;
 
@@ -33,13 +32,11 @@ public sealed class MountLiveTests : IDisposable
         _sandbox.GitOk("src", "commit", "-q", "-m", "change");
         _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
 
-        var watch = Stopwatch.StartNew();
-        while (!File.Exists(mount.PathOf("dir/new.txt")) && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(5);
-        Assert.True(File.Exists(mount.PathOf("dir/new.txt")), "the pushed file never appeared");
+        Poll.Until(() => File.Exists(mount.PathOf("dir/new.txt")), "the pushed file to appear", 10);
         // A new name is found by the new tree an instant before the kernel has dropped the old
         // README.md (invalidations follow the move, from their own thread): allow that instant.
-        while ((File.ReadAllText(mount.PathOf("README.md")) != "second, and longer\n" || File.Exists(mount.PathOf("dir/doomed.txt")))
-               && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(5);
+        Poll.Until(() => File.ReadAllText(mount.PathOf("README.md")) == "second, and longer\n" && !File.Exists(mount.PathOf("dir/doomed.txt")),
+            "the kernel to drop the old README.md and dir/doomed.txt", 10);
         Assert.Equal("second, and longer\n", File.ReadAllText(mount.PathOf("README.md")));
         Assert.Equal("second, and longer\n".Length, new FileInfo(mount.PathOf("README.md")).Length);
         Assert.False(File.Exists(mount.PathOf("dir/doomed.txt")));

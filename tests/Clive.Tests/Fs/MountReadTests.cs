@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Clive.Tests.Fixtures;
 using Xunit;
 
@@ -107,9 +106,7 @@ public sealed class MountReadTests : IDisposable
         Directory.CreateDirectory(mountpoint);
         using var process = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive-fs"), ["-f", "demo", mountpoint], _sandbox.Root, _sandbox.Environment);
         process.StandardInput.Close();
-        var deadline = Stopwatch.StartNew();
-        while (!File.Exists(Path.Combine(mountpoint, "README.md")) && deadline.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(20);
-        Assert.True(File.Exists(Path.Combine(mountpoint, "README.md")), "the foreground mount never appeared");
+        Poll.Until(() => File.Exists(Path.Combine(mountpoint, "README.md")), "the foreground mount to appear", 20);
 
         ProcessRunner.Run("kill", ["-INT", process.Id.ToString()], _sandbox.Root, _sandbox.Environment);
 

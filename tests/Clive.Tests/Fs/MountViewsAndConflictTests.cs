@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Clive.Tests.Fixtures;
 using Xunit;
 
@@ -46,16 +45,13 @@ public sealed class MountViewsAndConflictTests : IDisposable
         _sandbox.Commit("src", "README.md", "theirs\n");
         _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
 
-        var watch = Stopwatch.StartNew();
-        while (!File.ReadAllText(mount.PathOf(".clive/status")).Contains("conflict:") && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Poll.Until(() => File.ReadAllText(mount.PathOf(".clive/status")).Contains("conflict:"), "the mount to report the conflict", 10);
         var status = File.ReadAllText(mount.PathOf(".clive/status"));
         Assert.Contains("conflict: README.md changed on refs/heads/main too", status);
 
         // The mount shows their version (once the kernel has been told); mine is on the conflict
         // branch, with every local edit.
-        watch.Restart();
-        while (File.ReadAllText(mount.PathOf("README.md")) != "theirs\n" && watch.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(20);
-        Assert.Equal("theirs\n", File.ReadAllText(mount.PathOf("README.md")));
+        Poll.Until(() => File.ReadAllText(mount.PathOf("README.md")) == "theirs\n", "the mount to show their README.md", 5);
         var branches = _sandbox.GitOk("", "ls-remote", "--heads", GitSandbox.Url("demo")).Stdout;
         var conflict = branches.Split('\n').Single(l => l.Contains("refs/heads/clive-fs/conflict-")).Split('\t')[1];
         _sandbox.GitOk("", "clone", "-q", "-b", conflict["refs/heads/".Length..], GitSandbox.Url("demo"), "mine");
@@ -64,8 +60,7 @@ public sealed class MountViewsAndConflictTests : IDisposable
 
         // The edit that did not conflict still lands on main, on top of theirs.
         var theirs = _sandbox.RevParse("src", "main");
-        watch.Restart();
-        while (_sandbox.GitOk("", "ls-remote", GitSandbox.Url("demo"), "main").Stdout.StartsWith(theirs) && watch.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(50);
+        Poll.Until(() => _sandbox.StoreRef() != theirs, "the edit that did not conflict to land on main", 15);
         _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "main-now");
         Assert.Equal("theirs\n", File.ReadAllText(_sandbox.PathOf("main-now/README.md")));
         Assert.Equal("also mine\n", File.ReadAllText(_sandbox.PathOf("main-now/untouched.txt")));
@@ -78,8 +73,7 @@ public sealed class MountViewsAndConflictTests : IDisposable
         File.WriteAllText(mount.PathOf("README.md"), "mine\n");
         _sandbox.Commit("src", "README.md", "theirs\n");
         _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
-        var watch = Stopwatch.StartNew();
-        while (!File.ReadAllText(mount.PathOf(".clive/status")).Contains("conflict:") && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Poll.Until(() => File.ReadAllText(mount.PathOf(".clive/status")).Contains("conflict:"), "the mount to report the conflict", 10);
         Assert.Contains("conflict: README.md changed on refs/heads/main too", File.ReadAllText(mount.PathOf(".clive/status")));
 
         // Listing the branches is not looking at one; opening the conflict branch is.

@@ -29,10 +29,8 @@ public sealed class MountWriteTests : IDisposable
     /// <summary>Waits until the mount has committed every edit (its status says none is pending), then clones what the ref now holds.</summary>
     private string CommittedClone(FuseMountFixture mount, string before, string name = "check")
     {
-        var watch = Stopwatch.StartNew();
-        bool Settled() => RemoteMain() != before && File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\n");
-        while (!Settled() && watch.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
-        Assert.True(Settled(), "the mount did not commit its edits: " + File.ReadAllText(mount.PathOf(".clive/status")));
+        Poll.Until(() => RemoteMain() != before && File.ReadAllText(mount.PathOf(".clive/status")).Contains("pending edits: 0\n"),
+            "the mount to commit its edits", 30, () => File.ReadAllText(mount.PathOf(".clive/status")));
         _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), name);
         return name;
     }
@@ -194,16 +192,25 @@ public sealed class MountWriteTests : IDisposable
     [SkippableFact]
     public void PushUnderPendingEdits_ElsewhereInTheTree_IsKeptAndTheEditsLandOnTop()
     {
-        using var mount = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "2");
-        File.WriteAllText(mount.PathOf("local.txt"), "mine\n");
-        _sandbox.Commit("src", "pushed.txt", "theirs\n");
-        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
-        var pushed = _sandbox.RevParse("src", "main");
+        // A quiet period longer than the test: the push always comes while the edit is pending (a short
+        // one lost that race on a loaded machine), and the unmount commits it.
+        string pushed;
+        using (var mount = new FuseMountFixture(_sandbox, "demo", "mnt", "--commit-delay", "600"))
+        {
+            File.WriteAllText(mount.PathOf("local.txt"), "mine\n");
+            _sandbox.Commit("src", "pushed.txt", "theirs\n");
+            _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+            pushed = _sandbox.RevParse("src", "main");
+            string Status() => File.ReadAllText(mount.PathOf(".clive/status"));
+            Poll.Until(() => Status().Contains($"commit: {pushed}\n"), "the mount to stand on the push", 30, Status);
+            Assert.Contains("pending edits: 1\n", Status());
+            Assert.Equal("theirs\n", File.ReadAllText(mount.PathOf("pushed.txt")));
+        }
 
-        var clone = CommittedClone(mount, pushed);
-        Assert.Equal("mine\n", File.ReadAllText(_sandbox.PathOf($"{clone}/local.txt")));
-        Assert.Equal("theirs\n", File.ReadAllText(_sandbox.PathOf($"{clone}/pushed.txt")));
-        Assert.Equal(pushed, _sandbox.GitOk(clone, "rev-parse", "HEAD~1").Stdout.Trim());
-        Assert.Equal("theirs\n", File.ReadAllText(mount.PathOf("pushed.txt")));
+        Poll.Until(() => RemoteMain() != pushed, "the unmount to commit the pending edit");
+        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "check");
+        Assert.Equal("mine\n", File.ReadAllText(_sandbox.PathOf("check/local.txt")));
+        Assert.Equal("theirs\n", File.ReadAllText(_sandbox.PathOf("check/pushed.txt")));
+        Assert.Equal(pushed, _sandbox.GitOk("check", "rev-parse", "HEAD~1").Stdout.Trim());
     }
 }

@@ -34,7 +34,7 @@ public sealed class DurabilityTests : IDisposable
             using var git = ProcessRunner.Start("git", ["push", Url, "main"], _sandbox.PathOf("src"), _sandbox.Environment);
             var stderr = git.StandardError.ReadToEndAsync();
             git.StandardInput.Close();
-            Thread.Sleep(delay);
+            Thread.Sleep(delay); // not a wait for something: the kill lands at a random point of the push, which is the test
             ProcessTree.KillNamed(git, "git-remote-clive");
             Assert.True(git.WaitForExit(60_000), "git push did not end after its helper was killed");
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Clive.Tests.Fixtures;
 using Xunit;
@@ -119,16 +118,17 @@ public sealed class StoreCommandTests : IDisposable
     public void Events_Follow_SeesAPushAtOnce()
     {
         Pushed();
-        using var follower = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["events", "--follow", "--json", "--since", "2"],
+        // From event 1: the follower prints event 2 once it runs, so the push below comes while it follows.
+        using var follower = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["events", "--follow", "--json", "--since", "1"],
             _sandbox.Root, _sandbox.Environment);
         var lines = new System.Collections.Concurrent.BlockingCollection<string>();
         _ = Task.Run(() =>
         {
             while (follower.StandardOutput.ReadLine() is { } line) lines.Add(line);
         });
-        Thread.Sleep(500); // let it start and block waiting
+        Assert.True(lines.TryTake(out var started, TimeSpan.FromSeconds(30)), "the follower never started");
+        Assert.Equal(2, JsonDocument.Parse(started!).RootElement.GetProperty("seq").GetInt64());
         _sandbox.Commit("src", "a", "followed");
-        var pushed = Stopwatch.StartNew();
         Pushed();
 
         Assert.True(lines.TryTake(out var line, TimeSpan.FromSeconds(10)), "the follower saw nothing");
