@@ -89,6 +89,8 @@ internal static class EngineCommands
             using var store = new EngineStore(GlobalOptions.OpenStore(result));
             var refName = result.GetValue(branch) is { } b ? Clive.Store.Refs.ShortRefName.Branch(b) : null;
             var target = RunTarget.Find(store.Store, result.GetValue(cell)!, result.GetValue(repo), refName);
+            // It runs cells as `clive up` does: never beside another engine (the refusal names it).
+            using var engineLock = EngineLock.Acquire(store.Store.Directory);
             Sandbox.EnsureAvailable();
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, new EngineOptions { Log = Console.Error, Jobs = Environment.ProcessorCount }) { Echo = Console.Out };
@@ -103,6 +105,8 @@ internal static class EngineCommands
             finally
             {
                 engine.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                // Whatever it started is stopped now: `clive status` may say so.
+                engineLock.MarkStopped();
             }
         });
         return command;

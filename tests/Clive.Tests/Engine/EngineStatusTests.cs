@@ -154,4 +154,41 @@ public sealed class EngineStatusTests : IDisposable
         Assert.False(engine.GetProperty("running").GetBoolean());
         Assert.Contains("is not a state clive up wrote", engine.GetProperty("unknown").GetString());
     }
+
+    [Fact]
+    public void CliveRun_IsRefusedWhileAnotherEngineRuns_NamingIt_AndRunsNothing()
+    {
+        _sandbox.NewRepo("work", ("clive.csx", """
+            Cells.Command("hello").Run("echo hello");
+            Cells.Command("slow").Run("exec sleep 120");
+            """));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        string Refusal(int pid, string command) => $"fatal: an engine is already running on the store {_sandbox.StoreDirectory} (pid {pid}: clive {command})\n";
+        int HelloRuns()
+        {
+            using var store = _sandbox.OpenStore();
+            return store.Cells.Runs("demo").Count(r => r.Cell == "hello");
+        }
+
+        using (var engine = new EngineProcess(_sandbox))
+        {
+            engine.WaitForCells("demo", CellState.Succeeded, "hello");
+            var refused = _sandbox.Clive("run", "hello");
+            Assert.Equal((128, "", Refusal(engine.Pid, "up --jobs 2 --all")), (refused.ExitCode, refused.Stdout, refused.Stderr));
+            Assert.Equal(1, HelloRuns());
+        }
+
+        // Two `clive run` at once: the second is refused while the first holds the store.
+        using var first = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["run", "slow"], _sandbox.Root, _sandbox.Environment);
+        first.StandardInput.Close();
+        Poll.Until(() => EngineLock.Probe(_sandbox.StoreDirectory) is { Running: true } e && e.Pid == first.Id, "the first clive run to hold the store");
+        var second = _sandbox.Clive("run", "hello");
+        Assert.Equal((128, Refusal(first.Id, "run slow")), (second.ExitCode, second.Stderr));
+        Assert.Equal(1, HelloRuns());
+
+        ProcessRunner.Run("kill", ["-TERM", first.Id.ToString()], _sandbox.Root, _sandbox.Environment);
+        Assert.True(first.WaitForExit(30_000), "clive run did not stop on SIGTERM");
+        Assert.Contains("no engine is running: the last one stopped ", _sandbox.Clive("status").Stdout);
+        Assert.Equal("hello\n", _sandbox.Clive("run", "hello").EnsureSuccess("clive run once the store is free").Stdout);
+    }
 }

@@ -40,7 +40,11 @@ public sealed class EngineLock : IDisposable
         _holder = holder;
     }
 
-    /// <summary>Takes the store's engine lock, or throws when another engine holds it.</summary>
+    /// <summary>
+    /// Takes the store's engine lock, or throws when another engine holds it: `clive up`, or `clive
+    /// run`, which evaluates a ref and runs cells, services included, as `clive up` does, so two of
+    /// them would run a cell twice and overwrite each other's status.
+    /// </summary>
     public static EngineLock Acquire(string storeDirectory)
     {
         var path = Path.Combine(storeDirectory, LockName);
@@ -52,13 +56,30 @@ public sealed class EngineLock : IDisposable
         }
         catch (IOException)
         {
-            throw new CliveException($"an engine is already running on the store {storeDirectory}");
+            throw new CliveException($"an engine is already running on the store {storeDirectory}{Holder(storeDirectory)}");
         }
         int pid = Environment.ProcessId;
         var holder = $"pid {pid}\nprocess-start {ProcessIdentity.StartTime(pid) ?? 0}\nstarted {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n";
         var engineLock = new EngineLock(file, storeDirectory, holder);
         engineLock.Write(holder);
         return engineLock;
+    }
+
+    /// <summary>" (pid 12: clive up --all)": the engine that holds the lock, when its state names a live one; else "".</summary>
+    private static string Holder(string storeDirectory)
+    {
+        // The holder writes its state just after it takes the lock: one that has only just started is not named yet.
+        if (Probe(storeDirectory) is not { Running: true, Pid: { } pid }) return "";
+        try
+        {
+            // clive hands `up` and `run` to clive-engine with the same arguments: show them as the user typed them.
+            var arguments = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries).Skip(1);
+            return $" (pid {pid}: clive {string.Join(' ', arguments)})";
+        }
+        catch (IOException)
+        {
+            return $" (pid {pid})";
+        }
     }
 
     /// <summary>Records a clean stop (everything the engine ran is stopped and recorded); the lock is released on dispose.</summary>
