@@ -121,7 +121,7 @@ internal sealed class Generation
 
         if (cell.Kind == CellKind.Service)
         {
-            await _engine.Services.EnsureAsync(_pipeline, cell, key, keyText, resolved.Layout, Commit, Trigger).ConfigureAwait(false);
+            await _engine.Services.EnsureAsync(_pipeline, cell, resolved.Key, resolved.Layout, Commit, Trigger).ConfigureAwait(false);
             return null;
         }
         if (_force != cell.Name && Cached(key, keyText) is { } cached)

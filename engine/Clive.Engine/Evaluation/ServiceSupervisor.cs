@@ -18,9 +18,11 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
 
     private sealed record Running(string Key, ProcessGroup Group, string WorkDirectory, FileStream Log, TimeSpan Grace, DateTimeOffset Started, string LogPath);
 
-    public async Task EnsureAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, Func<InputLayout> layout, ObjectId source, long trigger)
+    /// <summary>Starts the service, or restarts it when its key changed; each start is a run, with its key's fields for `clive why`.</summary>
+    public async Task EnsureAsync(RefPipeline pipeline, CellDefinition cell, CellKey cellKey, Func<InputLayout> layout, ObjectId source, long trigger)
     {
         var id = (pipeline.Repo, pipeline.Ref, cell.Name);
+        var (key, keyText) = (cellKey.Bytes, cellKey.Hex);
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
@@ -53,7 +55,7 @@ internal sealed class ServiceSupervisor(ReactiveEngine engine)
             var started = DateTimeOffset.UtcNow;
             var service = new Running(keyText, group, work, log, command.GracePeriod, started, logPath);
             _services[id] = service;
-            engine.Store.Write(s => s.Store.Cells.EndRun(s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started), CellState.Serving, started));
+            engine.Store.Write(s => s.Store.Cells.EndRun(s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started, cellKey.ToText()), CellState.Serving, started));
             pipeline.Current?.Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Serving, key, source, null, null, null, started, null,
                 null, group.Pid, group.StartTime, logPath));
             engine.Log($"{pipeline}: {cell.Name}: started (pid {group.Pid})");

@@ -83,6 +83,26 @@ public sealed class CellKeyTests : IDisposable
         Assert.Equal("fatal: no cell 'nosuch' (see clive status)\n", missing.Stderr);
     }
 
+    [Fact]
+    public void CliveWhyExplainsAServiceRestart_LikeACommandsRun()
+    {
+        _sandbox.NewRepo("work", ("site/index.html", "one\n"), ("clive.csx", """Cells.Service("web").Files("site/*").Run("exec sleep 600");"""));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        using var engine = new EngineProcess(_sandbox);
+        engine.WaitForCells("demo", CellState.Serving, "web");
+        Assert.Contains("is its first: every field of its key is new", _sandbox.Clive("why", "web").EnsureSuccess("clive why").Stdout);
+
+        _sandbox.Commit("work", "site/index.html", "two\n");
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        engine.WaitAtCommit("demo", _sandbox.RevParse("work", "HEAD"), CellState.Serving, "web");
+
+        using var json = JsonDocument.Parse(_sandbox.Clive("why", "web", "--json").EnsureSuccess("clive why --json").Stdout);
+        var change = Assert.Single(json.RootElement.GetProperty("changes").EnumerateArray());
+        Assert.Equal(("changed", "files", "\"site/*\""),
+            (change.GetProperty("change").GetString(), change.GetProperty("field").GetString(), change.GetProperty("subject").GetString()));
+        Assert.True(json.RootElement.GetProperty("previous").GetProperty("id").GetInt64() < json.RootElement.GetProperty("run").GetProperty("id").GetInt64());
+    }
+
     /// <summary>The first change of kind <paramref name="field"/> in `clive why --json`.</summary>
     private static (string? Before, string? After) Field(string json, string field)
     {
