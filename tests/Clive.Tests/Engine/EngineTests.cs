@@ -255,11 +255,13 @@ public sealed class EngineTests : IDisposable
     [Fact]
     public void ASecondEngineOnTheSameStoreIsRefused()
     {
-        PushModel();
+        // The lock is taken before any model is read: a store with nothing to run shows it as well, without compiling or running a model.
+        _sandbox.NewRepo("work", ("a.txt", "a\n"));
+        _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
         using var engine = new EngineProcess(_sandbox);
         var second = _sandbox.Clive("up", "--all");
         Assert.Equal(128, second.ExitCode);
-        Assert.Contains("an engine is already running", second.Stderr);
+        Assert.Equal($"fatal: an engine is already running on the store {_sandbox.StoreDirectory} (pid {engine.Pid}: clive up --jobs 2 --all)\n", second.Stderr);
     }
 
     [Fact]
