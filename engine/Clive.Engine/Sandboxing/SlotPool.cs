@@ -69,6 +69,12 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
         }
     }
 
+    /// <summary>The trust domains with a slot being emptied now (each entry goes when its last slot is back).</summary>
+    internal int DomainsBeingEmptied
+    {
+        get { lock (_gate) return _resetting.Count; }
+    }
+
     /// <summary>Gives a slot back after a cell; one that cannot be emptied is ended instead.</summary>
     /// <remarks>
     /// Emptied in the background, while the engine stores the cell's result: the next cell of its
@@ -83,7 +89,8 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
             if (!reusable) slot.Dispose();
             lock (_gate)
             {
-                _resetting[slot.Domain]--;
+                // A domain's count goes when it drops to zero: domains come and go with branches.
+                if (--_resetting[slot.Domain] == 0) _resetting.Remove(slot.Domain);
                 if (reusable) _idle.Add((slot.Domain, slot));
                 Monitor.PulseAll(_gate);
             }
