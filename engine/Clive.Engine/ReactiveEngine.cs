@@ -53,7 +53,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Coordinator = new RunCoordinator(Math.Max(1, options.Jobs));
         Services = new ServiceSupervisor(this);
         Writer = new ResultWriter(store);
-        Slots = new SlotPool(Sandbox, WorkRoot, Log);
+        Slots = new SlotPool(Sandbox, WorkRoot, Log, slotsPerDomain: Coordinator.Jobs + 1);
         _resultReaders = new ResultReaders(_pipelines.Values, Log);
     }
 

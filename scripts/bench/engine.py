@@ -134,7 +134,7 @@ def bench_wide(root, env, store, cells, runs):
             "phases_ms": breakdown(first_text), "running_percent": occupancy(first_text)}
 
 
-PHASES = {"queued": r"queued ([\d.]+) ms", "run record": r"run record ([\d.]+) ms", "inputs written": r"inputs written ([\d.]+) ms",
+PHASES = {"key and cache lookup": r"key and cache lookup ([\d.]+) ms", "queued": r"queued ([\d.]+) ms", "run record": r"run record ([\d.]+) ms", "inputs written": r"inputs written ([\d.]+) ms",
           "command": r"command ([\d.]+) ms", "output hashed": r"output hashed ([\d.]+) ms", "result stored": r"result stored ([\d.]+) ms"}
 
 
@@ -169,6 +169,19 @@ def occupancy(text):
     return {f"{n} running": round(100 * t / total, 1) for n, t in sorted(shares.items())} if total else {}
 
 
+CHAIN_LINE = re.compile(r"trace: +([\d.]+) ms cell \S+: c(\d+): queued [\d.]+ ms, run record [\d.]+ ms, run ([\d.]+) ms, result stored ([\d.]+) ms")
+
+
+def chain_gap(text):
+    """Median milliseconds from a chain cell's result stored to the next cell's run (keys, scheduling, run record)."""
+    ends, starts = {}, {}
+    for m in CHAIN_LINE.finditer(text):
+        end, cell, run, stored = float(m.group(1)), int(m.group(2)), float(m.group(3)), float(m.group(4))
+        ends[cell], starts[cell] = end, end - stored - run
+    gaps = [starts[c + 1] - ends[c] for c in ends if c + 1 in starts]
+    return round(statistics.median(gaps), 2) if gaps else None
+
+
 def bench_chain(root, env, length, runs):
     repo = Repo(root, env, "chain")
     repo.write("chain/input.txt", "0\n")
@@ -192,6 +205,8 @@ for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input
         results.append((ms, ran, time.perf_counter() - start))
         progress(f"chain: run {run + 1}: {ran} cells ran in {ms / 1000:.1f} s")
     phases = breakdown(engine.text()[mark:])
+    if (gap := chain_gap(engine.text()[mark:])) is not None:
+        phases["result to the next run"] = gap
     engine.stop()
 
     # make, the classic alternative: the same 1,000 copies, each target from the previous one.

@@ -101,7 +101,7 @@ public sealed class KeptSandboxTests : IDisposable
         // Each repo's branch is a domain of its own: an engine that lives for months sees thousands.
         var work = _sandbox.PathOf("slots");
         Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        using var pool = new SlotPool(new Sandbox([]), work, _ => { });
+        using var pool = new SlotPool(new Sandbox([]), work, _ => { }, slotsPerDomain: 1);
         foreach (var domain in new[] { "a\nmain", "b\nmain", "c\nmain" })
         {
             var slot = pool.Rent(domain, CancellationToken.None)!;
