@@ -15,7 +15,7 @@
     scripts/bench/engine.py            # everything
     scripts/bench/engine.py --only wide --runs 5
     scripts/bench/engine.py --json
-    scripts/bench/engine.py --only chain --trace   # also where each chain cell's time goes (CLIVE_TRACE)
+    scripts/bench/engine.py --only chain --trace   # also where a cell's time goes (CLIVE_TRACE), and for wide how often both slots were busy
 """
 import argparse
 import json
