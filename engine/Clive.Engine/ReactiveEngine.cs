@@ -53,7 +53,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Coordinator = new RunCoordinator(Math.Max(1, options.Jobs));
         Services = new ServiceSupervisor(this);
         Writer = new ResultWriter(store);
-        Slots = new SlotPool(Sandbox, WorkRoot, Log);
+        Slots = new SlotPool(Sandbox, WorkRoot, Log, slotsPerDomain: Coordinator.Jobs + 1);
         _resultReaders = new ResultReaders(_pipelines.Values, Log);
     }
 
@@ -150,7 +150,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         var queued = clock.Elapsed;
         var started = DateTimeOffset.UtcNow;
         // Not durable on its own: after a kill -9 the row survives (what a restarted engine shows);
-        // a power loss may drop it, and the result's durable commit syncs it with the result.
+        // a power loss may drop it, and the durable status flush that says the cell is done syncs it with the result.
         long runId = Store.Write(s => s.Store.WithoutWaitingForDisk(() => s.Store.Cells.BeginRun(pipeline.Repo, pipeline.Ref, cell.Name, key, trigger, started, keyFields)));
         Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, null, null, null, null));
         Log($"{pipeline}: {cell.Name}: running");
@@ -175,6 +175,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
             throw;
         }
         var ran = clock.Elapsed;
+        // The job slot bounds the commands running at once; storing the result is store work: the
+        // next command starts meanwhile (and results that finish together share one commit).
+        slot.Dispose();
         var result = Writer.Save(cell.Name, key, outcome, runId);
         Coordinator.Remember(keyText, result);
         Clive.Trace.Write($"cell {pipeline}: {cell.Name}: queued {queued.TotalMilliseconds:0.0} ms, run record {(begun - queued).TotalMilliseconds:0.0} ms, "

@@ -15,7 +15,7 @@
     scripts/bench/engine.py            # everything
     scripts/bench/engine.py --only wide --runs 5
     scripts/bench/engine.py --json
-    scripts/bench/engine.py --only chain --trace   # also where each chain cell's time goes (CLIVE_TRACE)
+    scripts/bench/engine.py --only chain --trace   # also where a cell's time goes (CLIVE_TRACE), and for wide how often both slots were busy
 """
 import argparse
 import json
@@ -104,6 +104,7 @@ def bench_wide(root, env, store, cells, runs):
     start = time.perf_counter()
     n, ms, ran = evaluated(engine, commit, 0)
     first = time.perf_counter() - start
+    first_end = len(engine.text())
     # make, side by side: the same commands as independent targets, two at a time.
     mk = root / "make-wide"
     mk.mkdir()
@@ -125,13 +126,15 @@ def bench_wide(root, env, store, cells, runs):
     repo.write("data/7/f7.txt", "changed\n")
     commit = repo.push("one input")
     _, one_ms, one_ran = evaluated(engine, commit, mark)
+    first_text = engine.text()[:first_end]
     engine.stop()
     return {"cells": n, "first_run_s": round(first, 1), "make_first_run_s": round(make_first, 1), "first_run_ratio": round(first / make_first, 2),
             "nothing_changed_ms": statistics.median(timings),
-            "one_input_changed_ms": one_ms, "one_input_changed_ran": one_ran}
+            "one_input_changed_ms": one_ms, "one_input_changed_ran": one_ran,
+            "phases_ms": breakdown(first_text), "running_percent": occupancy(first_text)}
 
 
-PHASES = {"queued": r"queued ([\d.]+) ms", "run record": r"run record ([\d.]+) ms", "inputs written": r"inputs written ([\d.]+) ms",
+PHASES = {"key and cache lookup": r"key and cache lookup ([\d.]+) ms", "queued": r"queued ([\d.]+) ms", "run record": r"run record ([\d.]+) ms", "inputs written": r"inputs written ([\d.]+) ms",
           "command": r"command ([\d.]+) ms", "output hashed": r"output hashed ([\d.]+) ms", "result stored": r"result stored ([\d.]+) ms"}
 
 
@@ -143,6 +146,40 @@ def breakdown(text):
         if values:
             phases[name] = round(statistics.median(values), 2)
     return phases
+
+
+RUN_LINE = re.compile(r"trace: +([\d.]+) ms cell \S+: \S+: queued [\d.]+ ms, run record [\d.]+ ms, run ([\d.]+) ms, result stored ([\d.]+) ms")
+
+
+def occupancy(text):
+    """From a CLIVE_TRACE log: the share of the wall time (first run start to last run end) during
+    which 0, 1, 2, ... cells were running at once (a run: inputs written, command, output hashed)."""
+    edges = []
+    for m in RUN_LINE.finditer(text):
+        end, run, stored = (float(g) for g in m.groups())
+        edges += [(end - stored - run, 1), (end - stored, -1)]
+    if not edges:
+        return {}
+    edges.sort()
+    busy, last, shares = 0, edges[0][0], {}
+    for at, step in edges:
+        shares[busy] = shares.get(busy, 0) + at - last
+        busy, last = busy + step, at
+    total = edges[-1][0] - edges[0][0]
+    return {f"{n} running": round(100 * t / total, 1) for n, t in sorted(shares.items())} if total else {}
+
+
+CHAIN_LINE = re.compile(r"trace: +([\d.]+) ms cell \S+: c(\d+): queued [\d.]+ ms, run record [\d.]+ ms, run ([\d.]+) ms, result stored ([\d.]+) ms")
+
+
+def chain_gap(text):
+    """Median milliseconds from a chain cell's result stored to the next cell's run (keys, scheduling, run record)."""
+    ends, starts = {}, {}
+    for m in CHAIN_LINE.finditer(text):
+        end, cell, run, stored = float(m.group(1)), int(m.group(2)), float(m.group(3)), float(m.group(4))
+        ends[cell], starts[cell] = end, end - stored - run
+    gaps = [starts[c + 1] - ends[c] for c in ends if c + 1 in starts]
+    return round(statistics.median(gaps), 2) if gaps else None
 
 
 def bench_chain(root, env, length, runs):
@@ -168,6 +205,8 @@ for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input
         results.append((ms, ran, time.perf_counter() - start))
         progress(f"chain: run {run + 1}: {ran} cells ran in {ms / 1000:.1f} s")
     phases = breakdown(engine.text()[mark:])
+    if (gap := chain_gap(engine.text()[mark:])) is not None:
+        phases["result to the next run"] = gap
     engine.stop()
 
     # make, the classic alternative: the same 1,000 copies, each target from the previous one.
@@ -279,6 +318,9 @@ def main():
     if w := results.get("wide"):
         print(f"{w['cells']}-cell model: first run {w['first_run_s']} s (make -j2: {w['make_first_run_s']} s, ratio {w['first_run_ratio']}x); nothing changed: evaluated in {w['nothing_changed_ms']:.1f} ms; "
               f"one input changed: {w['one_input_changed_ran']} ran, evaluated in {w['one_input_changed_ms']:.1f} ms")
+        if w["phases_ms"]:
+            print("  first run, per cell, median ms: " + ", ".join(f"{name} {ms}" for name, ms in w["phases_ms"].items() if name != "queued"))
+            print("  first run, share of the time with n cells running at once: " + ", ".join(f"{n} {p}%" for n, p in w["running_percent"].items()))
 
 if __name__ == "__main__":
     main()

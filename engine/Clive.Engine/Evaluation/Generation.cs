@@ -107,6 +107,7 @@ internal sealed class Generation
             dependencies[name] = result;
         }
         if (!IsCurrent) return null;
+        var keyClock = System.Diagnostics.Stopwatch.StartNew();
 
         if (_engine.Store.Use(s => ModelTrust.RefusalToRead(s.Store, RunsAs, _pipeline.Repo, cell.Inputs)) is { } refusal)
         {
@@ -132,6 +133,7 @@ internal sealed class Generation
 
         lock (_acquired) _acquired.Add(keyText);
         Interlocked.Increment(ref _ran);
+        Clive.Trace.Write($"cell {_pipeline}: {cell.Name}: key and cache lookup {keyClock.Elapsed.TotalMilliseconds:0.00} ms");
         var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, key, keyText, resolved.Key.ToText(), resolved.Layout, resolved.Values,
             Model.Host, Trigger, _force == cell.Name, cancel));
         try

@@ -8,9 +8,11 @@ namespace Clive.Engine.Evaluation;
 
 /// <summary>
 /// Cell status and published refs, gathered in memory and written in one transaction a few times a
-/// second: an evaluation that finds 10,000 cells cached must not pay 10,000 commits. Results
-/// themselves are durable the moment a run ends (<see cref="ResultWriter"/>); this is only the view.
-/// It writes through a connection of its own, so evaluations reading the store never wait for it.
+/// second: an evaluation that finds 10,000 cells cached must not pay 10,000 commits. It is only
+/// the view, rebuilt by the next engine, but it is what says a cell is done: a flush that follows
+/// results not yet on disk (<see cref="ResultWriter"/>) waits for the disk, which makes them
+/// durable first (one sync for all of them). It writes through a connection of its own, so
+/// evaluations reading the store never wait for it.
 /// </summary>
 public sealed class StatusBoard(EngineStore engineStore) : IDisposable
 {
@@ -53,9 +55,12 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 _models.Clear();
             }
             var store = _store.Value;
-            // Status and published refs are derived from durable results and rebuilt by the next
-            // engine: they need not wait for the disk (a flush every 50 ms was an fsync under the write lock).
-            store.WithoutWaitingForDisk(() =>
+            // Status and published refs are derived from results and rebuilt by the next engine:
+            // they need not wait for the disk, unless results written since the last sync are to be
+            // said done: then this commit syncs the log, theirs with it, before anyone can read it.
+            var durable = engineStore.ResultsAwaitingDisk;
+            Func<Func<int>, int> commit = durable ? write => write() : store.WithoutWaitingForDisk;
+            commit(() =>
             {
                 using var transaction = store.BeginRefTransaction(ResultWriter.Who, ResultWriter.Why);
                 foreach (var (cells, model) in models)
@@ -73,6 +78,7 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
                 transaction.Commit();
                 return 0;
             });
+            if (durable) engineStore.ResultsAwaitingDisk = false;
             lock (_gate)
             {
                 foreach (var status in statuses) _written[(status.Repo, status.Ref, status.Cell)] = status;

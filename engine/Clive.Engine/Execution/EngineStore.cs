@@ -27,6 +27,13 @@ public sealed class EngineStore : IDisposable
     /// </summary>
     public object WriteGate { get; } = new();
     public TreeReader Trees { get; }
+
+    /// <summary>
+    /// Results were committed without waiting for the disk since the last commit that did: the next
+    /// status flush that says a cell is done must be a durable commit, which syncs them too (the
+    /// store's log is written in order). Read and set under <see cref="WriteGate"/>.
+    /// </summary>
+    public bool ResultsAwaitingDisk { get; set; }
     public FileMatcher Matcher { get; }
 
     public T Use<T>(Func<EngineStore, T> action)

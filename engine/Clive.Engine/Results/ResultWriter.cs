@@ -10,9 +10,13 @@ namespace Clive.Engine.Results;
 /// <summary>
 /// Stores finished runs: each one's objects, a result commit (tree: out/, value.msgpack,
 /// value.json, stdout, stderr, result), the cache row for its key, and the end of its run record.
-/// Runs that finish together share one durable transaction (group commit): a run waiting for the
-/// write lock finds its result already written by the one that held it. Once <see cref="Save"/>
-/// returns, the run's result is durable, whatever happens to the engine, and only then.
+/// Runs that finish together share one transaction (group commit): a run waiting for the write
+/// lock finds its result already written by the one that held it. The transaction does not wait
+/// for the disk: once <see cref="Save"/> returns, the result survives a kill -9 of the engine and
+/// its dependents may start, but only the next status flush (<see cref="Evaluation.StatusBoard"/>)
+/// makes it durable, with one sync for every result since the last, before it says any is done.
+/// A power loss before that loses the result and everything written after it (the store's log is
+/// written in order), so no ref or status ever says done about a result that is not on disk.
 /// </summary>
 public sealed class ResultWriter(EngineStore store)
 {
@@ -42,14 +46,19 @@ public sealed class ResultWriter(EngineStore store)
             }
             try
             {
-                using var transaction = s.Store.BeginRefTransaction(Who, Why);
-                foreach (var item in batch)
+                s.Store.WithoutWaitingForDisk(() =>
                 {
-                    transaction.Add(item.Outcome.Objects);
-                    s.Store.Cells.SaveResult(item.Result);
-                    s.Store.Cells.EndRun(item.RunId, item.Result.State, item.Result.Finished);
-                }
-                transaction.Commit();
+                    using var transaction = s.Store.BeginRefTransaction(Who, Why);
+                    foreach (var item in batch)
+                    {
+                        transaction.Add(item.Outcome.Objects);
+                        s.Store.Cells.SaveResult(item.Result);
+                        s.Store.Cells.EndRun(item.RunId, item.Result.State, item.Result.Finished);
+                    }
+                    transaction.Commit();
+                    return 0;
+                });
+                s.ResultsAwaitingDisk = true;
                 foreach (var item in batch) item.Written = true;
             }
             catch (Exception e)

@@ -28,9 +28,11 @@ public sealed class SandboxSlot : IDisposable
     private readonly Task _stderr;
     private readonly HashSet<string> _mountPoints;
     private bool _ran; // a cell ran since the last reset: the helper's "ready" is still to come
+    private Action? _ended;
 
-    private SandboxSlot(Process process, string directory, IReadOnlyList<string> shown, string domain)
+    private SandboxSlot(Process process, string directory, IReadOnlyList<string> shown, string domain, Action ended)
     {
+        _ended = ended;
         Domain = domain;
         _process = process;
         _directory = directory;
@@ -52,8 +54,11 @@ public sealed class SandboxSlot : IDisposable
     private string Io => Path.Combine(_directory, "io");
     private string[] Writable => [Tree, Output, Io, Path.Combine(_directory, "tmp"), Path.Combine(_directory, "vartmp"), Path.Combine(_directory, "shm")];
 
-    /// <summary>Starts a slot in <paramref name="directory"/> (fresh, private); <paramref name="shell"/> is the unreadable copy of /bin/sh the helper runs on.</summary>
-    public static SandboxSlot Start(Sandbox sandbox, string directory, string shell, string domain)
+    /// <summary>
+    /// Starts a slot in <paramref name="directory"/> (fresh, private); <paramref name="shell"/> is the
+    /// unreadable copy of /bin/sh the helper runs on; <paramref name="ended"/> is called once, when it is disposed.
+    /// </summary>
+    public static SandboxSlot Start(Sandbox sandbox, string directory, string shell, string domain, Action ended)
     {
         foreach (var name in new[] { "tree", "out", "io", "tmp", "vartmp", "shm" }) Directory.CreateDirectory(Path.Combine(directory, name));
         var spec = new SandboxSpec(
@@ -67,7 +72,7 @@ public sealed class SandboxSlot : IDisposable
         var at = withHelper.LastIndexOf("--remount-ro");
         withHelper.InsertRange(at, ["--ro-bind", Path.GetDirectoryName(shell)!, HelperInside]);
         var process = Process.Start(ProcessGroup.InNewSession(withHelper, directory)) ?? throw new CliveException("could not start setsid");
-        return new SandboxSlot(process, directory, sandbox.Tools, domain);
+        return new SandboxSlot(process, directory, sandbox.Tools, domain, ended);
     }
 
     /// <summary>
@@ -168,6 +173,7 @@ public sealed class SandboxSlot : IDisposable
 
     public void Dispose()
     {
+        Interlocked.Exchange(ref _ended, null)?.Invoke();
         Kill();
         try { _process.WaitForExit(5000); }
         catch (InvalidOperationException) { }

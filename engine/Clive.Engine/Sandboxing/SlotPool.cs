@@ -7,15 +7,18 @@ namespace Clive.Engine.Sandboxing;
 /// emptied. A slot serves one trust domain (a repo's branch: whoever may run cells there) and is
 /// never handed to another, so what emptying cannot reach (kernel state with no process or file)
 /// stays among cells that one set of people may run anyway. At most as many slots are idle as cells
-/// ran at once: an idle slot of another domain is ended to make room. If a fresh slot cannot run an
+/// ran at once: an idle slot of another domain is ended to make room. A domain keeps up to
+/// <paramref name="slotsPerDomain"/> slots (the engine's jobs and one more), so that a cell finds
+/// one ready while the slot the last cell used is still being emptied. If a fresh slot cannot run an
 /// empty cell (an older bubblewrap without <c>--mqueue</c>, say), slots are given up for good and
 /// every cell gets a sandbox of its own, as before.
 /// </summary>
-public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> log) : IDisposable
+public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> log, int slotsPerDomain = 2) : IDisposable
 {
     private readonly object _gate = new();
     private readonly List<(string Domain, SandboxSlot Slot)> _idle = [];
     private readonly Dictionary<string, int> _resetting = [];
+    private readonly Dictionary<string, int> _live = []; // slots started and not yet ended, per domain
     private readonly Lazy<string> _shell = new(() => UnreadableShell(workRoot));
     private volatile bool _unavailable;
 
@@ -33,8 +36,9 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
                     _idle.RemoveAt(mine);
                     return idle;
                 }
-                if (_resetting.GetValueOrDefault(domain) == 0)
+                if (_resetting.GetValueOrDefault(domain) == 0 || _live.GetValueOrDefault(domain) < slotsPerDomain)
                 {
+                    _live[domain] = _live.GetValueOrDefault(domain) + 1;
                     // A new slot for this domain takes the place of an idle one of another.
                     if (_idle.Count > 0)
                     {
@@ -46,27 +50,54 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
                 Monitor.Wait(_gate);
             }
         other?.Dispose();
-        if (_unavailable) return null;
         SandboxSlot? slot = null;
         try
         {
-            slot = SandboxSlot.Start(sandbox, PrivateDirectory.Create(workRoot, "slot-"), _shell.Value, domain);
+            if (_unavailable)
+            {
+                Ended(domain);
+                return null;
+            }
+            slot = SandboxSlot.Start(sandbox, PrivateDirectory.Create(workRoot, "slot-"), _shell.Value, domain, () => Ended(domain));
             var probe = slot.Run("exit 0\n", cancel);
             if (probe.ExitCode == 0 && slot.TryReset()) return slot;
             throw new SlotDiedException($"an empty cell ended with {probe.ExitCode}");
         }
         catch (OperationCanceledException)
         {
-            slot?.Dispose();
+            End(slot, domain);
             throw;
         }
         catch (Exception e) when (e is SlotDiedException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
         {
-            slot?.Dispose();
+            End(slot, domain);
             _unavailable = true;
             log($"clive up: every cell gets a sandbox of its own ({e.Message})");
             return null;
         }
+    }
+
+    /// <summary>A slot that failed to start or to run its first cell: ended, and no longer counted.</summary>
+    private void End(SandboxSlot? slot, string domain)
+    {
+        if (slot is not null) slot.Dispose();
+        else Ended(domain);
+    }
+
+    /// <summary>A slot of <paramref name="domain"/> ended (its <see cref="SandboxSlot.Dispose"/>, wherever that happened): a cell waiting may start another.</summary>
+    private void Ended(string domain)
+    {
+        lock (_gate)
+        {
+            if (--_live[domain] == 0) _live.Remove(domain);
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>The trust domains with a slot being emptied now (each entry goes when its last slot is back).</summary>
+    internal int DomainsBeingEmptied
+    {
+        get { lock (_gate) return _resetting.Count; }
     }
 
     /// <summary>Gives a slot back after a cell; one that cannot be emptied is ended instead.</summary>
@@ -83,7 +114,8 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
             if (!reusable) slot.Dispose();
             lock (_gate)
             {
-                _resetting[slot.Domain]--;
+                // A domain's count goes when it drops to zero: domains come and go with branches.
+                if (--_resetting[slot.Domain] == 0) _resetting.Remove(slot.Domain);
                 if (reusable) _idle.Add((slot.Domain, slot));
                 Monitor.PulseAll(_gate);
             }

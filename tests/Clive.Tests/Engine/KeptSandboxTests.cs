@@ -95,6 +95,28 @@ public sealed class KeptSandboxTests : IDisposable
         Assert.Equal("survived\n", Show("refs/clive/cells/main/killer:out/x"));
     }
 
+    [Fact]
+    public void ThePoolForgetsADomainOnceItsSlotsAreBack()
+    {
+        // Each repo's branch is a domain of its own: an engine that lives for months sees thousands.
+        var work = _sandbox.PathOf("slots");
+        Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var pool = new SlotPool(new Sandbox([]), work, _ => { }, slotsPerDomain: 1);
+        foreach (var domain in new[] { "a\nmain", "b\nmain", "c\nmain" })
+        {
+            var slot = pool.Rent(domain, CancellationToken.None)!;
+            Assert.NotNull(slot);
+            Assert.Equal(0, slot.Run("exit 0\n", CancellationToken.None).ExitCode);
+            pool.Return(slot);
+            // Renting again waits until the slot is emptied and idle again (the same slot comes back).
+            var again = pool.Rent(domain, CancellationToken.None);
+            Assert.Same(slot, again);
+            Assert.Equal(0, pool.DomainsBeingEmptied);
+            again!.Dispose(); // not returned: the next domain's check sees no slot of this one being emptied
+
+        }
+    }
+
     [Theory]
     [InlineData("cp prev/x $CLIVE_OUT/x", true)]
     [InlineData("cc -o ${CLIVE_OUT}/app main.c", true)]
