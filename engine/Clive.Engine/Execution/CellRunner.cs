@@ -173,6 +173,8 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         var log = Encoding.UTF8.GetBytes(reply.Log ?? "");
         if (reply.Error is { } error)
             return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes(error + "\n"), clock.Elapsed, pack);
+        if (reply.Value is { } value && !IsValue(value))
+            return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: the model host returned a value that is not a clive value\n"), clock.Elapsed, pack);
         var output = new OutputTree(store, pack);
         foreach (var (path, content) in reply.Written ?? [])
         {
@@ -181,6 +183,20 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
             catch (ArgumentException e) { return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: {e.Message}\n"), clock.Elapsed, pack); }
         }
         return new RunOutcome(true, null, output.Build(), reply.Value, log, [], clock.Elapsed, pack);
+    }
+
+    /// <summary>The host runs model code, so what it returns is checked before it is stored (and turned into value.json).</summary>
+    private static bool IsValue(byte[] value)
+    {
+        try
+        {
+            Clive.Core.Values.ValueJson.FromMessagePack(value);
+            return true;
+        }
+        catch (Clive.Core.Values.ValueFormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A directory of the cell's tree as the sandboxed command sees it.</summary>
