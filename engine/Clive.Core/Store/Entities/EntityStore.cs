@@ -115,6 +115,28 @@ public sealed class EntityStore(CliveStore store)
         transaction.Commit();
     }
 
+    /// <summary>
+    /// Keeps bytes that were meant as a version and are not one (an editor's save that does not
+    /// parse or fit the type), every byte, as a commit at refs/clive/rejected/entities/&lt;name&gt;
+    /// (tree: value.json as written; parent: the version it was edited from, when there is one).
+    /// </summary>
+    /// <returns>The commit that keeps them.</returns>
+    public ObjectId KeepRejected(string repo, string name, byte[] bytes, ObjectId edited, CommitIdentity author, string why)
+    {
+        var refName = EntityName.RejectedPrefix + EntityName.Check(name);
+        var pack = new NewObjectsPack();
+        var blob = pack.Add(ObjectType.Blob, bytes);
+        var tree = pack.Add(ObjectType.Tree, TreeWriter.Serialize([new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(JsonFile), blob)]));
+        var now = DateTimeOffset.Now;
+        var commit = pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, edited.IsZero ? [] : [edited], author.AuthorAt(now), author.CommitterAt(now),
+            new EntityMessage("rejected: " + why).Compose()));
+        using var transaction = store.BeginRefTransaction(author.Author, "entity rejected " + name);
+        transaction.Add(pack);
+        Require(repo, transaction.Update(repo, [new RefUpdate(refName, Head(repo, refName) ?? ObjectId.Zero, commit)], atomic: true), name);
+        transaction.Commit();
+        return commit;
+    }
+
     private ObjectId Commit(string repo, string name, byte[] msgpack, ObjectId expectedOld, IReadOnlyList<ObjectId> parents,
         CommitIdentity author, EntityMessage message, string who, (string Why, RefUpdate? Also) change)
     {
