@@ -23,6 +23,9 @@ public sealed class ConflictNotices(Action<string> log, TimeProvider? clock = nu
         log("conflict: " + message);
     }
 
+    /// <summary>Something the mount did that is worth a line in its log, not in .clive/status.</summary>
+    public void Log(string message) => log(message);
+
     /// <summary>The user looked at a ref through the mount: a conflict kept there has been seen.</summary>
     public void Seen(string refName) => Clear(n => n.Branch == refName, "its branch was opened");
 

@@ -27,6 +27,7 @@ public sealed class MountedTree : IDisposable
     private readonly CliveStore _store;
     private readonly CommitIdentity _identity;
     private readonly ConflictNotices _conflicts;
+    private readonly EntityView _entities;
     private readonly object _gate = new();
     private readonly List<Node?> _nodes = [null]; // inode numbers start at 1
     private readonly Dictionary<string, ulong> _byPath = new(StringComparer.Ordinal);
@@ -53,6 +54,7 @@ public sealed class MountedTree : IDisposable
         _identity = identity;
         _conflicts = conflicts;
         (Repo, RepoId, RefName, var commitId) = Resolve(store, repo, refName);
+        _entities = new EntityView(store, Repo, identity, conflicts);
         var commit = store.Objects.ReadCommit(commitId);
         CommitId = commitId;
         Modified = DateTimeOffset.FromUnixTimeSeconds(commit.CommitTime);
@@ -202,6 +204,7 @@ public sealed class MountedTree : IDisposable
                 children["refs"] = Synthetic(dir, "refs", SyntheticKind.RefNamespace).Inode;
                 children["commits"] = Synthetic(dir, "commits", SyntheticKind.Commits).Inode;
                 children["cells"] = Synthetic(dir, "cells", SyntheticKind.RefNamespace).Inode;
+                children[EntityView.DirectoryName] = Synthetic(dir, EntityView.DirectoryName, SyntheticKind.Entities).Inode;
                 var status = Synthetic(dir, "status", SyntheticKind.Status, NodeKind.File);
                 status.Content = new FileBuffer(Encoding.UTF8.GetBytes(Status));
                 children["status"] = status.Inode;
@@ -235,8 +238,40 @@ public sealed class MountedTree : IDisposable
                     children[rest] = leaf.Inode;
                 }
                 break;
+            case SyntheticKind.Entities:
+                FillEntities(dir, children);
+                break;
         }
         dir.Children = children;
+    }
+
+    private const string EntitiesPath = CliveDirectory + "/" + EntityView.DirectoryName;
+
+    /// <summary>
+    /// .clive/entities/…: each entity's value.json, as it is now. A file being edited (open for
+    /// writing, or written and not yet closed) keeps the user's bytes until its save.
+    /// </summary>
+    private void FillEntities(Node dir, Dictionary<string, ulong> children)
+    {
+        var below = dir.Path.Length > EntitiesPath.Length ? dir.Path[(EntitiesPath.Length + 1)..] : "";
+        var (directories, files) = _entities.Children(below);
+        foreach (var name in directories) children[name] = Synthetic(dir, name, SyntheticKind.Entities).Inode;
+        foreach (var (name, head) in files)
+        {
+            var node = NodeFor(dir.Inode, Join(dir.Path, name), name);
+            bool editing = node.Dirty || _open.Values.Any(o => o.Writable && o.Node == node);
+            if (!editing && (node.Id != head.Commit || node.Content is null || node.Synthetic != SyntheticKind.EntityFile))
+            {
+                node.Kind = NodeKind.File;
+                node.Synthetic = SyntheticKind.EntityFile;
+                node.ReadOnly = false;
+                node.Exists = true;
+                node.Id = head.Commit; // the version shown, which a save is compared-and-swapped against
+                node.Content = new FileBuffer(_entities.Json(head));
+                node.Modified = DateTimeOffset.UtcNow;
+            }
+            children[name] = node.Inode;
+        }
     }
 
     public NodeAttributes GetAttributes(ulong inode)
@@ -356,6 +391,14 @@ public sealed class MountedTree : IDisposable
     /// </summary>
     private void SaveOrSetAside(Node node)
     {
+        if (node.Synthetic == SyntheticKind.EntityFile)
+        {
+            node.Dirty = false;
+            _entities.Save(EntityView.EntityOf(node.Path, EntitiesPath), node.Content!.ToArray(), node.Id, Clive.Access.Principal.Owner.Name);
+            // Saved or kept aside, the next look shows the entity's version as it is now.
+            node.Id = ObjectId.Zero;
+            return;
+        }
         if (IsCurrent(node))
         {
             Save(node);

@@ -5,7 +5,7 @@ namespace Clive.Fs;
 public enum NodeKind { Directory, File, ExecutableFile, Symlink }
 
 /// <summary>The made-up directories and files of .clive/.</summary>
-internal enum SyntheticKind { None, CliveRoot, RefNamespace, Commits, Status }
+internal enum SyntheticKind { None, CliveRoot, RefNamespace, Commits, Status, Entities, EntityFile }
 
 /// <summary>
 /// What a stat call reports for a node. <see cref="Volatile"/>: part of .clive/, which changes

@@ -13,6 +13,7 @@ public static class EntityName
     public const string RefPrefix = "refs/clive/entities/";
     public const string IncomingPrefix = "refs/clive/incoming/entities/";
     public const string ConflictPrefix = "refs/clive/conflicts/entities/";
+    public const string RejectedPrefix = "refs/clive/rejected/entities/";
 
     public static bool IsValid(string name, out string why)
     {
