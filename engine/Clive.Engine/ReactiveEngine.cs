@@ -94,6 +94,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
                 try { await follower.WaitAsync(wait, cancel).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
                 last = HandleEvents(last);
+                while (_reevaluate.TryDequeue(out var again))
+                    if (_pipelines.ContainsValue(again)) again.Reevaluate(last);
                 foreach (var id in Board.TakeDropped())
                     if (_pipelines.TryGetValue(id, out var dropped)) dropped.Reevaluate(last);
                 foreach (var pipeline in _pipelines.Values.ToList())
@@ -140,7 +142,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     }
 
     internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, string keyFields, Func<InputLayout> layout,
-        IReadOnlyDictionary<string, byte[]?> values, ModelHost? host, long trigger, bool forced, CancellationToken cancel)
+        IReadOnlyDictionary<string, byte[]?> values, EntityRun entities, ModelHost? host, long trigger, bool forced, CancellationToken cancel)
     {
         void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
         var source = pipeline.Current?.Commit;
@@ -166,7 +168,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         RunOutcome outcome;
         try
         {
-            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values, host), cancel).ConfigureAwait(false);
+            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values, host, entities), cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -175,6 +177,14 @@ public sealed class ReactiveEngine : IAsyncDisposable
             throw;
         }
         var ran = clock.Elapsed;
+        if (outcome.Followed.Count > 0)
+            Store.Write(s => s.Store.WithoutWaitingForDisk(() => { s.Store.Cells.AddKeyFields(runId, outcome.Followed); return true; }));
+        if (outcome.Succeeded && outcome.Sets.Count > 0 && EntityWrites.Write(Store, pipeline.Repo, entities, keyText, outcome.Sets) is { } lost)
+        {
+            // Written before the result, so a lost race leaves no cached result behind: the next evaluation runs the cell again.
+            Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
+            throw new EntityRaceLost(lost);
+        }
         var result = Writer.Save(cell.Name, key, outcome, runId);
         Coordinator.Remember(keyText, result);
         Clive.Trace.Write($"cell {pipeline}: {cell.Name}: queued {queued.TotalMilliseconds:0.0} ms, run record {(begun - queued).TotalMilliseconds:0.0} ms, "
@@ -182,6 +192,11 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Log($"{pipeline}: {cell.Name}: {result.State} in {FormatDuration(outcome.Duration)}{(result.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
         return result;
     }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<RefPipeline> _reevaluate = new();
+
+    /// <summary>Evaluates a pipeline again on the engine's loop, within a second (a cell lost a race to write an entity).</summary>
+    internal void ReevaluateSoon(RefPipeline pipeline) => _reevaluate.Enqueue(pipeline);
 
     private long HandleEvents(long last)
     {
@@ -192,6 +207,18 @@ public sealed class ReactiveEngine : IAsyncDisposable
         foreach (var e in events)
         {
             last = e.Sequence;
+            if (EntityVersions.NameOf(e.Ref) is { } entity)
+            {
+                // An entity moved: the models whose cells read or followed it evaluate again.
+                foreach (var pipeline in _pipelines.Values)
+                    if (pipeline.DependsOnEntity(e.Repo, entity)) reread.Add(pipeline);
+                continue;
+            }
+            if (EntityMerges.IncomingName(e.Ref) is { } incoming)
+            {
+                if (!e.New.IsZero) Merges.Request(e.Repo, incoming);
+                continue;
+            }
             if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal))
             {
                 // A result: the models that read it evaluate again, unless that would feed back into its producer.
