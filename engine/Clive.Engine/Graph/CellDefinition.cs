@@ -12,7 +12,8 @@ public sealed class CellDefinition
 {
     // 2: cells run sandboxed (bubblewrap) and compute cells in the model host; results made unsandboxed are not reused.
     // 3: keys are hashed from named, length-framed fields (CellKey) and file sets frame their paths: every key changes once.
-    public const string EngineVersion = "clive-engine/3";
+    // 4: values are clive values (objects as maps, enums and times as strings, indented value.json): a stored value of 3 would read differently.
+    public const string EngineVersion = "clive-engine/4";
 
     public CellDefinition(Cell cell, string? functionSource)
     {

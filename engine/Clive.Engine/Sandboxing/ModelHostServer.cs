@@ -3,6 +3,7 @@ using System.Text;
 using Clive.Engine.Graph;
 using Clive.Engine.Results;
 using Clive.Engine.Scripting;
+using Clive.Engine.Values;
 using Clive.Model;
 
 namespace Clive.Engine.Sandboxing;
@@ -107,7 +108,7 @@ public static class ModelHostServer
             return new HostReply
             {
                 Id = request.Id,
-                Value = value is null ? null : ValueCodec.Encode(value, name),
+                Value = value is null ? null : Store(value, name),
                 Written = context.Written,
                 Sets = context.Entities.Sets,
                 Log = context.LogText,
@@ -122,6 +123,18 @@ public static class ModelHostServer
             // A user's function failing is the cell failing, shown in its log.
             var message = e is CellFailure ? e.Message : $"{e.GetType().Name}: {e.Message}\n{e.StackTrace}";
             return new HostReply { Id = request.Id, Error = message, Log = context.LogText };
+        }
+    }
+
+    private static byte[] Store(object value, string cell)
+    {
+        try
+        {
+            return ValueWriter.Write(value, value.GetType());
+        }
+        catch (ValueException e)
+        {
+            throw new CellFailure($"cell {cell}: its value cannot be stored: {e.Message}");
         }
     }
 }
@@ -151,7 +164,15 @@ internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> fi
     {
         var name = ModelPaths.Resolve(cell.Directory, other);
         if (!values.TryGetValue(name, out var bytes)) throw new CellFailure($"cell {cell.Name}: '{other}' is not one of its inputs (add .From(\"{other}\"))");
-        return bytes is null ? default : ValueCodec.Decode<T>(bytes);
+        if (bytes is null) return default;
+        try
+        {
+            return (T?)ValueReader.Read(bytes, typeof(T));
+        }
+        catch (ValueException e)
+        {
+            throw new CellFailure($"cell {cell.Name}: the value of '{other}' does not load as {TypeNames.Display(typeof(T))}: {e.Message}");
+        }
     }
 
     public override T? Entity<T>(Entity<T> entity) where T : default => entities.Read(entity);

@@ -22,7 +22,7 @@ public sealed class ScriptCompiler(string cacheDirectory)
     [
         new("compiler", "", "Roslyn " + typeof(CSharpCompilation).Assembly.GetName().Version),
         new("runtime", "", System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription),
-        new("compile-options", "", $"{OptimizationLevel.Release} deterministic usings {string.Join(',', Imports)}"),
+        new("compile-options", "", $"{OptimizationLevel.Release} deterministic nullable usings {string.Join(',', Imports)}"),
     ];
 
     /// <summary>The assembly for <paramref name="sources"/>, from the cache or compiled now; throws <see cref="ModelException"/> with the compiler's errors.</summary>
@@ -56,6 +56,8 @@ public sealed class ScriptCompiler(string cacheDirectory)
     {
         var options = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary,
             usings: Imports, optimizationLevel: OptimizationLevel.Release, concurrentBuild: false, deterministic: true,
+            // Annotations on: a stored value's `string Name` is not nullable and `string? Note` is, as the value contract reads them.
+            nullableContextOptions: NullableContextOptions.Enable,
             sourceReferenceResolver: new TreeSourceResolver(sources.Texts),
             metadataReferenceResolver: new ModelReferenceResolver(ModelApi));
         return CSharpCompilation.CreateScriptCompilation("clive-model-" + sources.Digest[..16], sources.Main, References.Value, options, returnType: typeof(object));

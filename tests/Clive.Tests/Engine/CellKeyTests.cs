@@ -57,7 +57,7 @@ public sealed class CellKeyTests : IDisposable
 
         var first = _sandbox.Clive("why", "upper").EnsureSuccess("clive why");
         Assert.Contains("is its first: every field of its key is new", first.Stdout);
-        Assert.Contains("added    engine: clive-engine/3", first.Stdout);
+        Assert.Contains("added    engine: clive-engine/4", first.Stdout);
 
         var digestBefore = Field(_sandbox.Clive("why", "upper", "--json").EnsureSuccess("clive why --json").Stdout, "files");
         _sandbox.Commit("work", "src/a.txt", "bye\n");
