@@ -55,6 +55,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Writer = new ResultWriter(store);
         Slots = new SlotPool(Sandbox, WorkRoot, Log);
         _resultReaders = new ResultReaders(_pipelines.Values, Log);
+        Merges = new EntityMerges(store, Log);
     }
 
     internal EngineStore Store { get; }
@@ -67,6 +68,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     internal Sandbox Sandbox { get; }
     internal SlotPool Slots { get; }
     internal string LogRoot { get; }
+    internal EntityMerges Merges { get; }
 
     /// <summary>When set, the output of forced runs is copied here as it happens.</summary>
     public TextWriter? Echo { get; init; }
@@ -179,18 +181,56 @@ public sealed class ReactiveEngine : IAsyncDisposable
         var ran = clock.Elapsed;
         if (outcome.Followed.Count > 0)
             Store.Write(s => s.Store.WithoutWaitingForDisk(() => { s.Store.Cells.AddKeyFields(runId, outcome.Followed); return true; }));
-        if (outcome.Succeeded && outcome.Sets.Count > 0 && EntityWrites.Write(Store, pipeline.Repo, entities, keyText, outcome.Sets) is { } lost)
-        {
-            // Written before the result, so a lost race leaves no cached result behind: the next evaluation runs the cell again.
-            Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
-            throw new EntityRaceLost(lost);
-        }
+        if (outcome.Succeeded && outcome.Sets.Count > 0) outcome = WriteEntities(pipeline, cell, entities, keyText, runId, outcome);
         var result = Writer.Save(cell.Name, key, outcome, runId);
         Coordinator.Remember(keyText, result);
         Clive.Trace.Write($"cell {pipeline}: {cell.Name}: queued {queued.TotalMilliseconds:0.0} ms, run record {(begun - queued).TotalMilliseconds:0.0} ms, "
             + $"run {(ran - begun).TotalMilliseconds:0.0} ms, result stored {(clock.Elapsed - ran).TotalMilliseconds:0.0} ms");
         Log($"{pipeline}: {cell.Name}: {result.State} in {FormatDuration(outcome.Duration)}{(result.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
         return result;
+    }
+
+    /// <summary>
+    /// Writes the entity versions a maintaining cell's run set, before its result: a lost race leaves
+    /// no cached result behind (<see cref="EntityRaceLost"/>), so the next evaluation runs the cell again;
+    /// a value that cannot be stored fails the run.
+    /// </summary>
+    private RunOutcome WriteEntities(RefPipeline pipeline, CellDefinition cell, EntityRun entities, string keyText, long runId, RunOutcome outcome)
+    {
+        string? lost;
+        try
+        {
+            lost = EntityWrites.Write(Store, pipeline.Repo, cell.Name, entities, keyText, outcome.Sets);
+        }
+        catch (CellFailure e)
+        {
+            return outcome with { Succeeded = false, Output = null, Value = null, Stderr = [.. outcome.Stderr, .. System.Text.Encoding.UTF8.GetBytes(e.Message + "\n")] };
+        }
+        if (lost is null) return outcome;
+        Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
+        throw new EntityRaceLost(lost);
+    }
+
+    /// <summary>A model loaded: its entity types are recorded, and versions pushed meanwhile that wait for a merge are settled.</summary>
+    internal void EntityTypesDeclared(RefPipeline pipeline, ObjectId commit, LoadedModel model)
+    {
+        EntityDeclarations.Record(Store, pipeline.Repo, pipeline.Ref, commit, model.Entities, Log);
+        foreach (var name in Merges.Pending(pipeline.Repo))
+            if (MergerFor(pipeline.Repo, name) is { } merger) Merges.Request(pipeline.Repo, name, merger);
+    }
+
+    /// <summary>
+    /// Which model settles a diverged entity: one that declares it, the HEAD branch's first; with no
+    /// model of the repo loaded yet, none (it waits for one). Call on the engine's loop.
+    /// </summary>
+    private EntityMerges.Merger? MergerFor(string repo, string name)
+    {
+        var loaded = _pipelines.Values.Where(p => p.Repo == repo && p.HasModel).ToList();
+        if (loaded.Count == 0) return null;
+        var head = Store.Use(s => s.Store.Repos.TryGetId(repo) is { } id ? s.Store.Refs.SymbolicTarget(id, "HEAD") : null);
+        var declaring = loaded.Where(p => p.Model.Entities.Any(e => e.Name == name)).OrderByDescending(p => p.Ref == head).FirstOrDefault();
+        if (declaring is null) return new EntityMerges.Merger($"no model of {repo}", null, false);
+        return new EntityMerges.Merger(declaring.ToString(), declaring.Model.Host, declaring.Model.Entities.First(e => e.Name == name).HasMerge);
     }
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<RefPipeline> _reevaluate = new();
@@ -216,7 +256,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
             }
             if (EntityMerges.IncomingName(e.Ref) is { } incoming)
             {
-                if (!e.New.IsZero) Merges.Request(e.Repo, incoming);
+                if (!e.New.IsZero && MergerFor(e.Repo, incoming) is { } merger) Merges.Request(e.Repo, incoming, merger);
                 continue;
             }
             if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal))

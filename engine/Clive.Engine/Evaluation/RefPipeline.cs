@@ -33,6 +33,9 @@ internal sealed class RefPipeline
     public Generation? Current { get; private set; }
     public LoadedModel Model => _model;
 
+    /// <summary>Whether a model has loaded (an empty one included).</summary>
+    public bool HasModel => _modelLoaded;
+
     public override string ToString() => $"{Repo}@{CellRefsShort}";
 
     private string CellRefsShort => CellRefs.ShortName(Ref);

@@ -21,7 +21,7 @@ internal sealed class HostedEntities(Cell cell, Dictionary<string, byte[]?> read
         if (!reads.TryGetValue(entity.Name, out var bytes))
             throw new CellFailure($"cell {cell.Name}: entity '{entity.Name}' is not one of its inputs (add .Reads({entity.Name}))");
         if (bytes is null) return default;
-        using (EntityRefChain.Decoding([entity.Name])) return (T?)ValueReader.Read(bytes, typeof(T));
+        using (EntityRefChain.Decoding([entity.Name])) return (T?)Decode(entity.Name, bytes, typeof(T));
     }
 
     public T Follow<T>(EntityRef<T> reference)
@@ -35,14 +35,34 @@ internal sealed class HostedEntities(Cell cell, Dictionary<string, byte[]?> read
         if (chain.Count >= MaxChain)
             throw new CellFailure($"cell {cell.Name}: a chain of more than {MaxChain} references ({string.Join(" -> ", chain.Take(5))} -> …)");
         var bytes = follow(reference.Name);
-        using (EntityRefChain.Decoding([.. chain, reference.Name])) return (T)ValueReader.Read(bytes, typeof(T))!;
+        using (EntityRefChain.Decoding([.. chain, reference.Name])) return (T)Decode(reference.Name, bytes, typeof(T))!;
     }
 
     public void Set<T>(Entity<T> entity, T value)
     {
         if (cell is not ComputeCell compute || !compute.Maintained.Contains(entity.Name))
             throw new CellFailure($"cell {cell.Name}: it does not maintain entity '{entity.Name}' (add .Maintains({entity.Name}))");
-        Sets[entity.Name] = ValueWriter.Write(value, typeof(T));
+        try
+        {
+            Sets[entity.Name] = ValueWriter.Write(value, typeof(T));
+        }
+        catch (ValueException e)
+        {
+            throw new CellFailure($"cell {cell.Name}: its new version of entity '{entity.Name}' cannot be stored: {e.Message}");
+        }
+    }
+
+    /// <summary>A stored value as <paramref name="type"/>; one the type cannot hold fails the cell, saying where.</summary>
+    private object? Decode(string entity, byte[] bytes, Type type)
+    {
+        try
+        {
+            return ValueReader.Read(bytes, type);
+        }
+        catch (ValueException e)
+        {
+            throw new CellFailure($"cell {cell.Name}: entity '{entity}' does not read as {type.Name}: {e.Message}");
+        }
     }
 }
 
