@@ -13,7 +13,7 @@ namespace Clive.Engine.Evaluation;
 /// </summary>
 internal static class EntityDeclarations
 {
-    public static void Record(EngineStore store, string repo, string watchedRef, ObjectId commit, IReadOnlyList<EntityMessage> entities, Action<string> log)
+    public static void Record(EngineStore store, string repo, string watchedRef, ObjectId commit, IReadOnlyList<DeclaredEntity> entities, Action<string> log)
     {
         if (entities.Count == 0) return;
         var branch = CellRefs.ShortName(watchedRef);

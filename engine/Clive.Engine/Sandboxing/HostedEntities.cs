@@ -98,7 +98,7 @@ internal sealed class EngineQuestions(int run, Action<HostReply> send, Concurren
 /// <summary>The host's side of entities: describing what the model declares, and running its merge functions.</summary>
 internal static class EntityMerger
 {
-    public static EntityMessage Describe(Entity entity) => new()
+    public static DeclaredEntity Describe(Entity entity) => new()
     {
         Name = entity.Name,
         TypeName = entity.ValueType.FullName ?? entity.ValueType.Name,

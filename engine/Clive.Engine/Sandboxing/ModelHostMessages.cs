@@ -60,7 +60,7 @@ public sealed class HostReply
     [Key(5)] public string? Log { get; set; }
     [Key(6)] public bool Cancelled { get; set; }
     /// <summary>Load: the entities the scripts declare.</summary>
-    [Key(7)] public List<EntityMessage>? Entities { get; set; }
+    [Key(7)] public List<DeclaredEntity>? Entities { get; set; }
     /// <summary>Compute: the new versions of entities the cell maintains, by name. Merge: the merged value is <see cref="Value"/>.</summary>
     [Key(8)] public Dictionary<string, byte[]>? Sets { get; set; }
     /// <summary>
@@ -75,7 +75,7 @@ public sealed class HostReply
 
 /// <summary>A declared entity as data: its name, its type's schema (JSON, see ValueSchemas) and whether the model merges it.</summary>
 [MessagePackObject]
-public sealed class EntityMessage
+public sealed class DeclaredEntity
 {
     [Key(0)] public string Name { get; set; } = "";
     [Key(1)] public string TypeName { get; set; } = "";

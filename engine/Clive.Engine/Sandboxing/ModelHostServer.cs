@@ -67,7 +67,7 @@ public static class ModelHostServer
         Dictionary<string, Entity> entities)
     {
         var cells = new List<CellMessage>();
-        var declared = new List<EntityMessage>();
+        var declared = new List<DeclaredEntity>();
         var errors = new List<string>();
         foreach (var script in request.Scripts ?? [])
         {

@@ -8,12 +8,12 @@ using Microsoft.CodeAnalysis;
 namespace Clive.Engine.Scripting;
 
 /// <summary>A model ready to evaluate: its cells, the entities it declares, and the model host that holds its code.</summary>
-public sealed class LoadedModel(string digest, CellGraph graph, ModelHost? host, IReadOnlyList<EntityMessage>? entities = null) : IDisposable
+public sealed class LoadedModel(string digest, CellGraph graph, ModelHost? host, IReadOnlyList<DeclaredEntity>? entities = null) : IDisposable
 {
     public static readonly LoadedModel Empty = new("", CellGraph.Empty, null);
 
     /// <summary>The entities its scripts declare, with their types' schemas.</summary>
-    public IReadOnlyList<EntityMessage> Entities { get; } = entities ?? [];
+    public IReadOnlyList<DeclaredEntity> Entities { get; } = entities ?? [];
 
     /// <summary>A digest of every script's sources: equal digests are the same model.</summary>
     public string Digest { get; } = digest;
@@ -141,9 +141,9 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
     }
 
     /// <summary>Each entity once: a module loaded by two scripts declares it twice alike; two different declarations are an error.</summary>
-    private static List<EntityMessage> Distinct(IEnumerable<EntityMessage> entities)
+    private static List<DeclaredEntity> Distinct(IEnumerable<DeclaredEntity> entities)
     {
-        var byName = new Dictionary<string, EntityMessage>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, DeclaredEntity>(StringComparer.Ordinal);
         foreach (var entity in entities)
         {
             if (byName.TryGetValue(entity.Name, out var earlier))
