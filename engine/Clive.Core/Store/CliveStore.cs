@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 6;
+    private const int SchemaVersion = 7;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -26,6 +26,8 @@ public sealed class CliveStore : IDisposable
         Access = new Clive.Access.AccessControl(this);
         Overlay = new Overlay.OverlayTable(this);
         Cells = new Cells.CellTable(this);
+        Entities = new Core.Store.Entities.EntityStore(this);
+        EntityTypes = new Core.Store.Entities.EntityTypes(this);
     }
 
     public string Directory { get; }
@@ -37,6 +39,8 @@ public sealed class CliveStore : IDisposable
     public Clive.Access.AccessControl Access { get; }
     public Overlay.OverlayTable Overlay { get; }
     public Cells.CellTable Cells { get; }
+    public Core.Store.Entities.EntityStore Entities { get; }
+    public Core.Store.Entities.EntityTypes EntityTypes { get; }
 
     /// <summary>
     /// Runs <paramref name="write"/> with commits that do not wait for the disk (WAL with
@@ -142,6 +146,8 @@ public sealed class CliveStore : IDisposable
         if (version < 5) connection.Execute(Store.Cells.CellTable.Schema);
         // Version 6: each run's key, field by field, for `clive why`.
         if (version < 6) connection.Execute("ALTER TABLE cell_runs ADD COLUMN key_fields TEXT");
+        // Version 7: the types models declare for their entities.
+        if (version < 7) connection.Execute(Core.Store.Entities.EntityTypes.Schema);
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

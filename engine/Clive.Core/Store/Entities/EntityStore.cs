@@ -1,0 +1,163 @@
+using System.Text;
+using Clive.Core.Values;
+using Clive.Git;
+using Clive.Packs;
+using Clive.Store;
+using Clive.Store.Refs;
+
+namespace Clive.Core.Store.Entities;
+
+/// <summary>
+/// A repo's entities: each a ref refs/clive/entities/&lt;name&gt; whose commits are its versions
+/// (tree: value.msgpack and value.json; parents: the previous version, two for a merge). Every
+/// write is a compare-and-swap through <see cref="RefTransaction"/>, like any ref change, so it is
+/// an event that followers (the engine, watchers, the mount) see.
+/// </summary>
+public sealed class EntityStore(CliveStore store)
+{
+    public const string MessagePackFile = "value.msgpack";
+    public const string JsonFile = "value.json";
+
+    /// <summary>The entity's current version, or null when the repo has none by that name.</summary>
+    public EntityVersion? Read(string repo, string name)
+    {
+        var id = Head(repo, EntityName.RefOf(name));
+        return id is null ? null : ReadVersion(name, id.Value);
+    }
+
+    /// <summary>One version by commit id; a commit that is not a version (no value.msgpack, a bad value) is an error naming it.</summary>
+    public EntityVersion ReadVersion(string name, ObjectId commit)
+    {
+        var raw = store.Objects.Read(commit, ObjectType.Commit);
+        var info = CommitParser.Parse(raw);
+        var msgpackBlob = TreeParser.Entries(store.Objects.Read(info.Tree, ObjectType.Tree))
+            .FirstOrDefault(e => !e.IsTree && e.Name.Span.SequenceEqual(Encoding.ASCII.GetBytes(MessagePackFile)));
+        if (msgpackBlob.Name.IsEmpty)
+            throw new ValueFormatException($"entity '{name}' version {commit.ToString()[..12]} has no {MessagePackFile}");
+        if (store.Objects.SizeOf(msgpackBlob.Id) > ValueLimits.MaxBytes)
+            throw new ValueFormatException($"entity '{name}' version {commit.ToString()[..12]}: {MessagePackFile} is larger than the limit");
+        var msgpack = store.Objects.Read(msgpackBlob.Id, ObjectType.Blob);
+        var (author, time, message) = EntityCommit.Read(raw);
+        return new EntityVersion(name, commit, info.Parents, msgpack, ValueJson.FromMessagePack(msgpack), author, time, EntityMessage.Parse(message));
+    }
+
+    /// <summary>
+    /// Writes a new version whose parent is <paramref name="expectedOld"/> (zero: the entity is new),
+    /// if the entity is still there. value.json is made from the value here.
+    /// </summary>
+    /// <param name="who">Who the store's event log names (a key's or user's name); the author by default.</param>
+    /// <exception cref="EntityChangedException">The entity is no longer at <paramref name="expectedOld"/>; nothing was written.</exception>
+    /// <exception cref="ValueFormatException">The bytes are not a clive value.</exception>
+    public ObjectId Write(string repo, string name, byte[] msgpack, ObjectId expectedOld, CommitIdentity author, EntityMessage message, string? who = null)
+        => Commit(repo, name, msgpack, expectedOld, expectedOld.IsZero ? [] : [expectedOld], author, message, who ?? author.Author, ("entity " + name, null));
+
+    /// <summary>Every entity of the repo and its current version, by name.</summary>
+    public IReadOnlyList<EntityHead> List(string repo) => Under(repo, EntityName.RefPrefix);
+
+    /// <summary>The entity's versions newest first (by author time, every parent followed), at most <paramref name="limit"/>.</summary>
+    public IEnumerable<EntityVersion> Log(string repo, string name, int limit = int.MaxValue)
+    {
+        var head = Head(repo, EntityName.RefOf(name)) ?? throw new EntityNotFoundException(repo, name);
+        var seen = new HashSet<ObjectId> { head };
+        var queue = new PriorityQueue<EntityVersion, long>();
+        var first = ReadVersion(name, head);
+        queue.Enqueue(first, -first.Time.ToUnixTimeSeconds());
+        for (var shown = 0; shown < limit && queue.TryDequeue(out var version, out _); shown++)
+        {
+            yield return version;
+            foreach (var parent in version.Parents)
+                if (seen.Add(parent) && store.Objects.Contains(parent))
+                {
+                    var older = ReadVersion(name, parent);
+                    queue.Enqueue(older, -older.Time.ToUnixTimeSeconds());
+                }
+        }
+    }
+
+    /// <summary>Versions pushed from another store that diverged from this one's and wait for the engine's merge.</summary>
+    public IReadOnlyList<EntityDivergence> Incoming(string repo) => Diverged(repo, EntityName.IncomingPrefix);
+
+    /// <summary>Diverged versions kept side by side with the entity: no merge function, or it reported a conflict.</summary>
+    public IReadOnlyList<EntityDivergence> Conflicts(string repo) => Diverged(repo, EntityName.ConflictPrefix);
+
+    /// <summary>The diverged version kept for the entity, if it is in conflict.</summary>
+    public ObjectId? Conflict(string repo, string name) => Head(repo, EntityName.ConflictPrefix + EntityName.Check(name));
+
+    /// <summary>
+    /// Settles a pending incoming version. With <paramref name="merged"/> (the merge function's value),
+    /// writes a version whose parents are ours and theirs, compared-and-swapped against ours, and
+    /// deletes the incoming ref; without, moves theirs to refs/clive/conflicts/entities/&lt;name&gt;.
+    /// Both in one transaction, so the incoming version is never lost in between.
+    /// </summary>
+    /// <returns>The merge commit, or null when theirs was kept as a conflict.</returns>
+    /// <exception cref="EntityChangedException">The entity moved since <paramref name="ours"/>; nothing was written.</exception>
+    public ObjectId? ResolveIncoming(string repo, string name, ObjectId ours, ObjectId theirs, byte[]? merged, CommitIdentity author, EntityMessage message)
+    {
+        var incomingRef = EntityName.IncomingPrefix + EntityName.Check(name);
+        if (merged is null)
+        {
+            KeepAsConflict(repo, name, theirs, author.Author);
+            return null;
+        }
+        return Commit(repo, name, merged, ours, ours.IsZero ? [theirs] : [ours, theirs], author, message, author.Author,
+            ("entity merge " + name, new RefUpdate(incomingRef, theirs, ObjectId.Zero)));
+    }
+
+    /// <summary>Moves a pending incoming version (or one just received) to the conflict ref, replacing an older conflict.</summary>
+    public void KeepAsConflict(string repo, string name, ObjectId theirs, string who)
+    {
+        var incomingRef = EntityName.IncomingPrefix + EntityName.Check(name);
+        var conflictRef = EntityName.ConflictPrefix + name;
+        using var transaction = store.BeginRefTransaction(who, "entity conflict " + name);
+        var updates = new List<RefUpdate> { new(conflictRef, Head(repo, conflictRef) ?? ObjectId.Zero, theirs) };
+        if (Head(repo, incomingRef) is { } incoming) updates.Add(new RefUpdate(incomingRef, incoming, ObjectId.Zero));
+        Require(repo, transaction.Update(repo, updates, atomic: true), name);
+        transaction.Commit();
+    }
+
+    private ObjectId Commit(string repo, string name, byte[] msgpack, ObjectId expectedOld, IReadOnlyList<ObjectId> parents,
+        CommitIdentity author, EntityMessage message, string who, (string Why, RefUpdate? Also) change)
+    {
+        var refName = EntityName.RefOf(name);
+        var json = ValueJson.FromMessagePack(msgpack);
+        var pack = new NewObjectsPack();
+        var jsonBlob = pack.Add(ObjectType.Blob, Encoding.UTF8.GetBytes(json));
+        var msgpackBlob = pack.Add(ObjectType.Blob, msgpack);
+        var tree = pack.Add(ObjectType.Tree, TreeWriter.Serialize([
+            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(JsonFile), jsonBlob),
+            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(MessagePackFile), msgpackBlob)]));
+        var now = DateTimeOffset.Now;
+        var commit = pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, parents, author.AuthorAt(now), author.CommitterAt(now), message.Compose()));
+
+        using var transaction = store.BeginRefTransaction(who, change.Why);
+        transaction.Add(pack);
+        List<RefUpdate> updates = [new RefUpdate(refName, expectedOld, commit)];
+        if (change.Also is { } also) updates.Add(also);
+        Require(repo, transaction.Update(repo, updates, atomic: true), name);
+        transaction.Commit();
+        return commit;
+    }
+
+    private void Require(string repo, IReadOnlyList<RefUpdateResult> results, string name)
+    {
+        var failed = results.FirstOrDefault(r => r.Status is RefUpdateStatus.Stale or RefUpdateStatus.Invalid);
+        if (failed is null) return;
+        if (failed.Status == RefUpdateStatus.Invalid) throw new CliveException($"entity '{name}': {failed.Message}");
+        throw new EntityChangedException(name, failed.Update.Old, Head(repo, failed.Update.Name) ?? ObjectId.Zero);
+    }
+
+    private List<EntityDivergence> Diverged(string repo, string prefix) =>
+        Under(repo, prefix).Select(h => new EntityDivergence(h.Name, Head(repo, EntityName.RefOf(h.Name)), h.Commit)).ToList();
+
+    private List<EntityHead> Under(string repo, string prefix)
+    {
+        var id = store.Repos.GetId(repo);
+        return store.Refs.List(id)
+            .Where(r => r.Target is not null && r.Name.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(r => EntityName.FromRef(r.Name, prefix) is { } name ? new EntityHead(name, r.Target!.Value) : null)
+            .OfType<EntityHead>()
+            .ToList();
+    }
+
+    private ObjectId? Head(string repo, string refName) => store.Refs.Get(store.Repos.GetId(repo), refName);
+}
