@@ -251,7 +251,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
             {
                 // An entity moved: the models whose cells read or followed it evaluate again.
                 foreach (var pipeline in _pipelines.Values)
-                    if (pipeline.DependsOnEntity(e.Repo, entity)) reread.Add(pipeline);
+                    if (pipeline.DependsOnEntity(e.Repo, entity) && reread.Add(pipeline)) Clive.Trace.Write($"{pipeline}: entity {entity} moved (event {e.Sequence})");
                 continue;
             }
             if (EntityMerges.IncomingName(e.Ref) is { } incoming)

@@ -23,7 +23,7 @@ internal sealed class Generation
     private readonly CancellationTokenSource _superseded = new();
     private readonly Dictionary<string, Task<CellResult?>> _results = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
-    private readonly List<string> _acquired = [];
+    private readonly List<(string Key, Task<CellResult> Run)> _acquired = [];
     private readonly string? _force;
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private int _ran;
@@ -68,8 +68,11 @@ internal sealed class Generation
         foreach (var cell in Model.Graph.Ordered)
             if (wanted is null || wanted.Contains(cell.Name)) _results[cell.Name] = EvaluateAsync(cell);
         Completion = Task.WhenAll(_results.Values);
-        Completion.ContinueWith(_ =>
+        Completion.ContinueWith(done =>
         {
+            // A cell's evaluation that failed in the engine itself: said, never swallowed.
+            foreach (var failure in done.Exception?.Flatten().InnerExceptions ?? [])
+                _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: evaluation failed: {failure}");
             if (IsCurrent) _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: {_results.Count} cells evaluated in {_clock.Elapsed.TotalMilliseconds:0.0} ms, {_ran} ran");
         }, TaskScheduler.Default);
     }
@@ -89,7 +92,7 @@ internal sealed class Generation
     {
         _superseded.Cancel();
         lock (_acquired)
-            foreach (var key in _acquired) _engine.Coordinator.Release(key);
+            foreach (var (key, run) in _acquired) _engine.Coordinator.Release(key, run);
     }
 
     private async Task<CellResult?> EvaluateAsync(CellDefinition cell)
@@ -131,14 +134,17 @@ internal sealed class Generation
             return cached;
         }
 
-        lock (_acquired) _acquired.Add(keyText);
         Interlocked.Increment(ref _ran);
         var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, key, keyText, resolved.Key.ToText(), resolved.Layout, resolved.Values,
             resolved.Entities, Model.Host, Trigger, _force == cell.Name, cancel));
+        lock (_acquired) _acquired.Add((keyText, run));
         try
         {
             var result = await run.WaitAsync(_superseded.Token).ConfigureAwait(false);
             _pipeline.Entities.Followed(cell.Name, result.Followed);
+            // A run joined in flight may have followed a version that moved before it finished (its event already handled): evaluate again.
+            if (result.Followed.Count > 0 && !_engine.Store.Use(s => EntityRun.StillCurrent(s, _pipeline.Repo, resolved.Entities.CellId, resolved.Entities.Maintained, result.Followed)))
+                _engine.ReevaluateSoon(_pipeline);
             Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, result));
             return result;
         }
