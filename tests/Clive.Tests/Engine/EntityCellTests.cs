@@ -1,3 +1,4 @@
+using Clive.Git;
 using Clive.Store.Cells;
 using Clive.Tests.Fixtures;
 using Xunit;
@@ -162,5 +163,36 @@ public sealed class EntityCellTests : IDisposable
         Assert.Equal("1", Fetched("refs/clive/entities/counter:value.json").Trim());
         Assert.Equal(1, engine.Runs("demo")["bump"]);
         Assert.Equal(2, engine.Runs("demo")["count"]);
+    }
+
+    [Fact]
+    public void DivergedVersionsAreMergedByTheModelsFunctionOrKeptSideBySide()
+    {
+        PushModel("""
+            var counts = Cells.Entity<Dictionary<string, int>>("counts").Merge((ancestor, ours, theirs) =>
+                MergeResult<Dictionary<string, int>>.Merged(ours.Keys.Union(theirs.Keys).ToDictionary(k => k,
+                    k => ours.GetValueOrDefault(k) + theirs.GetValueOrDefault(k) - (ancestor?.GetValueOrDefault(k) ?? 0))));
+            var label = Cells.Entity<string>("label");
+            Cells.Compute("total", ctx => ctx.Entity(counts)!.Values.Sum()).Reads(counts);
+            """);
+        EntityWriter.Set(_sandbox, "demo", "counts", new Dictionary<string, object?> { ["apples"] = 1 });
+        EntityWriter.Set(_sandbox, "demo", "label", "first");
+        // Both changed here and in another store: +2 apples there, 5 pears here; two different labels.
+        var (ours, theirs) = EntityWriter.Diverge(_sandbox, "demo", "counts",
+            new Dictionary<string, object?> { ["apples"] = 1, ["pears"] = 5 }, new Dictionary<string, object?> { ["apples"] = 3 });
+        var (ourLabel, theirLabel) = EntityWriter.Diverge(_sandbox, "demo", "label", "ours", "theirs");
+
+        using var engine = new EngineProcess(_sandbox);
+        engine.WaitForLog("demo: entity 'counts': merged");
+        engine.WaitForLog("demo: entity 'label': diverged versions kept side by side");
+        engine.Wait(() => Fetched("refs/clive/cells/main/total:value.json").Trim() == "8", "total to read the merged counts");
+        Assert.Equal(new[] { ours, theirs }, _sandbox.GitOk("work", "log", "-1", "--format=%P", "refs/clive/entities/counts").Stdout.Trim().Split(' ')
+            .Select(parent => ObjectId.Parse(parent)));
+        Assert.Contains("\"pears\": 5", Fetched("refs/clive/entities/counts:value.json"));
+        Assert.Equal(1, _sandbox.Git("work", "rev-parse", "--verify", "-q", "refs/clive/incoming/entities/counts").ExitCode);
+
+        // No merge function: the entity stays ours, theirs is kept at the conflict ref.
+        Assert.Equal(ourLabel.ToString(), _sandbox.RevParse("work", "refs/clive/entities/label"));
+        Assert.Equal(theirLabel.ToString(), _sandbox.RevParse("work", "refs/clive/conflicts/entities/label"));
     }
 }

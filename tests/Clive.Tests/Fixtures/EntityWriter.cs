@@ -1,5 +1,6 @@
 using Clive.Core.Store.Entities;
 using Clive.Git;
+using Clive.Store.Refs;
 using MessagePack;
 
 namespace Clive.Tests.Fixtures;
@@ -15,9 +16,31 @@ public static class EntityWriter
     /// </summary>
     public static ObjectId Set(GitSandbox sandbox, string repo, string name, object? value)
     {
-        var bytes = MessagePackSerializer.Serialize(value, MessagePack.Resolvers.ContractlessStandardResolver.Options);
         using var store = sandbox.OpenStore();
         var current = store.Entities.Read(repo, name)?.Commit ?? ObjectId.Zero;
-        return store.Entities.Write(repo, name, bytes, current, Tester, new EntityMessage("set by a test"));
+        return store.Entities.Write(repo, name, Encode(value), current, Tester, new EntityMessage("set by a test"));
     }
+
+    /// <summary>
+    /// Makes the entity diverge as when another store changed it too: <paramref name="theirs"/> becomes
+    /// a version on top of the current one, kept at refs/clive/incoming/entities/&lt;name&gt; (where
+    /// receive-pack keeps a pushed version that is not a fast-forward), and <paramref name="ours"/> the entity's next version here.
+    /// </summary>
+    public static (ObjectId Ours, ObjectId Theirs) Diverge(GitSandbox sandbox, string repo, string name, object? ours, object? theirs)
+    {
+        using var store = sandbox.OpenStore();
+        var ancestor = store.Entities.Read(repo, name)!.Commit;
+        var theirsVersion = store.Entities.Write(repo, name, Encode(theirs), ancestor, Tester, new EntityMessage("their change"));
+        using (var transaction = store.BeginRefTransaction("tester", "another store's version"))
+        {
+            transaction.Update(repo, [
+                new RefUpdate("refs/clive/entities/" + name, theirsVersion, ancestor),
+                new RefUpdate("refs/clive/incoming/entities/" + name, ObjectId.Zero, theirsVersion)], atomic: true);
+            transaction.Commit();
+        }
+        var oursVersion = store.Entities.Write(repo, name, Encode(ours), ancestor, Tester, new EntityMessage("our change"));
+        return (oursVersion, theirsVersion);
+    }
+
+    private static byte[] Encode(object? value) => MessagePackSerializer.Serialize(value, MessagePack.Resolvers.ContractlessStandardResolver.Options);
 }
