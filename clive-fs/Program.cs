@@ -59,14 +59,14 @@ return ErrorPolicy.Run(() =>
     using (var store = CliveStore.Open(storeDirectory, create: false)) MountedTree.Resolve(store, target.Repo, target.Ref);
 
     // The background mount says who its commits name in its log; a made-up identity is worth a line here too.
-    if (!foreground && MountIdentity.Resolve() is { FromGit: false } made) Console.Error.WriteLine($"warning: the mount {made}");
+    if (!foreground && Clive.Git.UserIdentity.Resolve() is { FromGit: false } made) Console.Error.WriteLine($"warning: the mount {made}");
     return foreground ? Serve(target, mountpoint, storeDirectory, TimeSpan.FromSeconds(commitDelay)) : StartInBackground(args, mountpoint, storeDirectory);
 });
 
 static int Serve(MountTarget target, string mountpoint, string? storeDirectory, TimeSpan commitDelay)
 {
     void Log(string line) => Console.Error.WriteLine($"clive-fs: {line}");
-    var identity = MountIdentity.Resolve();
+    var identity = Clive.Git.UserIdentity.Resolve();
     using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref, identity.Identity, new ConflictNotices(Log));
     var options = $"default_permissions,fsname=clive:{tree.Repo},subtype=clive";
     using var mount = new FuseMount(tree, mountpoint, options, Log);

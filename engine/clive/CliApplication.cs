@@ -31,6 +31,7 @@ public static class CliApplication
         root.Subcommands.Add(StatusCommand.Watch());
         root.Subcommands.Add(LogsCommand.Create());
         root.Subcommands.Add(WhyCommand.Create());
+        root.Subcommands.Add(EntityCommands.Create());
         if (EngineLauncher.IsEngineCommand(args)) return ErrorPolicy.Run(() => EngineLauncher.Exec(args));
         return CommandLineHost.Run(root, args);
     }

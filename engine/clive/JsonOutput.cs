@@ -44,4 +44,7 @@ internal sealed record GrantJson(long Id, string Identity, string Right, string 
 [JsonSerializable(typeof(List<GrantJson>))]
 [JsonSerializable(typeof(Commands.StatusJson))]
 [JsonSerializable(typeof(Commands.WhyJson))]
+[JsonSerializable(typeof(Commands.EntityVersionJson))]
+[JsonSerializable(typeof(List<Commands.EntityVersionJson>))]
+[JsonSerializable(typeof(List<Commands.EntityHeadJson>))]
 internal sealed partial class CliveJson : JsonSerializerContext;

@@ -1,5 +1,6 @@
 using System.Text;
 using Clive.Access;
+using Clive.Core.Store.Entities;
 using Clive.Git;
 using Clive.Transfer;
 using Clive.Packs;
@@ -123,17 +124,30 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         using var transaction = store.BeginRefTransaction(principal.Name, "push");
         long repoId = store.Repos.TryGetId(repo) ?? transaction.CreateRepo(repo, InitialHead(updates));
         if (pack is not null) transaction.Add(pack);
+        var invalid = new Dictionary<RefUpdate, string>();
+        // Entity versions must be values; a diverged one is kept beside the entity (EntityPush), not refused.
+        foreach (var u in updates.Where(u => !missing.Contains(u)))
+            if (EntityPush.Problem(store, u) is { } problem) invalid[u] = problem;
+        var diverted = updates.Where(u => !missing.Contains(u) && !invalid.ContainsKey(u))
+            .Select(u => (Update: u, Diversion: EntityPush.Divert(store, repo, repoId, u))).Where(d => d.Diversion is not null)
+            .ToDictionary(d => d.Update, d => d.Diversion!);
         // Rights are checked here, with the pack's objects readable, because telling a
         // fast-forward from a rewrite needs the new commits.
-        var denied = updates.Where(u => !missing.Contains(u)).Select(u => (Update: u, Denial: Denial(repoId, u))).Where(d => d.Denial is not null)
+        var denied = updates.Where(u => !missing.Contains(u) && !invalid.ContainsKey(u))
+            .Select(u => (Update: u, Denial: Denial(repoId, u, diverted.ContainsKey(u)))).Where(d => d.Denial is not null)
             .ToDictionary(d => d.Update, d => d.Denial!);
-        var valid = updates.Where(u => !missing.Contains(u) && !denied.ContainsKey(u)).ToList();
-        var applied = transaction.Update(repo, valid, atomic && valid.Count == updates.Count);
-        // Apply answers in the order asked, so the i-th valid update has the i-th result.
+        var valid = updates.Where(u => !missing.Contains(u) && !invalid.ContainsKey(u) && !denied.ContainsKey(u)).ToList();
+        bool AlreadyThere(RefUpdate u) => diverted.TryGetValue(u, out var d) && d.Instead is null;
+        var toApply = valid.Where(u => !AlreadyThere(u)).Select(u => diverted.TryGetValue(u, out var d) ? d.Instead! : u).ToList();
+        var applied = transaction.Update(repo, toApply, atomic && valid.Count == updates.Count);
+        // Apply answers in the order asked, so the i-th update applied has the i-th result; a
+        // diverted one is answered as the ref the client named.
         var appliedResults = new Queue<RefUpdateResult>(applied);
         var results = updates.Select(u => missing.Contains(u) ? new RefUpdateResult(u, RefUpdateStatus.Invalid, "missing necessary objects")
+                : invalid.TryGetValue(u, out var bad) ? new RefUpdateResult(u, RefUpdateStatus.Invalid, bad)
                 : denied.TryGetValue(u, out var why) ? new RefUpdateResult(u, RefUpdateStatus.Denied, why)
-                : appliedResults.Dequeue())
+                : AlreadyThere(u) ? new RefUpdateResult(u, RefUpdateStatus.Ok)
+                : appliedResults.Dequeue() with { Update = u })
             .ToList();
         if (atomic && results.Any(r => !r.Succeeded))
             results = results.Select(r => r.Succeeded ? r with { Status = RefUpdateStatus.AtomicFailed, Message = "atomic push failed" } : r).ToList();
@@ -142,12 +156,15 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         return results;
     }
 
-    /// <summary>Why this principal may not make this update, or null: creating and fast-forwarding need write, rewriting and deleting need force.</summary>
-    private string? Denial(long repoId, RefUpdate update)
+    /// <summary>
+    /// Why this principal may not make this update, or null: creating and fast-forwarding need write,
+    /// rewriting and deleting need force. A diverged entity version is kept, not written over the entity: write.
+    /// </summary>
+    private string? Denial(long repoId, RefUpdate update, bool diverted)
     {
         if (principal.IsOwner) return null;
         var needed = update.New.IsZero ? Right.Force
-            : update.Old.IsZero || Ancestry.IsAncestor(store.Objects, update.Old, update.New) ? Right.Write
+            : diverted || update.Old.IsZero || Ancestry.IsAncestor(store.Objects, update.Old, update.New) ? Right.Write
             : Right.Force;
         return store.Access.Has(principal, needed, repo, update.Name)
             ? null

@@ -78,7 +78,16 @@ internal static class StatusCommand
         var lastSeen = engine.Running || engine.Stopped is not null ? null
             : cells.SelectMany(c => new[] { c.Started, c.Finished }).Concat(models.Select(m => (DateTimeOffset?)m.Updated)).Append(engine.Started).Max();
         var engineJson = new EngineJson(engine.Running, engine.Pid, Time(engine.Started), Time(engine.Stopped), Time(lastSeen));
-        return new StatusJson(engineJson, result, result.Count == 0 ? StatusScope.Explain(store, repo, refName) : null);
+        var conflicts = EntityConflicts(store, repo);
+        return new StatusJson(engineJson, result, result.Count == 0 ? StatusScope.Explain(store, repo, refName) : null, conflicts);
+    }
+
+    /// <summary>Entities whose diverged version is kept aside (null when none): nothing is lost, and status says so.</summary>
+    private static List<EntityConflictJson>? EntityConflicts(CliveStore store, string? repo)
+    {
+        var repos = repo is null ? store.Repos.List().Select(r => r.Name) : [repo];
+        var conflicts = repos.SelectMany(r => store.Entities.Conflicts(r).Select(c => new EntityConflictJson(r, c.Name, c.Ours?.ToString(), c.Theirs.ToString()))).ToList();
+        return conflicts.Count == 0 ? null : conflicts;
     }
 
     /// <summary>
@@ -100,6 +109,8 @@ internal static class StatusCommand
         var text = new StringBuilder();
         text.Append(EngineLine(status.Engine, now)).Append('\n');
         if (status.Note is { } note) text.Append(note).Append('\n');
+        foreach (var c in status.EntityConflicts ?? [])
+            text.Append(EntityCommands.ConflictLine(c.Repo, c.Name, Clive.Git.ObjectId.Parse(c.Theirs))).Append('\n');
         foreach (var r in status.Refs)
         {
             text.Append($"{r.Repo}@{CellRefs.ShortName(r.Ref)}");
@@ -149,7 +160,10 @@ internal static class StatusCommand
 }
 
 /// <summary>`clive status --json`: whether an engine runs, every watched ref, and why there are none when there are none.</summary>
-internal sealed record StatusJson(EngineJson Engine, List<RefStatusJson> Refs, string? Note);
+internal sealed record StatusJson(EngineJson Engine, List<RefStatusJson> Refs, string? Note, List<EntityConflictJson>? EntityConflicts = null);
+
+/// <summary>An entity in conflict: <c>ours</c> is its version, <c>theirs</c> the other store's, kept at refs/clive/conflicts/entities/&lt;name&gt;.</summary>
+internal sealed record EntityConflictJson(string Repo, string Name, string? Ours, string Theirs);
 
 /// <summary>The store's engine: running or not, its process, when it started, and when it stopped (cleanly) or was last seen (killed).</summary>
 internal sealed record EngineJson(bool Running, int? Pid, string? Started, string? Stopped, string? LastSeen);

@@ -6,7 +6,7 @@ using Clive.Tests.Fixtures;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
-namespace Clive.Tests.Store;
+namespace Clive.Tests.Entities;
 
 /// <summary>Entities as refs of a real store file: versions, compare-and-swap, log, declared types, divergence.</summary>
 public sealed class EntityStoreTests : IDisposable

@@ -1,32 +1,31 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Clive.Git;
 
-namespace Clive.Fs;
+namespace Clive.Git;
 
 /// <summary>
-/// Who a mount's commits name as author and committer: the mounting user's git identity, as git
-/// itself resolves it at mount time (<c>git var GIT_AUTHOR_IDENT</c> / <c>GIT_COMMITTER_IDENT</c>:
+/// Who the user's commits name as author and committer (a mount's, `clive entity set`'s): the
+/// user's git identity, as git itself resolves it (<c>git var GIT_AUTHOR_IDENT</c> / <c>GIT_COMMITTER_IDENT</c>:
 /// <c>GIT_AUTHOR_*</c>/<c>GIT_COMMITTER_*</c>, then <c>user.name</c>/<c>user.email</c>), else the
 /// account's name at this host, and <see cref="Source"/> says which, for the mount to tell the user.
 /// </summary>
-public sealed record MountIdentity(CommitIdentity Identity, string Source, bool FromGit)
+public sealed record UserIdentity(CommitIdentity Identity, string Source, bool FromGit)
 {
-    public static MountIdentity Resolve()
+    public static UserIdentity Resolve()
     {
         var author = GitVar("GIT_AUTHOR_IDENT");
         var committer = GitVar("GIT_COMMITTER_IDENT");
         if (author is null && committer is null)
         {
             var fallback = $"{Environment.UserName} <{Environment.UserName}@{Environment.MachineName}>";
-            return new MountIdentity(new CommitIdentity(fallback, fallback),
+            return new UserIdentity(new CommitIdentity(fallback, fallback),
                 "git has no identity for this user; set one with git config --global user.name/user.email", FromGit: false);
         }
-        // git refuses a commit when either is missing; the mount uses the other rather than none.
-        return new MountIdentity(new CommitIdentity(author ?? committer!, committer ?? author!), "git's user identity", FromGit: true);
+        // git refuses a commit when either is missing; clive uses the other rather than none.
+        return new UserIdentity(new CommitIdentity(author ?? committer!, committer ?? author!), "git's user identity", FromGit: true);
     }
 
-    /// <summary>What the mount says about its commits when it starts.</summary>
+    /// <summary>What clive says about the commits it makes for the user (the mount, when it starts).</summary>
     public override string ToString() => Identity.Author == Identity.Committer
         ? $"commits as {Identity.Author} ({Source})"
         : $"commits as author {Identity.Author}, committer {Identity.Committer} ({Source})";
