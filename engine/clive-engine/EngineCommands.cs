@@ -97,7 +97,7 @@ internal static class EngineCommands
                 var outcome = engine.RunOnceAsync(target.Repo, target.Ref, target.Cell, stop.Token).GetAwaiter().GetResult();
                 if (outcome is null) throw new CliveException($"{target.Cell} did not run: a cell it reads failed or it was interrupted (see clive status)");
                 // A compute cell prints nothing as it runs: what it computed is its output.
-                if (outcome.Value is { } value) Console.Out.Write(Clive.Engine.Values.ValueJsonText.FromMessagePack(value));
+                if (outcome.Value is { } value) Console.Out.Write(Clive.Core.Values.ValueJson.FromMessagePack(value));
                 return Task.FromResult(outcome.Succeeded ? 0 : 1);
             }
             finally

@@ -181,6 +181,8 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         var log = Encoding.UTF8.GetBytes(reply.Log ?? "");
         if (reply.Error is { } error)
             return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes(error + "\n"), clock.Elapsed, pack) { Followed = request.Entities.Followed };
+        if (reply.Value is { } value && !IsValue(value))
+            return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: the model host returned a value that is not a clive value\n"), clock.Elapsed, pack);
         var output = new OutputTree(store, pack);
         foreach (var (path, content) in reply.Written ?? [])
         {
@@ -193,6 +195,20 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         if (sets.Keys.FirstOrDefault(name => !request.Entities.Maintained.Contains(name)) is { } stray)
             return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: it does not maintain entity '{stray}'\n"), clock.Elapsed, pack);
         return new RunOutcome(true, null, output.Build(), reply.Value, log, [], clock.Elapsed, pack) { Sets = sets, Followed = request.Entities.Followed };
+    }
+
+    /// <summary>The host runs model code, so what it returns is checked before it is stored (and turned into value.json).</summary>
+    private static bool IsValue(byte[] value)
+    {
+        try
+        {
+            Clive.Core.Values.ValueJson.FromMessagePack(value);
+            return true;
+        }
+        catch (Clive.Core.Values.ValueFormatException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A directory of the cell's tree as the sandboxed command sees it.</summary>

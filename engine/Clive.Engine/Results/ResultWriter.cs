@@ -72,7 +72,7 @@ public sealed class ResultWriter(EngineStore store)
         if (outcome.Value is { } value)
         {
             files.Add("value.msgpack", TreeEntry.RegularFile, value);
-            files.Add("value.json", TreeEntry.RegularFile, Encoding.UTF8.GetBytes(Values.ValueJsonText.FromMessagePack(value)));
+            files.Add("value.json", TreeEntry.RegularFile, Encoding.UTF8.GetBytes(Clive.Core.Values.ValueJson.FromMessagePack(value)));
         }
         if (outcome.Stdout.Length > 0) files.Add("stdout", TreeEntry.RegularFile, outcome.Stdout);
         if (outcome.Stderr.Length > 0) files.Add("stderr", TreeEntry.RegularFile, outcome.Stderr);

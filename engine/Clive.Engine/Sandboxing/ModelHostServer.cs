@@ -108,7 +108,7 @@ public static class ModelHostServer
             return new HostReply
             {
                 Id = request.Id,
-                Value = value is null ? null : Store(value, name),
+                Value = value is null ? null : Encode(value, name),
                 Written = context.Written,
                 Sets = context.Entities.Sets,
                 Log = context.LogText,
@@ -126,7 +126,7 @@ public static class ModelHostServer
         }
     }
 
-    private static byte[] Store(object value, string cell)
+    private static byte[] Encode(object value, string cell)
     {
         try
         {

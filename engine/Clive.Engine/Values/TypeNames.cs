@@ -23,16 +23,16 @@ public static class TypeNames
     /// <summary>
     /// The name a schema gives a type: namespace and enclosing types (<c>Shop.Order+Line</c>), generic
     /// arguments by the same rule (<c>Page&lt;Shop.Order&gt;</c>). A script's types are nested in its
-    /// submission class (<c>Submission#0</c>), whose name says nothing: it is left out.
+    /// script class (<c>Script</c>, the one with the <c>&lt;Factory&gt;</c> entry point), whose name says nothing: it is left out.
     /// </summary>
     public static string Schema(Type type) => Qualified(type, Schema, "+", withNamespace: true);
 
     private static string Qualified(Type type, Func<Type, string> argument, string nesting, bool withNamespace)
     {
         var name = Plain(type.Name);
-        for (var outer = type.DeclaringType; outer is not null && !IsSubmission(outer); outer = outer.DeclaringType)
+        for (var outer = type.DeclaringType; outer is not null && !IsScriptClass(outer); outer = outer.DeclaringType)
             name = Plain(outer.Name) + nesting + name;
-        if (withNamespace && Outermost(type) is { Namespace: { Length: > 0 } space } && !IsSubmission(Outermost(type))) name = space + "." + name;
+        if (withNamespace && Outermost(type) is { Namespace: { Length: > 0 } space } && !IsScriptClass(Outermost(type))) name = space + "." + name;
         if (type.IsGenericType) name += "<" + string.Join(",", type.GetGenericArguments().Select(argument)) + ">";
         return name;
     }
@@ -43,7 +43,8 @@ public static class TypeNames
         return type;
     }
 
-    private static bool IsSubmission(Type type) => type.Name.StartsWith("Submission#", StringComparison.Ordinal);
+    private static bool IsScriptClass(Type type)
+        => type.GetMethod("<Factory>", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static) is not null;
 
     private static string Plain(string name) => name.IndexOf('`') is var tick and >= 0 ? name[..tick] : name;
 }

@@ -66,7 +66,7 @@ public sealed class EngineTests : IDisposable
         _sandbox.GitOk("work", "fetch", "-q", GitSandbox.Url("demo"), "refs/clive/*:refs/clive/*");
         Assert.Equal("HELLO\nWORLD\n", _sandbox.GitOk("work", "show", "refs/clive/cells/main/upper:out/upper.txt").Stdout);
         Assert.Equal("12\n", _sandbox.GitOk("work", "show", "refs/clive/cells/main/count:out/count").Stdout);
-        Assert.Equal("[\"src/a.txt:hello\",\"src/b.txt:world\"]\n", _sandbox.GitOk("work", "show", "refs/clive/cells/main/files:value.json").Stdout);
+        Assert.Equal("[\n  \"src/a.txt:hello\",\n  \"src/b.txt:world\"\n]\n", _sandbox.GitOk("work", "show", "refs/clive/cells/main/files:value.json").Stdout);
         Assert.Contains("state: succeeded", _sandbox.GitOk("work", "show", "refs/clive/cells/main/count:result").Stdout);
 
         var status = _sandbox.Clive("status", "--json");
