@@ -100,8 +100,8 @@ public static class ModelHostServer
     {
         var name = request.Cell ?? "";
         if (!functions.TryGetValue(name, out var cell)) return new HostReply { Id = request.Id, Error = $"no compute cell '{name}' in this model" };
-        var context = new HostedCellContext(cell, request.Files ?? [], request.Values ?? [],
-            new HostedEntities(cell, request.Entities ?? [], engine.Follow), cancel);
+        var context = new HostedCellContext(cell, request.Files ?? [], request.Values ?? [], cancel,
+            new HostedEntities(cell, request.Entities ?? [], engine.Follow));
         try
         {
             var value = cell.Function(context);
@@ -140,10 +140,12 @@ public static class ModelHostServer
 }
 
 /// <summary>A compute cell's view of its inputs, by their path in the cell's directory: the files and values the engine sent.</summary>
-internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values, HostedEntities entities,
-    CancellationToken cancel) : CellContext
+internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values, CancellationToken cancel,
+    HostedEntities? entities = null) : CellContext
 {
-    public HostedEntities Entities => entities;
+    /// <summary>Its entities; without an engine to ask (a test running a function directly), it reads and follows none.</summary>
+    public HostedEntities Entities { get; } = entities
+        ?? new HostedEntities(cell, [], name => throw new CellFailure($"cell {cell.Name}: entity '{name}' cannot be followed here"));
 
     private readonly StringWriter _log = new();
     private readonly string _prefix = cell.Directory.Length == 0 ? "" : cell.Directory + "/";
@@ -175,11 +177,11 @@ internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> fi
         }
     }
 
-    public override T? Entity<T>(Entity<T> entity) where T : default => entities.Read(entity);
+    public override T? Entity<T>(Entity<T> entity) where T : default => Entities.Read(entity);
 
-    public override T Follow<T>(EntityRef<T> reference) => entities.Follow(reference);
+    public override T Follow<T>(EntityRef<T> reference) => Entities.Follow(reference);
 
-    public override void Set<T>(Entity<T> entity, T value) => entities.Set(entity, value);
+    public override void Set<T>(Entity<T> entity, T value) => Entities.Set(entity, value);
 
     public override void Write(string path, byte[] content) => Written[ModelPaths.Normalize(path)] = content;
 
