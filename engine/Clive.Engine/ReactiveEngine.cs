@@ -55,6 +55,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Writer = new ResultWriter(store);
         Slots = new SlotPool(Sandbox, WorkRoot, Log, slotsPerDomain: Coordinator.Jobs + 1);
         _resultReaders = new ResultReaders(_pipelines.Values, Log);
+        Merges = new EntityMerges(store, Log);
     }
 
     internal EngineStore Store { get; }
@@ -67,6 +68,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     internal Sandbox Sandbox { get; }
     internal SlotPool Slots { get; }
     internal string LogRoot { get; }
+    internal EntityMerges Merges { get; }
 
     /// <summary>When set, the output of forced runs is copied here as it happens.</summary>
     public TextWriter? Echo { get; init; }
@@ -94,6 +96,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
                 try { await follower.WaitAsync(wait, cancel).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
                 last = HandleEvents(last);
+                while (_reevaluate.TryDequeue(out var again))
+                    if (_pipelines.ContainsValue(again)) again.Reevaluate(last);
                 foreach (var id in Board.TakeDropped())
                     if (_pipelines.TryGetValue(id, out var dropped)) dropped.Reevaluate(last);
                 foreach (var pipeline in _pipelines.Values.ToList())
@@ -140,7 +144,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     }
 
     internal async Task<CellResult> RunCellAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, string keyFields, Func<InputLayout> layout,
-        IReadOnlyDictionary<string, byte[]?> values, ModelHost? host, long trigger, bool forced, CancellationToken cancel)
+        IReadOnlyDictionary<string, byte[]?> values, EntityRun entities, ModelHost? host, long trigger, bool forced, CancellationToken cancel)
     {
         void Report(CellStatus status) { if (pipeline.Current?.KeyOf(cell.Name) == keyText) pipeline.Current.Report(status); }
         var source = pipeline.Current?.Commit;
@@ -166,7 +170,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         RunOutcome outcome;
         try
         {
-            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values, host), cancel).ConfigureAwait(false);
+            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values, host, entities), cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -178,6 +182,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
         // The job slot bounds the commands running at once; storing the result is store work: the
         // next command starts meanwhile (and results that finish together share one commit).
         slot.Dispose();
+        if (outcome.Followed.Count > 0)
+            Store.Write(s => s.Store.WithoutWaitingForDisk(() => { s.Store.Cells.AddKeyFields(runId, outcome.Followed); return true; }));
+        if (outcome.Succeeded && outcome.Sets.Count > 0) outcome = WriteEntities(pipeline, cell, entities, keyText, runId, outcome);
         var result = Writer.Save(cell.Name, key, outcome, runId);
         Coordinator.Remember(keyText, result);
         Clive.Trace.Write($"cell {pipeline}: {cell.Name}: queued {queued.TotalMilliseconds:0.0} ms, run record {(begun - queued).TotalMilliseconds:0.0} ms, "
@@ -185,6 +192,54 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Log($"{pipeline}: {cell.Name}: {result.State} in {FormatDuration(outcome.Duration)}{(result.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
         return result;
     }
+
+    /// <summary>
+    /// Writes the entity versions a maintaining cell's run set, before its result: a lost race leaves
+    /// no cached result behind (<see cref="EntityRaceLost"/>), so the next evaluation runs the cell again;
+    /// a value that cannot be stored fails the run.
+    /// </summary>
+    private RunOutcome WriteEntities(RefPipeline pipeline, CellDefinition cell, EntityRun entities, string keyText, long runId, RunOutcome outcome)
+    {
+        string? lost;
+        try
+        {
+            lost = EntityWrites.Write(Store, pipeline.Repo, cell.Name, entities, keyText, outcome.Sets);
+        }
+        catch (CellFailure e)
+        {
+            return outcome with { Succeeded = false, Output = null, Value = null, Stderr = [.. outcome.Stderr, .. System.Text.Encoding.UTF8.GetBytes(e.Message + "\n")] };
+        }
+        if (lost is null) return outcome;
+        Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
+        throw new EntityRaceLost(lost);
+    }
+
+    /// <summary>A model loaded: its entity types are recorded, and versions pushed meanwhile that wait for a merge are settled.</summary>
+    internal void EntityTypesDeclared(RefPipeline pipeline, ObjectId commit, LoadedModel model)
+    {
+        EntityDeclarations.Record(Store, pipeline.Repo, pipeline.Ref, commit, model.Entities, Log);
+        foreach (var name in Merges.Pending(pipeline.Repo))
+            if (MergerFor(pipeline.Repo, name) is { } merger) Merges.Request(pipeline.Repo, name, merger);
+    }
+
+    /// <summary>
+    /// Which model settles a diverged entity: one that declares it, the HEAD branch's first; with no
+    /// model of the repo loaded yet, none (it waits for one). Call on the engine's loop.
+    /// </summary>
+    private EntityMerges.Merger? MergerFor(string repo, string name)
+    {
+        var loaded = _pipelines.Values.Where(p => p.Repo == repo && p.HasModel).ToList();
+        if (loaded.Count == 0) return null;
+        var head = Store.Use(s => s.Store.Repos.TryGetId(repo) is { } id ? s.Store.Refs.SymbolicTarget(id, "HEAD") : null);
+        var declaring = loaded.Where(p => p.Model.Entities.Any(e => e.Name == name)).OrderByDescending(p => p.Ref == head).FirstOrDefault();
+        if (declaring is null) return new EntityMerges.Merger($"no model of {repo}", null, false);
+        return new EntityMerges.Merger(declaring.ToString(), declaring.Model.Host, declaring.Model.Entities.First(e => e.Name == name).HasMerge);
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<RefPipeline> _reevaluate = new();
+
+    /// <summary>Evaluates a pipeline again on the engine's loop, within a second (a cell lost a race to write an entity).</summary>
+    internal void ReevaluateSoon(RefPipeline pipeline) => _reevaluate.Enqueue(pipeline);
 
     private long HandleEvents(long last)
     {
@@ -195,6 +250,18 @@ public sealed class ReactiveEngine : IAsyncDisposable
         foreach (var e in events)
         {
             last = e.Sequence;
+            if (EntityVersions.NameOf(e.Ref) is { } entity)
+            {
+                // An entity moved: the models whose cells read or followed it evaluate again.
+                foreach (var pipeline in _pipelines.Values)
+                    if (pipeline.DependsOnEntity(e.Repo, entity) && reread.Add(pipeline)) Clive.Trace.Write($"{pipeline}: entity {entity} moved (event {e.Sequence})");
+                continue;
+            }
+            if (EntityMerges.IncomingName(e.Ref) is { } incoming)
+            {
+                if (!e.New.IsZero && MergerFor(e.Repo, incoming) is { } merger) Merges.Request(e.Repo, incoming, merger);
+                continue;
+            }
             if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal))
             {
                 // A result: the models that read it evaluate again, unless that would feed back into its producer.

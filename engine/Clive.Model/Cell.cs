@@ -104,6 +104,21 @@ public abstract class Cell<TSelf> : Cell where TSelf : Cell<TSelf>
         return (TSelf)this;
     }
 
+    /// <summary>
+    /// Reads an entity: the cell runs again whenever it moves. A command finds its value as JSON at
+    /// <paramref name="at"/> (default "&lt;name&gt;.json", relative to the cell's directory); a compute
+    /// cell gets it with <see cref="CellContext.Entity{T}"/>.
+    /// </summary>
+    public TSelf Reads(Entity entity, string? at = null) => Reads(entity.Name, at);
+
+    /// <summary>Reads the entity named <paramref name="entity"/> (as the engine declares it again from the host's description).</summary>
+    public TSelf Reads(string entity, string? at = null)
+    {
+        if (!EntityNames.IsValid(entity)) throw new ArgumentException($"cell {Name}: '{entity}' is not an entity name ({EntityNames.Rule})");
+        AddInput(new EntityInput(entity, at ?? entity + ".json"));
+        return (TSelf)this;
+    }
+
     /// <summary>Runs again every <paramref name="period"/>, whether or not anything changed.</summary>
     public TSelf Every(TimeSpan period)
     {
@@ -123,6 +138,9 @@ public sealed record CellOutputInput(string Cell, string At) : CellInput;
 
 /// <summary>Files of another ref: <paramref name="Repo"/> ("" for the cell's own), matched by <paramref name="Glob"/>.</summary>
 public sealed record RefInput(string Repo, string Ref, string Glob, string At) : CellInput;
+
+/// <summary>An entity of the cell's repo; its value.json is placed at <paramref name="At"/>, relative to the cell's directory.</summary>
+public sealed record EntityInput(string Entity, string At) : CellInput;
 
 /// <summary>Where a cell's command runs: what it may call its output directory and name.</summary>
 public static class CellEnvironment

@@ -13,6 +13,13 @@ public static class Cells
     public static ComputeCell Compute(string name, Func<CellContext, object?> function, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
         => new(name, function, file, line);
 
+    /// <summary>
+    /// Declares an entity of the repo: a named value of type <typeparamref name="T"/>, kept as
+    /// refs/clive/entities/<paramref name="name"/> with its history. `clive entity set` and the mount validate against <typeparamref name="T"/>.
+    /// </summary>
+    public static Entity<T> Entity<T>(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
+        => new(name, file, line);
+
     /// <summary>A long-running process: started when its inputs are ready, restarted when they change.</summary>
     public static ServiceCell Service(string name, [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
         => new(name, file, line);
@@ -104,6 +111,25 @@ public sealed class ComputeCell : Cell<ComputeCell>
         => Function = function;
 
     public Func<CellContext, object?> Function { get; }
+
+    private readonly List<string> _maintains = [];
+
+    /// <summary>The entities it keeps up to date (<see cref="CellContext.Set{T}"/>).</summary>
+    public IReadOnlyList<string> Maintained => _maintains;
+
+    /// <summary>
+    /// Keeps <paramref name="entity"/> up to date: what the function gives <see cref="CellContext.Set{T}"/>
+    /// becomes the entity's next version once the run succeeds (its own write does not run it again).
+    /// </summary>
+    public ComputeCell Maintains(Entity entity) => Maintains(entity.Name);
+
+    /// <summary>Keeps the entity named <paramref name="entity"/> up to date (as the engine declares it again from the host's description).</summary>
+    public ComputeCell Maintains(string entity)
+    {
+        if (!EntityNames.IsValid(entity)) throw new ArgumentException($"cell {Name}: '{entity}' is not an entity name ({EntityNames.Rule})");
+        if (!_maintains.Contains(entity)) _maintains.Add(entity);
+        return this;
+    }
 }
 
 /// <summary>What a compute cell sees: its inputs, other cells' values, and where to write files.</summary>
@@ -118,6 +144,18 @@ public abstract class CellContext
 
     /// <summary>The value of an input cell (one named in <c>From</c>), as stored.</summary>
     public abstract T? Value<T>(string cell);
+
+    /// <summary>The value of an entity the cell reads (<c>Reads(entity)</c>), as it was when the run started; default when it has none yet.</summary>
+    public abstract T? Entity<T>(Entity<T> entity);
+
+    /// <summary>
+    /// Follows a live reference: the referenced entity's current value. The cell then depends on it
+    /// and runs again when it moves. A chain of references that comes back to an entity already on it is an error naming the cycle.
+    /// </summary>
+    public abstract T Follow<T>(EntityRef<T> reference);
+
+    /// <summary>Makes <paramref name="value"/> the next version of an entity the cell maintains (<c>Maintains(entity)</c>), once the run succeeds.</summary>
+    public abstract void Set<T>(Entity<T> entity, T value);
 
     /// <summary>Adds a file to the cell's output tree.</summary>
     public abstract void Write(string path, byte[] content);

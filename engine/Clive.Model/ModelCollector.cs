@@ -1,13 +1,14 @@
 namespace Clive.Model;
 
 /// <summary>
-/// Collects the cells a model script declares. The engine opens one around each script it runs;
+/// Collects the cells and entities a model script declares. The engine opens one around each script it runs;
 /// declarations outside one (an editor evaluating a script) are simply not kept.
 /// </summary>
 public sealed class ModelCollector : IDisposable
 {
     private static readonly AsyncLocal<ModelCollector?> Current = new();
     private readonly List<Cell> _cells = [];
+    private readonly List<Entity> _entities = [];
     private readonly ModelCollector? _outer;
 
     private ModelCollector()
@@ -20,7 +21,11 @@ public sealed class ModelCollector : IDisposable
 
     public IReadOnlyList<Cell> Cells => _cells;
 
+    public IReadOnlyList<Entity> Entities => _entities;
+
     internal static void Declare(Cell cell) => Current.Value?._cells.Add(cell);
+
+    internal static void Declare(Entity entity) => Current.Value?._entities.Add(entity);
 
     public void Dispose() => Current.Value = _outer;
 }

@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 7;
+    private const int SchemaVersion = 8;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -148,6 +148,8 @@ public sealed class CliveStore : IDisposable
         if (version < 6) connection.Execute("ALTER TABLE cell_runs ADD COLUMN key_fields TEXT");
         // Version 7: the types models declare for their entities.
         if (version < 7) connection.Execute(Core.Store.Entities.EntityTypes.Schema);
+        // Version 8: the entities a run followed while it ran, a condition of reusing its result.
+        if (version < 8) connection.Execute("ALTER TABLE cell_results ADD COLUMN followed TEXT");
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

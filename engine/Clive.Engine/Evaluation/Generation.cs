@@ -23,7 +23,7 @@ internal sealed class Generation
     private readonly CancellationTokenSource _superseded = new();
     private readonly Dictionary<string, Task<CellResult?>> _results = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
-    private readonly List<string> _acquired = [];
+    private readonly List<(string Key, Task<CellResult> Run)> _acquired = [];
     private readonly string? _force;
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private int _ran;
@@ -68,8 +68,11 @@ internal sealed class Generation
         foreach (var cell in Model.Graph.Ordered)
             if (wanted is null || wanted.Contains(cell.Name)) _results[cell.Name] = EvaluateAsync(cell);
         Completion = Task.WhenAll(_results.Values);
-        Completion.ContinueWith(_ =>
+        Completion.ContinueWith(done =>
         {
+            // A cell's evaluation that failed in the engine itself: said, never swallowed.
+            foreach (var failure in done.Exception?.Flatten().InnerExceptions ?? [])
+                _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: evaluation failed: {failure}");
             if (IsCurrent) _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: {_results.Count} cells evaluated in {_clock.Elapsed.TotalMilliseconds:0.0} ms, {_ran} ran");
         }, TaskScheduler.Default);
     }
@@ -89,7 +92,7 @@ internal sealed class Generation
     {
         _superseded.Cancel();
         lock (_acquired)
-            foreach (var key in _acquired) _engine.Coordinator.Release(key);
+            foreach (var (key, run) in _acquired) _engine.Coordinator.Release(key, run);
     }
 
     private async Task<CellResult?> EvaluateAsync(CellDefinition cell)
@@ -125,22 +128,36 @@ internal sealed class Generation
             await _engine.Services.EnsureAsync(_pipeline, cell, resolved.Key, resolved.Layout, Commit, Trigger).ConfigureAwait(false);
             return null;
         }
-        if (_force != cell.Name && Cached(key, keyText) is { } cached)
+        if (_force != cell.Name && Cached(cell, key, keyText, resolved.Entities) is { } cached)
         {
+            _pipeline.Entities.Followed(cell.Name, cached.Followed);
             Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, cached));
             return cached;
         }
 
-        lock (_acquired) _acquired.Add(keyText);
         Interlocked.Increment(ref _ran);
         Clive.Trace.Write($"cell {_pipeline}: {cell.Name}: key and cache lookup {keyClock.Elapsed.TotalMilliseconds:0.00} ms");
         var run = _engine.Coordinator.Acquire(keyText, cancel => _engine.RunCellAsync(_pipeline, cell, key, keyText, resolved.Key.ToText(), resolved.Layout, resolved.Values,
-            Model.Host, Trigger, _force == cell.Name, cancel));
+            resolved.Entities, Model.Host, Trigger, _force == cell.Name, cancel));
+        lock (_acquired) _acquired.Add((keyText, run));
         try
         {
             var result = await run.WaitAsync(_superseded.Token).ConfigureAwait(false);
+            _pipeline.Entities.Followed(cell.Name, result.Followed);
+            // A run joined in flight may have followed a version that moved before it finished (its event already handled): evaluate again.
+            if (result.Followed.Count > 0 && !_engine.Store.Use(s => EntityRun.StillCurrent(s, _pipeline.Repo, resolved.Entities.CellId, resolved.Entities.Maintained, result.Followed)))
+                _engine.ReevaluateSoon(_pipeline);
             Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, result));
             return result;
+        }
+        catch (EntityRaceLost lost)
+        {
+            // Another writer moved the entity while the cell ran: nothing of the run is kept, and the model evaluates again on the new version.
+            _engine.Log($"{_pipeline}: {cell.Name}: {lost.Message}; evaluating again");
+            Report(new CellStatus(_pipeline.Repo, _pipeline.Ref, cell.Name, CellState.Cancelled, key, Commit, null, null, null, null, null,
+                lost.Message, null, null, null));
+            _engine.ReevaluateSoon(_pipeline);
+            return null;
         }
         catch (OperationCanceledException)
         {
@@ -158,10 +175,14 @@ internal sealed class Generation
         }
     }
 
-    private CellResult? Cached(byte[] key, string keyText)
+    private CellResult? Cached(CellDefinition cell, byte[] key, string keyText, EntityRun entities)
     {
         var cached = _engine.Coordinator.Known(keyText) ?? _engine.Store.Use(s => s.Store.Cells.Result(key));
         if (cached is null) return null;
+        // Entities the run followed are not in the key (they are known only once it ran): each must still be where it was.
+        if (cached.Followed.Count > 0
+            && !_engine.Store.Use(s => EntityRun.StillCurrent(s, _pipeline.Repo, entities.CellId, entities.Maintained, cached.Followed)))
+            return null;
         // A gc since the result was cached (in another process, perhaps) may have dropped it; the
         // cell then runs again rather than publish a missing commit. gc that runs after this
         // check is caught where the ref is published (StatusBoard).
@@ -182,9 +203,12 @@ internal sealed class Generation
     }
 
     /// <summary>The cell's key, field by field (what `clive why` compares), and, to build only on a cache miss, the directory layout.</summary>
-    private (CellKey Key, Func<InputLayout> Layout, IReadOnlyDictionary<string, byte[]?> Values) Resolve(EngineStore s, CellDefinition cell,
+    private (CellKey Key, Func<InputLayout> Layout, IReadOnlyDictionary<string, byte[]?> Values, EntityRun Entities) Resolve(EngineStore s, CellDefinition cell,
         IReadOnlyDictionary<string, CellResult> dependencies)
     {
+        var maintained = (cell.Declaration as ComputeCell)?.Maintained.ToHashSet(StringComparer.Ordinal) ?? [];
+        var entities = new EntityRun(_engine.Store, _pipeline.Repo, EntityVersions.CellId(_pipeline.Repo, _pipeline.Ref, cell.Name), maintained);
+        var entityFiles = new List<FileEntry>();
         var fields = new List<KeyField>
         {
             new("engine", "", CellDefinition.EngineVersion),
@@ -225,18 +249,27 @@ internal sealed class Generation
                     }
                     else fields.Add(new("ref", subject, "absent"));
                     break;
+                case EntityInput read:
+                    var seen = EntityVersions.Seen(s, _pipeline.Repo, read.Entity, maintained.Contains(read.Entity) ? entities.CellId : null);
+                    fields.Add(new("entity", read.Entity, seen.KeyValue));
+                    if (seen.Json is { } json) entityFiles.Add(new FileEntry(ModelPaths.Resolve(directory, read.At), TreeEntry.RegularFile, json));
+                    if (cell.Kind == CellKind.Compute) entities.Reads[read.Entity] = EntityVersions.Value(s, seen);
+                    break;
             }
         }
         if (cell.Declaration.Period is { } period)
             fields.Add(new("period", period.ToString(), (Now.ToUnixTimeMilliseconds() / (long)period.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        // What its writes compare-and-swap against: the versions as the key saw them.
+        foreach (var name in maintained) entities.Expected[name] = EntityVersions.Head(s, _pipeline.Repo, name);
         InputLayout Layout() => _engine.Store.Use(store =>
         {
             var layout = new InputLayout();
             foreach (var (at, files, tree) in placed)
                 layout.AddAll(at, files ?? store.Trees.Files(tree!.Value, "").ToList());
+            foreach (var file in entityFiles) layout.Add(file);
             return layout;
         });
-        return (new CellKey(fields), Layout, values);
+        return (new CellKey(fields), Layout, values, entities);
     }
 
     /// <summary>

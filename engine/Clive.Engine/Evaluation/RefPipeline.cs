@@ -11,15 +11,30 @@ namespace Clive.Engine.Evaluation;
 /// One watched ref: its model (reloaded when a script changes; the last good one kept when a new
 /// one does not compile) and its live generation.
 /// </summary>
-internal sealed class RefPipeline(ReactiveEngine engine, string repo, string refName)
+internal sealed class RefPipeline
 {
+    private readonly ReactiveEngine _engine;
     private LoadedModel _model = LoadedModel.Empty;
     private bool _modelLoaded;
 
-    public string Repo { get; } = repo;
-    public string Ref { get; } = refName;
+    public RefPipeline(ReactiveEngine engine, string repo, string refName)
+    {
+        _engine = engine;
+        Repo = repo;
+        Ref = refName;
+        Entities = new EntityDependents(() => _model.Graph);
+    }
+
+    /// <summary>The entities of the repo its cells read or followed.</summary>
+    public EntityDependents Entities { get; }
+
+    public string Repo { get; }
+    public string Ref { get; }
     public Generation? Current { get; private set; }
     public LoadedModel Model => _model;
+
+    /// <summary>Whether a model has loaded (an empty one included).</summary>
+    public bool HasModel => _modelLoaded;
 
     public override string ToString() => $"{Repo}@{CellRefsShort}";
 
@@ -34,7 +49,7 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
     /// </summary>
     public Generation? Update(ObjectId commit, long trigger, string? force = null)
     {
-        var (pusher, refusal) = engine.Store.Use(s =>
+        var (pusher, refusal) = _engine.Store.Use(s =>
         {
             var who = ModelTrust.PusherOf(s.Store, Repo, Ref, commit);
             return (who, ModelTrust.RefusalToRun(s.Store, who, Repo, Ref));
@@ -45,11 +60,11 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
             Refuse(commit, refusal);
             return null;
         }
-        var tree = engine.Store.Use(s => s.Trees.TreeOfCommit(commit));
-        var (sources, digest) = engine.Store.Use(s => engine.Loader.ReadSources(tree));
+        var tree = _engine.Store.Use(s => s.Trees.TreeOfCommit(commit));
+        var (sources, digest) = _engine.Store.Use(s => _engine.Loader.ReadSources(tree));
         if (!_modelLoaded || digest != _model.Digest) LoadModel(commit, sources, digest);
         var previous = Current;
-        Current = new Generation(this, engine, commit, tree, _model, trigger, force, pusher);
+        Current = new Generation(this, _engine, commit, tree, _model, trigger, force, pusher);
         Current.Start();
         previous?.Supersede();
         return Current;
@@ -66,8 +81,8 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
     {
         Current?.Supersede();
         Current = null;
-        engine.Log($"{this}: {commit.ToString()[..12]}: {refusal}");
-        engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "refused", refusal, _model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
+        _engine.Log($"{this}: {commit.ToString()[..12]}: {refusal}");
+        _engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "refused", refusal, _model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
             _model.Graph.Ordered.Select(c => c.Name).ToList());
     }
 
@@ -76,22 +91,24 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
         var clock = Stopwatch.StartNew();
         try
         {
-            var model = engine.Loader.Load(sources, digest, engine.Sandbox);
+            var model = _engine.Loader.Load(sources, digest, _engine.Sandbox);
             var old = _model;
             _model = model;
             _modelLoaded = true;
-            engine.Log($"{this}: model {(sources.Count == 0 ? "empty (no clive.csx)" : $"loaded: {model.Graph.Ordered.Count} cells from {sources.Count} script(s)")} in {clock.ElapsedMilliseconds} ms");
-            engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "ok", null, model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
+            _engine.Log($"{this}: model {(sources.Count == 0 ? "empty (no clive.csx)" : $"loaded: {model.Graph.Ordered.Count} cells from {sources.Count} script(s)")} in {clock.ElapsedMilliseconds} ms");
+            _engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "ok", null, model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
                 model.Graph.Ordered.Select(c => c.Name).ToList());
-            engine.Services.StopMissing(this, model.Graph.ByName.Values.Where(c => c.Kind == CellKind.Service).Select(c => c.Name).ToHashSet());
+            _engine.Services.StopMissing(this, model.Graph.ByName.Values.Where(c => c.Kind == CellKind.Service).Select(c => c.Name).ToHashSet());
+            Entities.Keep(model.Graph.ByName.Keys);
+            _engine.EntityTypesDeclared(this, commit, model);
             // The old version unloads once no generation or run holds its functions.
             if (!ReferenceEquals(old, LoadedModel.Empty)) old.Dispose();
         }
         catch (CliveException e)
         {
             // A model that does not compile or load, or a model host that cannot start: the last good model stays.
-            engine.Log($"{this}: the model at {commit.ToString()[..12]} does not load; the last good one stays:\n{e.Message}");
-            engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "error", e.Message, _model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
+            _engine.Log($"{this}: the model at {commit.ToString()[..12]} does not load; the last good one stays:\n{e.Message}");
+            _engine.Board.SetModel(new ModelStatus(Repo, Ref, commit, "error", e.Message, _model.Graph.Ordered.Count, DateTimeOffset.UtcNow),
                 _model.Graph.Ordered.Select(c => c.Name).ToList());
         }
     }
@@ -106,6 +123,9 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
             .Select(ms => (DateTimeOffset?)DateTimeOffset.FromUnixTimeMilliseconds((now / ms + 1) * ms))
             .Min();
     }
+
+    /// <summary>Whether a cell of the model reads or followed entity <paramref name="entity"/> of <paramref name="entityRepo"/>.</summary>
+    public bool DependsOnEntity(string entityRepo, string entity) => entityRepo == Repo && Entities.DependsOn(entity);
 
     /// <summary>Whether a cell of the model reads <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
     public bool Reads(string otherRepo, string otherRef)
@@ -127,6 +147,6 @@ internal sealed class RefPipeline(ReactiveEngine engine, string repo, string ref
     {
         Current?.Supersede();
         Current = null;
-        engine.Services.StopMissing(this, new HashSet<string>());
+        _engine.Services.StopMissing(this, new HashSet<string>());
     }
 }

@@ -42,7 +42,8 @@ public sealed class RunCoordinator(int jobs)
     {
         lock (_gate)
         {
-            if (_running.TryGetValue(key, out var existing))
+            // A run no one wanted any more is being cancelled: a new interest starts its own rather than share its cancellation.
+            if (_running.TryGetValue(key, out var existing) && !existing.Cancel.IsCancellationRequested)
             {
                 existing.Interest++;
                 return existing.Task;
@@ -57,7 +58,8 @@ public sealed class RunCoordinator(int jobs)
                 }
                 finally
                 {
-                    lock (_gate) _running.Remove(key);
+                    lock (_gate)
+                        if (_running.TryGetValue(key, out var current) && current == flight) _running.Remove(key);
                     flight.Cancel.Dispose();
                 }
             });
@@ -65,11 +67,15 @@ public sealed class RunCoordinator(int jobs)
         }
     }
 
-    public void Release(string key)
+    /// <summary>
+    /// Gives up the interest in <paramref name="run"/> (what <see cref="Acquire"/> returned). A later run of the same
+    /// key (a cell that followed an entity runs again with its key unchanged) is another run, left alone.
+    /// </summary>
+    public void Release(string key, Task<CellResult> run)
     {
         lock (_gate)
         {
-            if (!_running.TryGetValue(key, out var flight)) return;
+            if (!_running.TryGetValue(key, out var flight) || flight.Task != run) return;
             if (--flight.Interest > 0) return;
             try { flight.Cancel.Cancel(); }
             catch (ObjectDisposedException) { }

@@ -11,10 +11,18 @@ namespace Clive.Engine.Execution;
 
 /// <summary>What one run of a cell produced, before it is stored.</summary>
 public sealed record RunOutcome(bool Succeeded, int? ExitCode, ObjectId? Output, byte[]? Value, byte[] Stdout, byte[] Stderr,
-    TimeSpan Duration, NewObjectsPack Objects);
+    TimeSpan Duration, NewObjectsPack Objects)
+{
+    /// <summary>A compute cell's new versions of the entities it maintains, by name.</summary>
+    public IReadOnlyDictionary<string, byte[]> Sets { get; init; } = new Dictionary<string, byte[]>();
 
-/// <summary>A cell to run: its definition, inputs, and the values of the cells it reads.</summary>
-public sealed record RunRequest(CellDefinition Cell, string KeyText, InputLayout Layout, IReadOnlyDictionary<string, byte[]?> Values, ModelHost? Host);
+    /// <summary>The entities it followed while it ran, and their versions.</summary>
+    public IReadOnlyList<Clive.Store.Cells.KeyField> Followed { get; init; } = [];
+}
+
+/// <summary>A cell to run: its definition, inputs, the values of the cells it reads, and the entities it reads, follows and maintains.</summary>
+public sealed record RunRequest(CellDefinition Cell, string KeyText, InputLayout Layout, IReadOnlyDictionary<string, byte[]?> Values, ModelHost? Host,
+    EntityRun Entities);
 
 /// <summary>
 /// Runs command and compute cells. A command runs in a directory holding exactly its inputs (the
@@ -168,11 +176,11 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         var host = request.Host ?? throw new HostFailure($"cell {request.Cell.Name}: its model has no host");
         var files = store.Use(s => request.Layout.Files.ToDictionary(f => f.Path, f => s.Store.Objects.Read(f.Id, ObjectType.Blob), StringComparer.Ordinal));
         var values = new Dictionary<string, byte[]?>(request.Values, StringComparer.Ordinal);
-        var reply = await host.ComputeAsync(request.Cell.Name, files, values, cancel).ConfigureAwait(false);
+        var reply = await host.ComputeAsync(request.Cell.Name, files, values, request.Entities.Reads, request.Entities.Follow, cancel).ConfigureAwait(false);
         if (reply.Cancelled) throw new OperationCanceledException(cancel);
         var log = Encoding.UTF8.GetBytes(reply.Log ?? "");
         if (reply.Error is { } error)
-            return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes(error + "\n"), clock.Elapsed, pack);
+            return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes(error + "\n"), clock.Elapsed, pack) { Followed = request.Entities.Followed };
         if (reply.Value is { } value && !IsValue(value))
             return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: the model host returned a value that is not a clive value\n"), clock.Elapsed, pack);
         var output = new OutputTree(store, pack);
@@ -182,7 +190,11 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
             try { output.Add(Clive.Model.ModelPaths.Normalize(path), TreeEntry.RegularFile, content); }
             catch (ArgumentException e) { return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: {e.Message}\n"), clock.Elapsed, pack); }
         }
-        return new RunOutcome(true, null, output.Build(), reply.Value, log, [], clock.Elapsed, pack);
+        var sets = reply.Sets ?? [];
+        // The host runs model code: it may set only what the cell declared it maintains.
+        if (sets.Keys.FirstOrDefault(name => !request.Entities.Maintained.Contains(name)) is { } stray)
+            return new RunOutcome(false, null, null, null, log, Encoding.UTF8.GetBytes($"cell {request.Cell.Name}: it does not maintain entity '{stray}'\n"), clock.Elapsed, pack);
+        return new RunOutcome(true, null, output.Build(), reply.Value, log, [], clock.Elapsed, pack) { Sets = sets, Followed = request.Entities.Followed };
     }
 
     /// <summary>The host runs model code, so what it returns is checked before it is stored (and turned into value.json).</summary>

@@ -54,6 +54,7 @@ public sealed class CellDefinition
                 FilesInput f => "files " + string.Join(' ', f.Globs.Select(g => Quote(Resolve(f.Directory, g)))),
                 CellOutputInput c => $"cell {Quote(c.Cell)} at {Quote(c.At)}",
                 RefInput r => $"ref {Quote(r.Repo)} {Quote(r.Ref)} {Quote(r.Glob)} at {Quote(r.At)}",
+                EntityInput e => $"entity {Quote(e.Entity)} at {Quote(e.At)}",
                 _ => throw new InvalidOperationException("unknown input " + input),
             }).Append('\n');
         }
@@ -66,6 +67,8 @@ public sealed class CellDefinition
             if (command.UsesNetwork) text.Append("network\n");
         }
         if (cell is ServiceCell service) text.Append("grace ").Append(service.GracePeriod.Ticks).Append('\n');
+        if (cell is ComputeCell compute)
+            foreach (var entity in compute.Maintained) text.Append("maintains ").Append(Quote(entity)).Append('\n');
         if (functionSource is not null) text.Append("function ").Append(functionSource).Append('\n');
         return text.ToString();
     }

@@ -12,7 +12,11 @@ public sealed class CellGraph
         ByName = ordered.ToDictionary(c => c.Name, StringComparer.Ordinal);
         Periods = ordered.Select(c => c.Declaration.Period).OfType<TimeSpan>().Distinct().ToList();
         RefInputs = ordered.SelectMany(c => c.Inputs.OfType<Clive.Model.RefInput>()).Distinct().ToList();
+        EntitiesRead = ordered.SelectMany(c => c.Inputs.OfType<Clive.Model.EntityInput>()).Select(e => e.Entity).ToHashSet(StringComparer.Ordinal);
     }
+
+    /// <summary>The entities of the repo that cells read: a move of one re-evaluates the model.</summary>
+    public IReadOnlySet<string> EntitiesRead { get; }
 
     public IReadOnlyList<CellDefinition> Ordered { get; }
 

@@ -92,7 +92,10 @@ public sealed class ResultWriter(EngineStore store)
         var commitText = CommitWriter.Serialize(tree, [], who, who, $"clive: {cell} {state}");
         var commit = ObjectId.HashObject(ObjectType.Commit, commitText);
         if (!store.Use(s => s.Store.Objects.Contains(commit))) outcome.Objects.Add(ObjectType.Commit, commitText);
-        return new CellResult(key, cell, state, outcome.Output, outcome.Value, commit, outcome.ExitCode, (long)outcome.Duration.TotalMilliseconds, finished);
+        return new CellResult(key, cell, state, outcome.Output, outcome.Value, commit, outcome.ExitCode, (long)outcome.Duration.TotalMilliseconds, finished)
+        {
+            Followed = outcome.Followed,
+        };
     }
 
     /// <summary>Who moves the published refs, and why: what their reflog says.</summary>

@@ -31,6 +31,7 @@ public static class CellDeclarations
             message.UsesNetwork = command.UsesNetwork;
         }
         if (cell is ServiceCell service) message.GraceTicks = service.GracePeriod.Ticks;
+        if (cell is ComputeCell compute) message.Maintains = compute.Maintained.ToList();
         return message;
     }
 
@@ -39,6 +40,7 @@ public static class CellDeclarations
         FilesInput f => new InputMessage { Kind = InputMessage.FilesKind, Globs = f.Globs.ToList() },
         CellOutputInput c => new InputMessage { Kind = InputMessage.CellKind, Cell = c.Cell, At = c.At },
         RefInput r => new InputMessage { Kind = InputMessage.RefKind, Repo = r.Repo, Ref = r.Ref, Glob = r.Glob, At = r.At },
+        EntityInput e => new InputMessage { Kind = InputMessage.EntityKind, Cell = e.Entity, At = e.At },
         _ => throw new InvalidOperationException("unknown input " + input),
     };
 
@@ -54,8 +56,8 @@ public static class CellDeclarations
         {
             return kind switch
             {
-                CellKind.Compute => WithInputs(Cells.Compute(shortName, _ => throw new InvalidOperationException("compute cells run in the model host"),
-                    message.DeclaredIn, message.Line), message),
+                CellKind.Compute => Maintaining(WithInputs(Cells.Compute(shortName, _ => throw new InvalidOperationException("compute cells run in the model host"),
+                    message.DeclaredIn, message.Line), message), message),
                 CellKind.Service => AsCommand(Cells.Service(shortName, message.DeclaredIn, message.Line), message)
                     .StopWithin(TimeSpan.FromTicks(message.GraceTicks ?? TimeSpan.FromSeconds(5).Ticks)),
                 _ => AsCommand(Cells.Command(shortName, message.DeclaredIn, message.Line), message),
@@ -82,6 +84,12 @@ public static class CellDeclarations
         return cell;
     }
 
+    private static ComputeCell Maintaining(ComputeCell cell, CellMessage message)
+    {
+        foreach (var entity in message.Maintains) cell.Maintains(entity);
+        return cell;
+    }
+
     private static T WithInputs<T>(T cell, CellMessage message) where T : Cell<T>
     {
         foreach (var input in message.Inputs)
@@ -92,6 +100,7 @@ public static class CellDeclarations
                 // Rooted, so the name is taken as the host resolved it.
                 case InputMessage.CellKind: cell.From("/" + input.Cell, input.At); break;
                 case InputMessage.RefKind: cell.FromRef(input.Repo, input.Ref, input.Glob, input.At); break;
+                case InputMessage.EntityKind: cell.Reads(input.Cell, input.At); break;
                 default: throw new ModelException($"the model host described an input of unknown kind '{input.Kind}'");
             }
         }

@@ -25,16 +25,16 @@ public sealed class ModelHost : IDisposable
         _scripts = scripts;
     }
 
-    /// <summary>Starts a host for these compiled scripts; returns it with the cells they declare, or throws <see cref="ModelException"/>.</summary>
-    public static (ModelHost Host, IReadOnlyList<CellMessage> Cells) Start(Sandbox sandbox, IReadOnlyList<ScriptImage> scripts)
+    /// <summary>Starts a host for these compiled scripts; returns it with the cells and entities they declare, or throws <see cref="ModelException"/>.</summary>
+    public static (ModelHost Host, HostReply Declared) Start(Sandbox sandbox, IReadOnlyList<ScriptImage> scripts)
     {
         var host = new ModelHost(sandbox, scripts.ToList());
         var process = HostProcess.Start(sandbox);
         try
         {
-            var cells = process.Load(host._scripts);
+            var declared = process.Load(host._scripts);
             host._current = process;
-            return (host, cells);
+            return (host, declared);
         }
         catch
         {
@@ -43,10 +43,27 @@ public sealed class ModelHost : IDisposable
         }
     }
 
-    /// <summary>Runs a compute cell in the host. A failing function is a reply with an error; a failing host is a <see cref="HostFailure"/>.</summary>
-    public async Task<HostReply> ComputeAsync(string cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values, CancellationToken cancel)
+    /// <summary>
+    /// Runs a compute cell in the host. A failing function is a reply with an error; a failing host is a <see cref="HostFailure"/>.
+    /// <paramref name="follow"/> answers the run's questions for entities it follows: their value, or why there is none.
+    /// </summary>
+    public async Task<HostReply> ComputeAsync(string cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values,
+        Dictionary<string, byte[]?> entities, Func<string, (byte[]? Value, string? Error)> follow, CancellationToken cancel)
     {
-        HostProcess process;
+        var process = LiveProcess();
+        var (id, reply) = process.Send(new HostRequest { Kind = HostRequest.Compute, Cell = cell, Files = files, Values = values, Entities = entities }, follow);
+        using var registration = cancel.Register(() => process.TrySend(new HostRequest { Kind = HostRequest.Cancel, Id = id }));
+        var answer = await reply.ConfigureAwait(false);
+        cancel.ThrowIfCancellationRequested();
+        return answer;
+    }
+
+    /// <summary>Merges two versions of an entity with the model's function: a reply with the merged <see cref="HostReply.Value"/>, a <see cref="HostReply.Conflict"/>, or an error.</summary>
+    public Task<HostReply> MergeAsync(string entity, byte[]? ancestor, byte[] ours, byte[] theirs)
+        => LiveProcess().Send(new HostRequest { Kind = HostRequest.Merge, Entity = entity, Value = ancestor, Ours = ours, Theirs = theirs }).Reply;
+
+    private HostProcess LiveProcess()
+    {
         lock (_gate)
         {
             if (_retired) throw new HostFailure("the model was replaced as the run started");
@@ -56,13 +73,8 @@ public sealed class ModelHost : IDisposable
                 try { _current.Load(_scripts); }
                 catch (ModelException e) { throw new HostFailure("the model host could not be started again: " + e.Message); }
             }
-            process = _current;
+            return _current;
         }
-        var (id, reply) = process.Send(new HostRequest { Kind = HostRequest.Compute, Cell = cell, Files = files, Values = values });
-        using var registration = cancel.Register(() => process.TrySend(new HostRequest { Kind = HostRequest.Cancel, Id = id }));
-        var answer = await reply.ConfigureAwait(false);
-        cancel.ThrowIfCancellationRequested();
-        return answer;
     }
 
     /// <summary>The next model version is live: runs in flight finish, then the host goes (its stdin closed, it exits).</summary>
@@ -81,6 +93,7 @@ public sealed class ModelHost : IDisposable
         private static readonly TimeSpan LoadTimeout = TimeSpan.FromSeconds(60);
         private readonly Process _process;
         private readonly ConcurrentDictionary<int, TaskCompletionSource<HostReply>> _pending = new();
+        private readonly ConcurrentDictionary<int, Func<string, (byte[]? Value, string? Error)>> _followers = new();
         private readonly StringBuilder _stderr = new();
         private readonly object _writeLock = new();
         private int _nextId;
@@ -124,8 +137,8 @@ public sealed class ModelHost : IDisposable
             return new HostProcess(Process.Start(info) ?? throw new CliveException("could not start the model host"));
         }
 
-        /// <summary>Runs the scripts in the host; the cells they declared, or a <see cref="ModelException"/> naming file and line.</summary>
-        public IReadOnlyList<CellMessage> Load(List<ScriptImage> scripts)
+        /// <summary>Runs the scripts in the host; the cells and entities they declared, or a <see cref="ModelException"/> naming file and line.</summary>
+        public HostReply Load(List<ScriptImage> scripts)
         {
             Task<HostReply> reply;
             try
@@ -148,16 +161,17 @@ public sealed class ModelHost : IDisposable
             {
                 throw new ModelException(failure.Message);
             }
-            return reply.Result.Error is { } error ? throw new ModelException(error) : reply.Result.Cells ?? [];
+            return reply.Result.Error is { } error ? throw new ModelException(error) : reply.Result;
         }
 
-        public (int Id, Task<HostReply> Reply) Send(HostRequest request)
+        public (int Id, Task<HostReply> Reply) Send(HostRequest request, Func<string, (byte[]? Value, string? Error)>? follow = null)
         {
             var reply = new TaskCompletionSource<HostReply>(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_writeLock)
             {
                 request.Id = ++_nextId;
                 _pending[request.Id] = reply;
+                if (follow is not null) _followers[request.Id] = follow;
                 try
                 {
                     HostChannel.Write(_process.StandardInput.BaseStream, request);
@@ -165,6 +179,7 @@ public sealed class ModelHost : IDisposable
                 catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
                 {
                     _pending.TryRemove(request.Id, out _);
+                    _followers.TryRemove(request.Id, out _);
                     throw new HostFailure($"the model host stopped taking requests ({e.Message}){StderrTail()}");
                 }
             }
@@ -201,7 +216,15 @@ public sealed class ModelHost : IDisposable
             try
             {
                 while (HostChannel.Read<HostReply>(_process.StandardOutput.BaseStream) is { } reply)
+                {
+                    if (reply.Follow is { } entity)
+                    {
+                        Answer(reply.Id, reply.FollowId, entity);
+                        continue;
+                    }
+                    _followers.TryRemove(reply.Id, out _);
                     if (_pending.TryRemove(reply.Id, out var waiting)) waiting.TrySetResult(reply);
+                }
             }
             catch (Exception e) when (e is IOException or InvalidDataException or MessagePack.MessagePackSerializationException)
             {
@@ -213,6 +236,19 @@ public sealed class ModelHost : IDisposable
             var failure = new HostFailure($"the model host exited (code {_process.ExitCode}){(problem is null ? "" : ": " + problem)}{StderrTail()}");
             foreach (var id in _pending.Keys.ToList())
                 if (_pending.TryRemove(id, out var waiting)) waiting.TrySetException(failure);
+        }
+
+        /// <summary>A running cell follows an entity: the engine reads it (off this reader thread) and sends the value back.</summary>
+        private void Answer(int run, int followId, string entity)
+        {
+            if (!_followers.TryGetValue(run, out var follow)) return;
+            Task.Run(() =>
+            {
+                (byte[]? Value, string? Error) answer;
+                try { answer = follow(entity); }
+                catch (Exception e) when (ErrorPolicy.IsUsersProblem(e)) { answer = (null, e.Message); }
+                TrySend(new HostRequest { Kind = HostRequest.Followed, Id = run, FollowId = followId, Value = answer.Value, Error = answer.Error });
+            });
         }
 
         private string StderrTail()

@@ -3,13 +3,18 @@ using MessagePack;
 
 namespace Clive.Engine.Sandboxing;
 
-/// <summary>What the engine asks its model host: load the model, run a compute cell, or cancel a run.</summary>
+/// <summary>
+/// What the engine asks its model host: load the model, run a compute cell, cancel a run, answer a
+/// run's request for an entity it follows, or merge two versions of an entity.
+/// </summary>
 [MessagePackObject]
 public sealed class HostRequest
 {
     public const string Load = "load";
     public const string Compute = "compute";
     public const string Cancel = "cancel";
+    public const string Followed = "followed";
+    public const string Merge = "merge";
 
     [Key(0)] public int Id { get; set; }
     [Key(1)] public string Kind { get; set; } = "";
@@ -21,6 +26,18 @@ public sealed class HostRequest
     [Key(4)] public Dictionary<string, byte[]>? Files { get; set; }
     /// <summary>Compute: the values of the cells it reads.</summary>
     [Key(5)] public Dictionary<string, byte[]?>? Values { get; set; }
+    /// <summary>Compute: the values (clive value MessagePack) of the entities it reads, by name; null for one with no version yet.</summary>
+    [Key(6)] public Dictionary<string, byte[]?>? Entities { get; set; }
+    /// <summary>Followed: which of the run's follow requests this answers.</summary>
+    [Key(7)] public int FollowId { get; set; }
+    /// <summary>Followed: the entity's value. Merge: the ancestor's (null when the versions share none).</summary>
+    [Key(8)] public byte[]? Value { get; set; }
+    /// <summary>Followed: why the entity cannot be followed (it does not exist).</summary>
+    [Key(9)] public string? Error { get; set; }
+    /// <summary>Merge: the entity's name (<see cref="Cell"/> is unused); ours and theirs.</summary>
+    [Key(10)] public string? Entity { get; set; }
+    [Key(11)] public byte[]? Ours { get; set; }
+    [Key(12)] public byte[]? Theirs { get; set; }
 }
 
 [MessagePackObject]
@@ -42,6 +59,30 @@ public sealed class HostReply
     [Key(4)] public Dictionary<string, byte[]>? Written { get; set; }
     [Key(5)] public string? Log { get; set; }
     [Key(6)] public bool Cancelled { get; set; }
+    /// <summary>Load: the entities the scripts declare.</summary>
+    [Key(7)] public List<DeclaredEntity>? Entities { get; set; }
+    /// <summary>Compute: the new versions of entities the cell maintains, by name. Merge: the merged value is <see cref="Value"/>.</summary>
+    [Key(8)] public Dictionary<string, byte[]>? Sets { get; set; }
+    /// <summary>
+    /// Not an answer but a question from a running compute cell (<see cref="Id"/> is its request's):
+    /// the value of the entity it follows. The engine answers with a <see cref="HostRequest.Followed"/> request.
+    /// </summary>
+    [Key(9)] public string? Follow { get; set; }
+    [Key(10)] public int FollowId { get; set; }
+    /// <summary>Merge: the merge function found the versions in conflict, for this reason.</summary>
+    [Key(11)] public string? Conflict { get; set; }
+}
+
+/// <summary>A declared entity as data: its name, its type's schema (JSON, see ValueSchemas) and whether the model merges it.</summary>
+[MessagePackObject]
+public sealed class DeclaredEntity
+{
+    [Key(0)] public string Name { get; set; } = "";
+    [Key(1)] public string TypeName { get; set; } = "";
+    [Key(2)] public string Schema { get; set; } = "";
+    [Key(3)] public bool HasMerge { get; set; }
+    [Key(4)] public string DeclaredIn { get; set; } = "";
+    [Key(5)] public int Line { get; set; }
 }
 
 /// <summary>A declared cell as data: everything the engine keys and runs it by, nothing executable.</summary>
@@ -63,6 +104,8 @@ public sealed class CellMessage
     [Key(12)] public long? GraceTicks { get; set; }
     /// <summary>The script (its main file) whose run declared the cell: its helpers are part of a compute cell's definition.</summary>
     [Key(13)] public string Script { get; set; } = "";
+    /// <summary>A compute cell: the entities it maintains.</summary>
+    [Key(14)] public List<string> Maintains { get; set; } = [];
 }
 
 [MessagePackObject]
@@ -71,6 +114,8 @@ public sealed class InputMessage
     public const string FilesKind = "files";
     public const string CellKind = "cell";
     public const string RefKind = "ref";
+    /// <summary>An entity of the repo: its name in <see cref="Cell"/>, where its JSON goes in <see cref="At"/>.</summary>
+    public const string EntityKind = "entity";
 
     [Key(0)] public string Kind { get; set; } = "";
     [Key(1)] public List<string> Globs { get; set; } = [];

@@ -20,6 +20,8 @@ public static class ModelHostServer
     {
         var writeLock = new object();
         var functions = new Dictionary<string, ComputeCell>(StringComparer.Ordinal);
+        var entities = new Dictionary<string, Entity>(StringComparer.Ordinal);
+        var follows = new ConcurrentDictionary<(int Run, int Follow), TaskCompletionSource<HostRequest>>();
         var instances = new List<ModelInstance>();
         var running = new ConcurrentDictionary<int, CancellationTokenSource>();
         var runs = new List<Task>();
@@ -33,19 +35,26 @@ public static class ModelHostServer
             switch (request.Kind)
             {
                 case HostRequest.Load:
-                    Reply(Load(request, instances, functions));
+                    Reply(Load(request, instances, functions, entities));
                     break;
                 case HostRequest.Compute:
                     var cancel = new CancellationTokenSource();
                     running[request.Id] = cancel;
                     runs.Add(Task.Run(() =>
                     {
-                        try { Reply(Compute(request, functions, cancel.Token)); }
+                        var engine = new EngineQuestions(request.Id, Reply, follows, cancel.Token);
+                        try { Reply(Compute(request, functions, engine, cancel.Token)); }
                         finally { running.TryRemove(request.Id, out _); }
                     }));
                     break;
                 case HostRequest.Cancel:
                     if (running.TryGetValue(request.Id, out var run)) run.Cancel();
+                    break;
+                case HostRequest.Followed:
+                    if (follows.TryRemove((request.Id, request.FollowId), out var waiting)) waiting.TrySetResult(request);
+                    break;
+                case HostRequest.Merge:
+                    runs.Add(Task.Run(() => Reply(EntityMerger.Merge(request, entities))));
                     break;
             }
         }
@@ -54,9 +63,11 @@ public static class ModelHostServer
         return 0;
     }
 
-    private static HostReply Load(HostRequest request, List<ModelInstance> instances, Dictionary<string, ComputeCell> functions)
+    private static HostReply Load(HostRequest request, List<ModelInstance> instances, Dictionary<string, ComputeCell> functions,
+        Dictionary<string, Entity> entities)
     {
         var cells = new List<CellMessage>();
+        var declared = new List<DeclaredEntity>();
         var errors = new List<string>();
         foreach (var script in request.Scripts ?? [])
         {
@@ -71,20 +82,26 @@ public static class ModelHostServer
                     cells.Add(message);
                     if (cell is ComputeCell compute) functions[compute.Name] = compute;
                 }
+                foreach (var entity in instance.Entities)
+                {
+                    declared.Add(EntityMerger.Describe(entity));
+                    entities[entity.Name] = entity;
+                }
             }
             catch (ModelException e)
             {
                 errors.Add(e.Message);
             }
         }
-        return new HostReply { Id = request.Id, Cells = cells, Error = errors.Count > 0 ? string.Join('\n', errors) : null };
+        return new HostReply { Id = request.Id, Cells = cells, Entities = declared, Error = errors.Count > 0 ? string.Join('\n', errors) : null };
     }
 
-    private static HostReply Compute(HostRequest request, Dictionary<string, ComputeCell> functions, CancellationToken cancel)
+    private static HostReply Compute(HostRequest request, Dictionary<string, ComputeCell> functions, EngineQuestions engine, CancellationToken cancel)
     {
         var name = request.Cell ?? "";
         if (!functions.TryGetValue(name, out var cell)) return new HostReply { Id = request.Id, Error = $"no compute cell '{name}' in this model" };
-        var context = new HostedCellContext(cell, request.Files ?? [], request.Values ?? [], cancel);
+        var context = new HostedCellContext(cell, request.Files ?? [], request.Values ?? [], cancel,
+            new HostedEntities(cell, request.Entities ?? [], engine.Follow));
         try
         {
             var value = cell.Function(context);
@@ -93,6 +110,7 @@ public static class ModelHostServer
                 Id = request.Id,
                 Value = value is null ? null : Encode(value, name),
                 Written = context.Written,
+                Sets = context.Entities.Sets,
                 Log = context.LogText,
             };
         }
@@ -122,9 +140,13 @@ public static class ModelHostServer
 }
 
 /// <summary>A compute cell's view of its inputs, by their path in the cell's directory: the files and values the engine sent.</summary>
-internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values, CancellationToken cancel)
-    : CellContext
+internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values, CancellationToken cancel,
+    HostedEntities? entities = null) : CellContext
 {
+    /// <summary>Its entities; without an engine to ask (a test running a function directly), it reads and follows none.</summary>
+    public HostedEntities Entities { get; } = entities
+        ?? new HostedEntities(cell, [], name => throw new CellFailure($"cell {cell.Name}: entity '{name}' cannot be followed here"));
+
     private readonly StringWriter _log = new();
     private readonly string _prefix = cell.Directory.Length == 0 ? "" : cell.Directory + "/";
 
@@ -154,6 +176,12 @@ internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> fi
             throw new CellFailure($"cell {cell.Name}: the value of '{other}' does not load as {TypeNames.Display(typeof(T))}: {e.Message}");
         }
     }
+
+    public override T? Entity<T>(Entity<T> entity) where T : default => Entities.Read(entity);
+
+    public override T Follow<T>(EntityRef<T> reference) => Entities.Follow(reference);
+
+    public override void Set<T>(Entity<T> entity, T value) => Entities.Set(entity, value);
 
     public override void Write(string path, byte[] content) => Written[ModelPaths.Normalize(path)] = content;
 

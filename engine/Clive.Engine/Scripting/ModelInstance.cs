@@ -13,15 +13,18 @@ public sealed class ModelInstance : IDisposable
 {
     private readonly AssemblyLoadContext _context;
 
-    private ModelInstance(AssemblyLoadContext context, IReadOnlyList<Cell> cells)
+    private ModelInstance(AssemblyLoadContext context, IReadOnlyList<Cell> cells, IReadOnlyList<Entity> entities)
     {
         _context = context;
         Cells = cells;
+        Entities = entities;
     }
 
     public IReadOnlyList<Cell> Cells { get; }
 
-    /// <summary>Loads a compiled script and runs it, collecting the cells it declares.</summary>
+    public IReadOnlyList<Entity> Entities { get; }
+
+    /// <summary>Loads a compiled script and runs it, collecting the cells and entities it declares.</summary>
     public static ModelInstance Run(byte[] assembly, string scriptPath, TimeSpan timeout)
     {
         var context = new AssemblyLoadContext("clive-model " + scriptPath, isCollectible: true);
@@ -43,7 +46,7 @@ public sealed class ModelInstance : IDisposable
             {
                 throw new ModelException($"{scriptPath}: the script failed: {inner.GetType().Name}: {inner.Message}{Where(inner)}");
             }
-            return new ModelInstance(context, collector.Cells.ToList());
+            return new ModelInstance(context, collector.Cells.ToList(), collector.Entities.ToList());
         }
         catch
         {

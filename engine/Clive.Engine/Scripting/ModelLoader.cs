@@ -7,10 +7,13 @@ using Microsoft.CodeAnalysis;
 
 namespace Clive.Engine.Scripting;
 
-/// <summary>A model ready to evaluate: its cells, and the model host that holds its code.</summary>
-public sealed class LoadedModel(string digest, CellGraph graph, ModelHost? host) : IDisposable
+/// <summary>A model ready to evaluate: its cells, the entities it declares, and the model host that holds its code.</summary>
+public sealed class LoadedModel(string digest, CellGraph graph, ModelHost? host, IReadOnlyList<DeclaredEntity>? entities = null) : IDisposable
 {
     public static readonly LoadedModel Empty = new("", CellGraph.Empty, null);
+
+    /// <summary>The entities its scripts declare, with their types' schemas.</summary>
+    public IReadOnlyList<DeclaredEntity> Entities { get; } = entities ?? [];
 
     /// <summary>A digest of every script's sources: equal digests are the same model.</summary>
     public string Digest { get; } = digest;
@@ -120,7 +123,7 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
         {
             var cells = new List<CellDefinition>();
             var reach = sources.ToDictionary(s => s.MainPath, s => new FunctionReach(s), StringComparer.Ordinal);
-            foreach (var message in declared)
+            foreach (var message in declared.Cells ?? [])
             {
                 var cell = CellDeclarations.Declare(message);
                 var script = reach.GetValueOrDefault(message.Script)
@@ -128,12 +131,28 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
                 var function = cell.Kind == CellKind.Compute ? script.Describe(cell.DeclaredIn, cell.Line) : null;
                 cells.Add(new CellDefinition(cell, function));
             }
-            return new LoadedModel(digest, CellGraph.Build(cells), host);
+            return new LoadedModel(digest, CellGraph.Build(cells), host, Distinct(declared.Entities ?? []));
         }
         catch
         {
             host.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Each entity once: a module loaded by two scripts declares it twice alike; two different declarations are an error.</summary>
+    private static List<DeclaredEntity> Distinct(IEnumerable<DeclaredEntity> entities)
+    {
+        var byName = new Dictionary<string, DeclaredEntity>(StringComparer.Ordinal);
+        foreach (var entity in entities)
+        {
+            if (byName.TryGetValue(entity.Name, out var earlier))
+            {
+                if (earlier.Schema == entity.Schema && earlier.HasMerge == entity.HasMerge) continue;
+                throw new ModelException($"{entity.DeclaredIn}({entity.Line}): entity '{entity.Name}' is already declared at {earlier.DeclaredIn}({earlier.Line})");
+            }
+            byName[entity.Name] = entity;
+        }
+        return byName.Values.ToList();
     }
 }

@@ -23,6 +23,12 @@ public sealed record CellResult(byte[] Key, string Cell, string State, ObjectId?
     int? ExitCode, long DurationMs, DateTimeOffset Finished)
 {
     public bool Succeeded => State == CellState.Succeeded;
+
+    /// <summary>
+    /// The entities the run followed while it ran (key fields "follows", name, version): not part of
+    /// the key, which is known before the run, but a condition of reusing the result: each must still be at its version.
+    /// </summary>
+    public IReadOnlyList<KeyField> Followed { get; init; } = [];
 }
 
 /// <summary>A cell as `clive status` shows it, for one watched ref.</summary>

@@ -60,17 +60,20 @@ public sealed class CellTable(CliveStore store)
         """;
 
     public CellResult? Result(byte[] key)
-        => store.Connection.Rows("SELECT key, cell, state, output, value, result, exit_code, duration_ms, finished FROM cell_results WHERE key=$key", ("$key", key))
+        => store.Connection.Rows("SELECT key, cell, state, output, value, result, exit_code, duration_ms, finished, followed FROM cell_results WHERE key=$key", ("$key", key))
             .Select(r => new CellResult((byte[])r.GetValue(0), r.GetString(1), r.GetString(2), Id(r, 3), r.IsDBNull(4) ? null : (byte[])r.GetValue(4),
-                Id(r, 5)!.Value, r.IsDBNull(6) ? null : r.GetInt32(6), r.GetInt64(7), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8))))
+                Id(r, 5)!.Value, r.IsDBNull(6) ? null : r.GetInt32(6), r.GetInt64(7), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)))
+            {
+                Followed = r.IsDBNull(9) ? [] : CellKey.Parse(r.GetString(9)).Fields,
+            })
             .FirstOrDefault();
 
     /// <summary>Records a result. Call inside a write transaction.</summary>
     public void SaveResult(CellResult result)
         => store.Connection.Execute("""
-            INSERT OR REPLACE INTO cell_results(key, cell, state, output, value, result, exit_code, duration_ms, finished)
-            VALUES($key, $cell, $state, $output, $value, $result, $exit, $duration, $finished)
-            """,
+            INSERT OR REPLACE INTO cell_results(key, cell, state, output, value, result, exit_code, duration_ms, finished, followed)
+            VALUES($key, $cell, $state, $output, $value, $result, $exit, $duration, $finished, $followed)
+            """, ("$followed", result.Followed.Count == 0 ? null : new CellKey(result.Followed).ToText()),
             ("$key", result.Key), ("$cell", result.Cell), ("$state", result.State), ("$output", result.Output?.ToBytes()), ("$value", result.Value),
             ("$result", result.Commit.ToBytes()), ("$exit", result.ExitCode), ("$duration", result.DurationMs), ("$finished", result.Finished.ToUnixTimeMilliseconds()));
 
@@ -127,6 +130,14 @@ public sealed class CellTable(CliveStore store)
             .Select(r => (new CellRun(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), (byte[])r.GetValue(4), r.GetInt64(5),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)), Time(r, 7), r.GetString(8)), CellKey.Parse(r.GetString(9))))
             .ToList();
+
+    /// <summary>Adds fields learnt while the run ran (entities it followed) to its recorded key, for `clive why`.</summary>
+    public void AddKeyFields(long id, IReadOnlyList<KeyField> fields)
+    {
+        if (fields.Count == 0) return;
+        store.Connection.Execute("UPDATE cell_runs SET key_fields = coalesce(key_fields, '') || $fields WHERE id=$id",
+            ("$id", id), ("$fields", new CellKey(fields).ToText()));
+    }
 
     public void EndRun(long id, string state, DateTimeOffset finished)
         => store.Connection.Execute("UPDATE cell_runs SET state=$state, finished=$finished WHERE id=$id",
