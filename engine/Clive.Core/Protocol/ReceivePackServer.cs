@@ -127,10 +127,15 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         var invalid = new Dictionary<RefUpdate, string>();
         // Entity versions must be values; a diverged one is kept beside the entity (EntityPush), not refused.
         foreach (var u in updates.Where(u => !missing.Contains(u)))
-            if (EntityPush.Problem(store, u) is { } problem) invalid[u] = problem;
+            if (EntityPush.Problem(store, repo, u) is { } problem) invalid[u] = problem;
         var diverted = updates.Where(u => !missing.Contains(u) && !invalid.ContainsKey(u))
             .Select(u => (Update: u, Diversion: EntityPush.Divert(store, repo, repoId, u))).Where(d => d.Diversion is not null)
             .ToDictionary(d => d.Update, d => d.Diversion!);
+        foreach (var (u, d) in diverted.Where(d => d.Value.Refusal is not null).ToList())
+        {
+            invalid[u] = d.Refusal!;
+            diverted.Remove(u);
+        }
         // Rights are checked here, with the pack's objects readable, because telling a
         // fast-forward from a rewrite needs the new commits.
         var denied = updates.Where(u => !missing.Contains(u) && !invalid.ContainsKey(u))

@@ -29,12 +29,13 @@ public sealed class EntityPushTests : IDisposable
     private static byte[] Counter(int count) => ValueJson.ToMessagePack($$"""{"Count": {{count}}}""", EntityStoreTests.CounterSchema);
 
     /// <summary>A version made in the other copy with plain git: value.msgpack and value.json, parent the first version.</summary>
-    private string TheirVersion(int count, string? withoutFile = null)
+    private string TheirVersion(int count, string? withoutFile = null, byte[]? value = null)
     {
+        value ??= Counter(count);
         var files = new Dictionary<string, byte[]>
         {
-            ["value.msgpack"] = Counter(count),
-            ["value.json"] = System.Text.Encoding.UTF8.GetBytes(ValueJson.FromMessagePack(Counter(count))),
+            ["value.msgpack"] = value,
+            ["value.json"] = System.Text.Encoding.UTF8.GetBytes(ValueJson.FromMessagePack(value)),
         };
         if (withoutFile is not null) files.Remove(withoutFile);
         var lines = files.Select(f =>
@@ -124,5 +125,57 @@ public sealed class EntityPushTests : IDisposable
         Assert.NotEqual(0, push.ExitCode);
         Assert.Contains(why, push.Stderr);
         Assert.Equal(before, _sandbox.StoreSnapshot());
+    }
+
+    [Fact]
+    public void AVersionThatDoesNotFitTheDeclaredType_IsRefused_AndTheStoreIsUnchanged()
+    {
+        using (var store = _sandbox.OpenStore())
+            store.EntityTypes.Declare("demo", "counter", EntityStoreTests.CounterSchema, hasMerge: false, "main@1");
+        // {"Count": "three"}: a clive value, but Count is an int in the declared type.
+        byte[] wrongKind = [0x81, 0xa5, .. "Count"u8, 0xa5, .. "three"u8];
+        var theirs = TheirVersion(0, value: wrongKind);
+        var before = _sandbox.StoreSnapshot();
+        var push = _sandbox.Git("other", "push", "origin", $"{theirs}:refs/clive/entities/counter");
+        Assert.NotEqual(0, push.ExitCode);
+        Assert.Contains("$.Count: expected a 32-bit integer, got \"three\"", push.Stderr);
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+    }
+
+    [Fact]
+    public void ASecondUnrelatedDivergedVersion_IsRefused_AndTheFirstStaysKept()
+    {
+        var ours = Ours();
+        var first = TheirVersion(3);
+        _sandbox.GitOk("other", "push", "-q", "origin", $"+{first}:refs/clive/entities/counter");
+        var second = TheirVersion(4);
+        var push = _sandbox.Git("other", "push", "origin", $"+{second}:refs/clive/entities/counter");
+        Assert.NotEqual(0, push.ExitCode);
+        Assert.Contains($"already keeps another store's version {first[..12]}", push.Stderr);
+        using var store = _sandbox.OpenStore();
+        Assert.Equal([new EntityDivergence("counter", ours, ObjectId.Parse(first))], store.Entities.Conflicts("demo"));
+    }
+
+    [Fact]
+    public void SettingAnEntityInConflict_MergesTheKeptVersion_AndTheConflictGoes()
+    {
+        using (var store = _sandbox.OpenStore())
+            store.EntityTypes.Declare("demo", "counter", EntityStoreTests.CounterSchema, hasMerge: false, "main@1");
+        var ours = Ours();
+        var theirs = TheirVersion(3);
+        _sandbox.GitOk("other", "push", "-q", "origin", $"+{theirs}:refs/clive/entities/counter");
+        File.WriteAllText(_sandbox.PathOf("merged.json"), """{"Count": 5}""");
+        _sandbox.Clive("entity", "set", "demo", "counter", "merged.json", "-m", "both").EnsureSuccess("set the merged value");
+
+        using (var store = _sandbox.OpenStore())
+        {
+            var version = store.Entities.Read("demo", "counter")!;
+            Assert.Equal([ours, ObjectId.Parse(theirs)], version.Parents);
+            Assert.Empty(store.Entities.Conflicts("demo"));
+        }
+        Assert.DoesNotContain("conflict", _sandbox.Clive("entity", "get", "demo", "counter").Stderr);
+        // The other store's version is now an ancestor: pushing it again changes nothing, and fetching the merge is a fast-forward there.
+        _sandbox.GitOk("other", "push", "-q", "origin", $"+{theirs}:refs/clive/entities/counter");
+        _sandbox.GitOk("other", "fetch", "-q", "origin", "refs/clive/entities/counter:refs/clive/entities/counter");
     }
 }

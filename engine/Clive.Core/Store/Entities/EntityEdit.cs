@@ -6,8 +6,8 @@ namespace Clive.Core.Store.Entities;
 
 /// <summary>
 /// A person's edit of an entity as JSON (<c>clive entity set</c>, a save in the mount): checked
-/// against the type a model declared, then written as a version. The model's code never runs:
-/// the declared schema is all there is to check with.
+/// against the type a model declared, then written as a version (settling a conflict kept for the
+/// entity: the edit is the merge). The model's code never runs: the declared schema is all there is to check with.
 /// </summary>
 public static class EntityEdit
 {
@@ -24,7 +24,7 @@ public static class EntityEdit
         var declared = store.EntityTypes.Find(repo, name) ?? throw new EntityTypeNotDeclaredException(repo, name);
         var msgpack = ValueJson.ToMessagePack(json, declared.Schema);
         var old = expected ?? store.Entities.Read(repo, name)?.Commit ?? ObjectId.Zero;
-        return store.Entities.Write(repo, name, msgpack, old, author, new EntityMessage(summary), who);
+        return store.Entities.WriteSettlingConflict(repo, name, msgpack, old, author, new EntityMessage(summary), who);
     }
 }
 

@@ -4,6 +4,7 @@ using Clive.Git;
 using Clive.Packs;
 using Clive.Store;
 using Clive.Store.Refs;
+using Clive.Transfer;
 
 namespace Clive.Core.Store.Entities;
 
@@ -103,16 +104,41 @@ public sealed class EntityStore(CliveStore store)
             ("entity merge " + name, new RefUpdate(incomingRef, theirs, ObjectId.Zero)));
     }
 
-    /// <summary>Moves a pending incoming version (or one just received) to the conflict ref, replacing an older conflict.</summary>
+    /// <summary>
+    /// Moves a pending incoming version (or one just received) to the conflict ref. A conflict kept
+    /// already is replaced only by a later version of the same line (it is an ancestor of the new
+    /// one), never by an unrelated one: that would lose it.
+    /// </summary>
+    /// <exception cref="EntityConflictPendingException">Another, unrelated version is kept in conflict already; nothing changed.</exception>
     public void KeepAsConflict(string repo, string name, ObjectId theirs, string who)
     {
         var incomingRef = EntityName.IncomingPrefix + EntityName.Check(name);
         var conflictRef = EntityName.ConflictPrefix + name;
+        var kept = Head(repo, conflictRef);
+        if (ConflictBlocks(kept, theirs)) throw new EntityConflictPendingException(repo, name, kept!.Value);
         using var transaction = store.BeginRefTransaction(who, "entity conflict " + name);
-        var updates = new List<RefUpdate> { new(conflictRef, Head(repo, conflictRef) ?? ObjectId.Zero, theirs) };
+        var updates = new List<RefUpdate>();
+        if (kept is not { } k || !Ancestry.IsAncestor(store.Objects, theirs, k)) updates.Add(new(conflictRef, kept ?? ObjectId.Zero, theirs));
         if (Head(repo, incomingRef) is { } incoming) updates.Add(new RefUpdate(incomingRef, incoming, ObjectId.Zero));
+        if (updates.Count == 0) return;
         Require(repo, transaction.Update(repo, updates, atomic: true), name);
         transaction.Commit();
+    }
+
+    /// <summary>Whether a version kept in conflict (if any) stands in the way of keeping <paramref name="theirs"/>: neither is the other's ancestor.</summary>
+    public bool ConflictBlocks(ObjectId? kept, ObjectId theirs) =>
+        kept is { } k && k != theirs && !Ancestry.IsAncestor(store.Objects, k, theirs) && !Ancestry.IsAncestor(store.Objects, theirs, k);
+
+    /// <summary>
+    /// A person's new version (<c>clive entity set</c>, a save in the mount). When another store's
+    /// version is kept in conflict, the new one is the merge the conflict warning asks for: its
+    /// second parent is the kept version, and the conflict ref goes in the same transaction.
+    /// </summary>
+    public ObjectId WriteSettlingConflict(string repo, string name, byte[] msgpack, ObjectId expectedOld, CommitIdentity author, EntityMessage message, string? who = null)
+    {
+        if (Conflict(repo, name) is not { } theirs) return Write(repo, name, msgpack, expectedOld, author, message, who);
+        return Commit(repo, name, msgpack, expectedOld, expectedOld.IsZero ? [theirs] : [expectedOld, theirs], author, message, who ?? author.Author,
+            ("entity resolve " + name, new RefUpdate(EntityName.ConflictPrefix + name, theirs, ObjectId.Zero)));
     }
 
     /// <summary>
@@ -183,3 +209,8 @@ public sealed class EntityStore(CliveStore store)
 
     private ObjectId? Head(string repo, string refName) => store.Refs.Get(store.Repos.GetId(repo), refName);
 }
+
+/// <summary>A diverged version cannot be kept: another one, unrelated to it, is kept in conflict already.</summary>
+public sealed class EntityConflictPendingException(string repo, string name, ObjectId kept)
+    : CliveException($"entity '{Printable.Of(name)}' of {repo} already keeps another store's version {kept.ToString()[..12]} at {EntityName.ConflictPrefix}{Printable.Of(name)}; " +
+        "settle that one first (merge it and clive entity set)");
