@@ -3,6 +3,7 @@ using Clive.Core.Store.Entities;
 using Clive.Engine.Execution;
 using Clive.Engine.Sandboxing;
 using Clive.Git;
+using Clive.Transfer;
 
 namespace Clive.Engine.Evaluation;
 
@@ -61,7 +62,7 @@ internal sealed class EntityMerges(EngineStore store, Action<string> log)
             var divergence = s.Store.Entities.Incoming(repo).FirstOrDefault(d => d.Name == name);
             if (divergence is null) return null;
             var ours = divergence.Ours ?? ObjectId.Zero;
-            var ancestor = ours.IsZero ? null : MergeBase(s, ours, divergence.Theirs);
+            var ancestor = ours.IsZero ? null : Ancestry.MergeBase(s.Store.Objects, ours, divergence.Theirs);
             byte[]? Value(ObjectId? id) => id is { } v && !v.IsZero ? s.Store.Entities.ReadVersion(name, v).MessagePack : null;
             return new { Ours = ours, divergence.Theirs, Ancestor = Value(ancestor), OursValue = Value(ours), TheirsValue = Value(divergence.Theirs)! };
         });
@@ -86,26 +87,5 @@ internal sealed class EntityMerges(EngineStore store, Action<string> log)
         var commit = store.Write(s => s.Store.Entities.ResolveIncoming(repo, name, versions.Ours, versions.Theirs, merged, Identity,
             new EntityMessage($"merge {versions.Theirs.ToString()[..12]} into {name} ({merger.Model})")));
         log($"{repo}: entity '{name}': merged {versions.Ours.ToString()[..12]} and {versions.Theirs.ToString()[..12]} into {commit?.ToString()[..12]}");
-    }
-
-    /// <summary>A common ancestor of two versions: the first of theirs' ancestors, nearest first, that is also one of ours.</summary>
-    private static ObjectId? MergeBase(EngineStore s, ObjectId ours, ObjectId theirs)
-    {
-        var ourAncestors = Ancestors(s, ours).ToHashSet();
-        return Ancestors(s, theirs).Cast<ObjectId?>().FirstOrDefault(id => ourAncestors.Contains(id!.Value));
-    }
-
-    /// <summary>A version and its ancestors, breadth first (nearest first), as far as the store holds them.</summary>
-    private static IEnumerable<ObjectId> Ancestors(EngineStore s, ObjectId start)
-    {
-        var seen = new HashSet<ObjectId> { start };
-        var queue = new Queue<ObjectId>([start]);
-        while (queue.TryDequeue(out var id))
-        {
-            yield return id;
-            if (!s.Store.Objects.Contains(id)) continue;
-            foreach (var parent in s.Store.Objects.ReadCommit(id).Parents)
-                if (seen.Add(parent)) queue.Enqueue(parent);
-        }
     }
 }

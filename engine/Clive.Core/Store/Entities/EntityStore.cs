@@ -200,8 +200,8 @@ public sealed class EntityStore(CliveStore store)
     private List<EntityHead> Under(string repo, string prefix)
     {
         var id = store.Repos.GetId(repo);
-        return store.Refs.List(id)
-            .Where(r => r.Target is not null && r.Name.StartsWith(prefix, StringComparison.Ordinal))
+        return store.Refs.List(id, prefix)
+            .Where(r => r.Target is not null)
             .Select(r => EntityName.FromRef(r.Name, prefix) is { } name ? new EntityHead(name, r.Target!.Value) : null)
             .OfType<EntityHead>()
             .ToList();

@@ -30,6 +30,19 @@ public sealed class RefDatabase(CliveStore store)
                 r.IsDBNull(2) ? null : r.GetString(2)))
             .ToList();
 
+    /// <summary>The refs whose names start with <paramref name="prefix"/>: a range of the index, not every ref of the repo.</summary>
+    public IReadOnlyList<StoredRef> List(long repoId, string prefix)
+    {
+        if (prefix.Length == 0) return List(repoId);
+        var end = prefix[..^1] + (char)(prefix[^1] + 1);
+        return store.Connection.Rows("SELECT name, oid, symref FROM refs WHERE repo_id=$repo AND name >= $from AND name < $to ORDER BY name",
+                ("$repo", repoId), ("$from", prefix), ("$to", end))
+            .Select(r => new StoredRef(r.GetString(0),
+                r.IsDBNull(1) ? null : new ObjectId((byte[])r.GetValue(1)),
+                r.IsDBNull(2) ? null : r.GetString(2)))
+            .ToList();
+    }
+
     public ObjectId? Get(long repoId, string name)
     {
         var raw = store.Connection.Scalar<byte[]?>("SELECT oid FROM refs WHERE repo_id=$repo AND name=$name",
