@@ -24,6 +24,7 @@ public static class CliApplication
         root.Subcommands.Add(GrantCommands.Grant());
         root.Subcommands.Add(GrantCommands.Revoke());
         root.Subcommands.Add(GrantCommands.List());
+        root.Subcommands.Add(TrustCommands.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(EngineCommands.Up());
         root.Subcommands.Add(EngineCommands.RunCell());

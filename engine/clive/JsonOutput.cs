@@ -30,6 +30,7 @@ internal sealed record RepoJson(string Name, string Created, int Refs, string? H
 internal sealed record RefJson(string Name, string? Target, string? Symref);
 internal sealed record FsckJson(bool Clean, long Packs, long Objects, long Refs, IReadOnlyList<string> Problems);
 internal sealed record KeyJson(string Name, string Key, string Comment, string Added);
+internal sealed record TrustJson(long Id, string Host, string Fingerprint, string Key, string Repos, string TrustedBy, string TrustedAt, string? RemovedBy, string? RemovedAt);
 internal sealed record GrantJson(long Id, string Identity, string Right, string Scope, string GrantedBy, string GrantedAt, string? RevokedBy, string? RevokedAt);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
@@ -42,6 +43,7 @@ internal sealed record GrantJson(long Id, string Identity, string Right, string 
 [JsonSerializable(typeof(Clive.Store.Maintenance.GcReport))]
 [JsonSerializable(typeof(List<KeyJson>))]
 [JsonSerializable(typeof(List<GrantJson>))]
+[JsonSerializable(typeof(List<TrustJson>))]
 [JsonSerializable(typeof(Commands.StatusJson))]
 [JsonSerializable(typeof(Commands.WhyJson))]
 [JsonSerializable(typeof(Commands.EntityVersionJson))]

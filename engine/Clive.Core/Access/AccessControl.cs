@@ -153,7 +153,7 @@ public sealed class AccessControl(CliveStore store)
         return refName => scopes.Any(s => s.CoversRef(refName));
     }
 
-    private void DemandAdmin(Principal by, Scope scope)
+    internal void DemandAdmin(Principal by, Scope scope)
     {
         if (by.IsOwner) return;
         if (!Active(by.Name).Any(g => g.Right == Right.Admin && scope.IsWithin(g.Scope)))

@@ -38,6 +38,25 @@ public sealed class ServeSession(Principal principal, string keyFingerprint, str
                 Reply(request.Verb == "grant" ? $"granted {right.Name()} on {scope} to {identity}" : $"revoked {right.Name()} on {scope} from {identity}");
                 return 0;
             }
+            case "trust" or "distrust":
+            {
+                // Who may vouch for results in a repo is an admin's decision there, as who may write to it.
+                int expected = request.Verb == "trust" ? 3 : 2;
+                if (request.Arguments.Count != expected)
+                    throw new UsageException(request.Verb == "trust" ? "usage: trust <host> '<public key>' <repos>" : "usage: distrust <host> <repos>");
+                using var store = CliveStore.Open(storeDirectory);
+                if (request.Verb == "trust")
+                {
+                    var row = store.Trust.Trust(principal, request.Arguments[0], request.Arguments[1], request.Arguments[2]);
+                    Reply($"trusting {row.Host} ({row.Key.Fingerprint}) for {row.Repos}");
+                }
+                else
+                {
+                    store.Trust.Distrust(principal, request.Arguments[0], request.Arguments[1]);
+                    Reply($"no longer trusting {request.Arguments[0]} for {request.Arguments[1]}");
+                }
+                return 0;
+            }
             case "grants":
             {
                 using var store = CliveStore.Open(storeDirectory);
@@ -46,7 +65,7 @@ public sealed class ServeSession(Principal principal, string keyFingerprint, str
                 return 0;
             }
             default:
-                throw new UsageException($"'{request.Verb}' is not something this key may run (git fetch/push, grant, revoke, grants)");
+                throw new UsageException($"'{request.Verb}' is not something this key may run (git fetch/push, grant, revoke, grants, trust, distrust)");
         }
     }
 

@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 8;
+    private const int SchemaVersion = 9;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -28,6 +28,7 @@ public sealed class CliveStore : IDisposable
         Cells = new Cells.CellTable(this);
         Entities = new Core.Store.Entities.EntityStore(this);
         EntityTypes = new Core.Store.Entities.EntityTypes(this);
+        Trust = new Clive.Claims.HostTrust(this);
     }
 
     public string Directory { get; }
@@ -41,6 +42,7 @@ public sealed class CliveStore : IDisposable
     public Cells.CellTable Cells { get; }
     public Core.Store.Entities.EntityStore Entities { get; }
     public Core.Store.Entities.EntityTypes EntityTypes { get; }
+    public Clive.Claims.HostTrust Trust { get; }
 
     /// <summary>
     /// Runs <paramref name="write"/> with commits that do not wait for the disk (WAL with
@@ -150,6 +152,8 @@ public sealed class CliveStore : IDisposable
         if (version < 7) connection.Execute(Core.Store.Entities.EntityTypes.Schema);
         // Version 8: the entities a run followed while it ran, a condition of reusing its result.
         if (version < 8) connection.Execute("ALTER TABLE cell_results ADD COLUMN followed TEXT");
+        // Version 9: which hosts' keys are trusted to sign results for which repos.
+        if (version < 9) connection.Execute(Clive.Claims.HostTrust.Schema);
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

@@ -27,6 +27,8 @@ public sealed class StoreCommandTests : IDisposable
     [InlineData("fsck")]
     [InlineData("gc")]
     [InlineData("serve")]
+    [InlineData("trust", "add")]
+    [InlineData("trust", "list")]
     public void EveryCommand_HasHelp(params string[] command)
     {
         var help = _sandbox.Clive([.. command, "--help"]);
