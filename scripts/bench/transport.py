@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Side by side: git-remote-clive against git's own transport to a bare repository on the same disk.
 
-Measures push (to an empty remote), clone (--mirror, over file:// with --no-local for git),
+Measures push (to an empty remote), clone (--mirror, over file:// with --no-local for git), a
+partial clone (--filter=blob:none),
 no-op fetch, one-commit fetch, and the size of the store against `git gc`'s pack of the same
 objects. With --ssh, both go through one real sshd on 127.0.0.1 instead: git's ssh:// to a
 bare repository against clive::host/repo with a forced-command identity. Prints a table of
@@ -192,15 +193,18 @@ def measure(args, work: Path, env, transport):
                             capture_output=True, text=True, check=True).stdout.strip()
     objects = int(subprocess.run(["git", "-C", str(src), "rev-list", "--objects", "--count", branch], env=env,
                                  capture_output=True, text=True, check=True).stdout.strip() or 0)
-    times = {k: {"git": [], "clive": []} for k in ("push", "clone", "noop_fetch", "one_commit_fetch")}
+    times = {k: {"git": [], "clive": []} for k in ("push", "clone", "partial_clone", "noop_fetch", "one_commit_fetch")}
     sizes = {}
     for i in range(args.runs):
         progress(f"run {i + 1}/{args.runs}")
         bare, store = work / "bare.git", work / "store"
         git_clone, clive_clone = work / "git-clone.git", work / "clive-clone.git"
-        for p in (bare, store, git_clone, clive_clone, work / "edit"):
+        git_partial, clive_partial = work / "git-partial.git", work / "clive-partial.git"
+        for p in (bare, store, git_clone, clive_clone, git_partial, clive_partial, work / "edit"):
             shutil.rmtree(p, ignore_errors=True)
         run(["git", "init", "-q", "--bare", str(bare)], env=env)
+        # A partial clone needs the server's consent in git (clive always serves filters).
+        run(["git", "-C", str(bare), "config", "uploadpack.allowFilter", "true"], env=env)
         transport.reset_store(store)
         genv, cenv = transport.git_env(), transport.clive_env(store)
         git_url, clive_url = transport.git_url(bare), transport.clive_url("bench")
@@ -210,6 +214,10 @@ def measure(args, work: Path, env, transport):
 
         times["clone"]["git"].append(timed(["git", "clone", "-q", "--mirror", "--no-local", git_url, str(git_clone)], env=genv))
         times["clone"]["clive"].append(timed(["git", "clone", "-q", "--mirror", clive_url, str(clive_clone)], env=cenv))
+
+        # Partial clone: commits and trees only (what monorepo users start from).
+        times["partial_clone"]["git"].append(timed(["git", "clone", "-q", "--bare", "--filter=blob:none", "--no-local", git_url, str(git_partial)], env=genv))
+        times["partial_clone"]["clive"].append(timed(["git", "clone", "-q", "--bare", "--filter=blob:none", clive_url, str(clive_partial)], env=cenv))
 
         times["noop_fetch"]["git"].append(timed(["git", "-C", str(git_clone), "fetch", "-q", "origin"], env=genv))
         times["noop_fetch"]["clive"].append(timed(["git", "-C", str(clive_clone), "fetch", "-q", "origin"], env=cenv))

@@ -33,7 +33,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         _writer.WriteLine("version 2");
         _writer.WriteLine("agent=" + Agent);
         _writer.WriteLine("ls-refs=unborn");
-        _writer.WriteLine("fetch=shallow");
+        _writer.WriteLine("fetch=shallow filter");
         _writer.WriteLine("server-option");
         _writer.WriteLine("object-format=sha1");
         _writer.Flush();
@@ -106,8 +106,11 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         var wants = new List<ObjectId>();
         var haves = new List<ObjectId>();
         var clientShallow = new List<ObjectId>();
-        bool done = false, thin = false, progress = true, includeTag = false;
+        var deepenNot = new List<ObjectId>();
+        bool done = false, thin = false, progress = true, includeTag = false, relative = false;
         int depth = 0;
+        long? since = null;
+        ObjectFilter? filter = null;
         foreach (var argument in arguments)
         {
             var (key, value) = Split(argument);
@@ -117,15 +120,25 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
                 case "have": haves.Add(ParseId(value)); break;
                 case "shallow": clientShallow.Add(ParseId(value)); break;
                 case "deepen":
-                    if (!int.TryParse(value, out depth) || depth <= 0) throw new ProtocolException($"invalid depth '{value}'");
+                    if (!int.TryParse(value, System.Globalization.NumberStyles.None, null, out depth) || depth <= 0)
+                        throw new ProtocolException($"invalid depth '{Printable.Of(value)}'");
+                    break;
+                case "deepen-relative": relative = true; break;
+                case "deepen-since":
+                    if (!long.TryParse(value, System.Globalization.NumberStyles.None, null, out var time) || time < 0)
+                        throw new ProtocolException($"Invalid deepen-since: {Printable.Of(value)}");
+                    since = time;
+                    break;
+                case "deepen-not": deepenNot.Add(ResolveDeepenNot(value)); break;
+                case "filter":
+                    if (filter is not null) throw new ProtocolException("multiple filter-specs cannot be combined");
+                    filter = ObjectFilter.Parse(value);
                     break;
                 case "done": done = true; break;
                 case "thin-pack": thin = true; break;
                 case "no-progress": progress = false; break;
                 case "include-tag": includeTag = true; break;
                 case "ofs-delta": break;
-                case "deepen-relative" or "deepen-since" or "deepen-not" or "filter":
-                    throw new ProtocolException($"'{key}' is not supported by this server");
             }
         }
         CheckWants(wants);
@@ -149,9 +162,11 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         }
 
         var sideband = new SidebandStream(_writer, progress);
+        // A shallow line naming a commit this client cannot read is ignored, as git ignores one it does not have.
+        var shallow = new ShallowRequest(depth, relative, since, deepenNot, clientShallow.Where(IsReadableCommit).ToHashSet());
         Trace.Write($"fetch: {wants.Count} wants, {common.Count} common haves, depth {depth}; readable objects checked: {_readableObjects.Cost}");
-        var walk = new ObjectWalk(store.Objects).Run(wants, common, depth, clientShallow.ToHashSet(), null);
-        if (depth > 0)
+        var walk = new ObjectWalk(store.Objects).Run(wants, common, shallow, filter, null);
+        if (shallow.Reports)
         {
             _writer.WriteLine("shallow-info");
             foreach (var id in walk.Shallow) _writer.WriteLine("shallow " + id);
@@ -170,7 +185,32 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         _writer.Flush();
     }
 
-    /// <summary>Only what this repo's refs can reach may be asked for: objects are shared across repos.</summary>
+    private bool IsReadableCommit(ObjectId id)
+        => store.Objects.TryLocate(id, out var location) && location.Type == ObjectType.Commit && _readableObjects!.Contains(id);
+
+    /// <summary>
+    /// A ref name as <c>git fetch --shallow-exclude</c> sends it, resolved as git's expand_ref
+    /// does (as given, then under refs/, refs/tags/, refs/heads/, refs/remotes/), among the refs
+    /// this client may read, to the commit it names.
+    /// </summary>
+    private ObjectId ResolveDeepenNot(string name)
+    {
+        var refs = ReadableRefs().Where(r => r.Target is not null).ToDictionary(r => r.Name, r => r.Target!.Value);
+        string[] candidates = [name, "refs/" + name, "refs/tags/" + name, "refs/heads/" + name, "refs/remotes/" + name, "refs/remotes/" + name + "/HEAD"];
+        var found = candidates.Where(refs.ContainsKey).Select(c => refs[c]).ToList();
+        if (found.Count > 1) throw new ProtocolException($"git upload-pack: ambiguous deepen-not: deepen-not {Printable.Of(name)}");
+        if (found.Count == 0) throw new ProtocolException($"git upload-pack: deepen-not is not a ref: deepen-not {Printable.Of(name)}");
+        var id = found[0];
+        while (store.Objects.TryLocate(id, out var location) && location.Type == ObjectType.Tag)
+            id = TagParser.Parse(store.Objects.Read(id, ObjectType.Tag)).Target;
+        return id;
+    }
+
+    /// <summary>
+    /// Only what this repo's readable refs reach may be asked for: objects are shared across repos.
+    /// Beyond the tips (what a clone asks for), any object they reach, as protocol v2 allows:
+    /// a partial clone fetches the blobs and trees it left out by their ids.
+    /// </summary>
     private void CheckWants(List<ObjectId> wants)
     {
         if (wants.Count == 0) throw new ProtocolException("fetch request has no wants");
@@ -183,7 +223,7 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         }
         foreach (var want in wants)
         {
-            if (!tips.Contains(want)) throw new ProtocolException($"not our ref {want}");
+            if (!tips.Contains(want) && !_readableObjects!.ContainsAnywhere(want)) throw new ProtocolException($"not our ref {want}");
         }
     }
 

@@ -9,21 +9,28 @@ public sealed record WalkResult(List<ObjectId> Objects, HashSet<ObjectId> Shallo
 /// <summary>
 /// Finds the objects reachable from the wants and not from the haves, as <c>git rev-list --objects
 /// wants --not haves</c> does: a walk by commit date that stops once every commit left is one the
-/// client has, then the trees of the new commits minus the trees of the boundary commits.
+/// client has, then the trees of the new commits minus the trees of the boundary commits. Commits
+/// on the shallow boundary (new, or the client's own) are walked as if they had no parents, as git
+/// registers them; a partial clone's filter (<see cref="ObjectFilter"/>) leaves trees and blobs out.
 /// </summary>
 public sealed class ObjectWalk(ObjectDatabase objects)
 {
     private readonly Dictionary<ObjectId, CommitInfo> _commits = [];
+    private IReadOnlySet<ObjectId> _cut = new HashSet<ObjectId>();
 
-    /// <param name="clientShallow">Commits the client has without their parents.</param>
-    public WalkResult Run(IReadOnlyCollection<ObjectId> wants, IReadOnlyCollection<ObjectId> haves, int depth,
-        IReadOnlySet<ObjectId> clientShallow, Action<string>? progress)
+    public WalkResult Run(IReadOnlyCollection<ObjectId> wants, IReadOnlyCollection<ObjectId> haves, Action<string>? progress)
+        => Run(wants, haves, ShallowRequest.None, null, progress);
+
+    public WalkResult Run(IReadOnlyCollection<ObjectId> wants, IReadOnlyCollection<ObjectId> haves, ShallowRequest shallowRequest,
+        ObjectFilter? filter, Action<string>? progress)
     {
         var result = new List<ObjectId>();
         var added = new HashSet<ObjectId>();
         var wantCommits = new List<ObjectId>();
+        var wantTrees = new List<ObjectId>();
 
-        // Peel wanted tags: the tag objects are sent, and what they point at is wanted too.
+        // Peel wanted tags: the tag objects are sent, and what they point at is wanted too. What
+        // the client names is sent whatever the filter: that is how it fetches what it left out.
         foreach (var want in wants)
         {
             var id = want;
@@ -32,35 +39,42 @@ public sealed class ObjectWalk(ObjectDatabase objects)
                 if (!objects.TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
                 if (location.Type == ObjectType.Commit) { wantCommits.Add(id); break; }
                 if (added.Add(id)) result.Add(id);
+                if (location.Type == ObjectType.Tree) wantTrees.Add(id);
                 if (location.Type != ObjectType.Tag) break;
                 id = TagParser.Parse(objects.Read(id, ObjectType.Tag)).Target;
             }
         }
 
-        var shallow = new HashSet<ObjectId>();
-        var unshallow = new HashSet<ObjectId>();
-        var (interesting, boundary) = depth > 0
-            ? WalkShallow(wantCommits, haves, depth, clientShallow, shallow, unshallow)
-            : WalkCommits(wantCommits, haves);
+        var boundary = new ShallowBoundary(Commit).Compute(wantCommits, shallowRequest);
+        // The client's shallow commits and the new boundary stand without parents; a commit that
+        // becomes unshallow is the client's, and its parents are wanted.
+        _cut = boundary.Shallow.Concat(shallowRequest.ClientShallow).ToHashSet();
+        var walkWants = wantCommits.Concat(boundary.Unshallow.SelectMany(id => Commit(id).Parents)).Distinct().ToList();
+        var (interesting, edge) = WalkCommits(walkWants, haves.Concat(boundary.Unshallow).ToList());
 
-        // Everything reachable from the boundary's trees is the client's already.
+        // Everything reachable from the edge's trees is the client's already.
         var clientHas = new HashSet<ObjectId>();
-        foreach (var commit in boundary) MarkTree(Commit(commit).Tree, clientHas);
+        foreach (var commit in edge) MarkTree(Commit(commit).Tree, clientHas);
 
         var meter = Clive.Progress.ProgressMeter.Start("Enumerating objects", 0, progress);
-        foreach (var commit in interesting)
+        if (filter?.IncludesCommit != false)
         {
-            if (added.Add(commit)) result.Add(commit);
-            meter?.Report(result.Count);
+            foreach (var commit in interesting)
+            {
+                if (added.Add(commit)) result.Add(commit);
+                meter?.Report(result.Count);
+            }
         }
+        var trees = new TreeLister(objects, filter, clientHas, added, result);
+        foreach (var tree in wantTrees) trees.AddBelow(tree);
         foreach (var commit in interesting)
         {
-            AddTree(Commit(commit).Tree, clientHas, added, result);
+            trees.Add(Commit(commit).Tree);
             meter?.Report(result.Count);
         }
         meter?.Report(result.Count);
         meter?.Done();
-        return new WalkResult(result, shallow, unshallow, clientHas);
+        return new WalkResult(result, boundary.Shallow, boundary.Unshallow, clientHas);
     }
 
     public CommitInfo Commit(ObjectId id)
@@ -70,55 +84,57 @@ public sealed class ObjectWalk(ObjectDatabase objects)
         return info;
     }
 
-    private (List<ObjectId> Interesting, HashSet<ObjectId> Boundary) WalkCommits(List<ObjectId> wants, IReadOnlyCollection<ObjectId> haves)
+    /// <summary>A commit's parents as this walk sees them: none on the shallow boundary.</summary>
+    private IReadOnlyList<ObjectId> Parents(ObjectId id) => _cut.Contains(id) ? [] : Commit(id).Parents;
+
+    private (List<ObjectId> Interesting, HashSet<ObjectId> Edge) WalkCommits(List<ObjectId> wants, IReadOnlyCollection<ObjectId> haves)
     {
         var uninteresting = new HashSet<ObjectId>();
         var seen = new HashSet<ObjectId>();
         var queue = new PriorityQueue<ObjectId, long>();
-        int interestingInQueue = 0;
+        // Queued commits not known uninteresting: the walk goes on while there is one.
+        var pending = new HashSet<ObjectId>();
+        void Enqueue(ObjectId id)
+        {
+            if (!seen.Add(id)) return;
+            queue.Enqueue(id, -Commit(id).CommitTime);
+            if (!uninteresting.Contains(id)) pending.Add(id);
+        }
 
         foreach (var have in haves)
         {
             if (!objects.TryLocate(have, out var location) || location.Type != ObjectType.Commit) continue;
             uninteresting.Add(have);
-            if (seen.Add(have)) queue.Enqueue(have, -Commit(have).CommitTime);
+            Enqueue(have);
         }
-        foreach (var want in wants)
-        {
-            if (seen.Add(want))
-            {
-                queue.Enqueue(want, -Commit(want).CommitTime);
-                if (!uninteresting.Contains(want)) interestingInQueue++;
-            }
-        }
+        foreach (var want in wants) Enqueue(want);
 
         var interesting = new List<ObjectId>();
         // Newest first; stop when only commits the client has are left to look at.
-        while (interestingInQueue > 0 && queue.TryDequeue(out var id, out _))
+        while (pending.Count > 0 && queue.TryDequeue(out var id, out _))
         {
+            pending.Remove(id);
             bool isUninteresting = uninteresting.Contains(id);
-            if (!isUninteresting) interestingInQueue--;
-            var info = Commit(id);
             if (!isUninteresting) interesting.Add(id);
-            foreach (var parent in info.Parents)
+            foreach (var parent in Parents(id))
             {
-                if (isUninteresting) MarkUninteresting(parent, uninteresting);
-                if (!seen.Add(parent)) continue;
-                queue.Enqueue(parent, -Commit(parent).CommitTime);
-                if (!uninteresting.Contains(parent)) interestingInQueue++;
+                if (isUninteresting) MarkUninteresting(parent, uninteresting, pending);
+                Enqueue(parent);
             }
         }
 
         // A commit found interesting may have turned out to be the client's through an older path.
         interesting.RemoveAll(uninteresting.Contains);
-        var boundary = new HashSet<ObjectId>();
+        var edge = new HashSet<ObjectId>();
         foreach (var id in interesting)
-            foreach (var parent in Commit(id).Parents)
-                if (uninteresting.Contains(parent)) boundary.Add(parent);
-        return (interesting, boundary);
+            foreach (var parent in Parents(id))
+                if (uninteresting.Contains(parent)) edge.Add(parent);
+        foreach (var id in haves)
+            if (_cut.Contains(id) && objects.TryLocate(id, out var location) && location.Type == ObjectType.Commit) edge.Add(id);
+        return (interesting, edge);
     }
 
-    private void MarkUninteresting(ObjectId id, HashSet<ObjectId> uninteresting)
+    private void MarkUninteresting(ObjectId id, HashSet<ObjectId> uninteresting, HashSet<ObjectId> pending)
     {
         // Propagate through commits already parsed, so that the filter above catches them.
         var stack = new Stack<ObjectId>();
@@ -126,45 +142,10 @@ public sealed class ObjectWalk(ObjectDatabase objects)
         while (stack.TryPop(out var next))
         {
             if (!uninteresting.Add(next)) continue;
-            if (_commits.TryGetValue(next, out var info))
-                foreach (var parent in info.Parents) stack.Push(parent);
+            pending.Remove(next);
+            if (_commits.ContainsKey(next))
+                foreach (var parent in Parents(next)) stack.Push(parent);
         }
-    }
-
-    /// <summary>
-    /// A walk limited to <paramref name="depth"/> commits from the wants. A commit the client has
-    /// stops it, unless the client has it shallow: then the walk goes on into its parents, and
-    /// the client is told the commit is shallow no more.
-    /// </summary>
-    private (List<ObjectId> Interesting, HashSet<ObjectId> Boundary) WalkShallow(List<ObjectId> wants, IReadOnlyCollection<ObjectId> haves,
-        int depth, IReadOnlySet<ObjectId> clientShallow, HashSet<ObjectId> shallow, HashSet<ObjectId> unshallow)
-    {
-        var have = haves.ToHashSet();
-        var interesting = new List<ObjectId>();
-        var boundary = new HashSet<ObjectId>();
-        var seen = new HashSet<ObjectId>();
-        var level = wants.Where(seen.Add).ToList();
-        for (int d = 1; level.Count > 0; d++)
-        {
-            var next = new List<ObjectId>();
-            foreach (var id in level)
-            {
-                bool clientHasIt = have.Contains(id) || clientShallow.Contains(id);
-                if (clientHasIt) boundary.Add(id);
-                if (clientHasIt && !clientShallow.Contains(id)) continue;
-                if (!clientHasIt) interesting.Add(id);
-                var info = Commit(id);
-                if (d >= depth)
-                {
-                    if (info.Parents.Count > 0 && !clientShallow.Contains(id)) shallow.Add(id);
-                    continue;
-                }
-                if (clientShallow.Contains(id) && info.Parents.Count > 0) unshallow.Add(id);
-                next.AddRange(info.Parents.Where(p => seen.Add(p)));
-            }
-            level = next;
-        }
-        return (interesting, boundary);
     }
 
     // Tree walks keep their own stack: a tree may nest far deeper than a thread's stack allows
@@ -184,27 +165,4 @@ public sealed class ObjectWalk(ObjectDatabase objects)
             }
         }
     }
-
-    /// <summary>Adds a tree and what is below it depth-first, entries in tree order: the order the pack is written in.</summary>
-    private void AddTree(ObjectId root, HashSet<ObjectId> clientHas, HashSet<ObjectId> added, List<ObjectId> result)
-    {
-        if (clientHas.Contains(root) || !added.Add(root)) return;
-        result.Add(root);
-        var open = new Stack<IEnumerator<TreeEntry>>();
-        open.Push(Entries(root));
-        while (open.TryPeek(out var entries))
-        {
-            if (!entries.MoveNext())
-            {
-                open.Pop().Dispose();
-                continue;
-            }
-            var entry = entries.Current;
-            if (entry.IsGitlink || clientHas.Contains(entry.Id) || !added.Add(entry.Id)) continue;
-            result.Add(entry.Id);
-            if (entry.IsTree) open.Push(Entries(entry.Id));
-        }
-    }
-
-    private IEnumerator<TreeEntry> Entries(ObjectId tree) => TreeParser.Entries(objects.Read(tree, ObjectType.Tree)).GetEnumerator();
 }

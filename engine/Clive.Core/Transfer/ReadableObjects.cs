@@ -89,6 +89,37 @@ public sealed class ReadableObjects : IObjectSource
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Contains"/>, but a tree or blob of any readable commit is found however old
+    /// that commit is: the whole readable history is looked through if need be. For what a partial
+    /// clone fetches on demand (git's allowReachableSHA1InWant); an object not found costs that walk.
+    /// </summary>
+    public bool ContainsAnywhere(ObjectId id)
+    {
+        if (Contains(id)) return true;
+        if (!_objects.TryLocate(id, out var location) || location.Type == ObjectType.Commit) return false;
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            foreach (var commit in _commits.ToList()) Anchor(commit);
+            while (true)
+            {
+                if (IsReadableOther(id)) return true;
+                if (!_walk.TryDequeue(out var next, out _)) return false;
+                _walked++;
+                foreach (var parent in next.Info.Parents)
+                {
+                    if (!_commits.Contains(parent) && _objects.Contains(parent) && _commits.Add(parent)) Enqueue(parent);
+                }
+                Anchor(next.Id);
+            }
+        }
+        finally
+        {
+            _elapsed += Stopwatch.GetTimestamp() - start;
+        }
+    }
+
     /// <summary>What the answers so far have cost, for <c>CLIVE_TRACE</c>.</summary>
     public string Cost => $"{_walked} commits walked, {_opened} trees opened, {Stopwatch.GetElapsedTime(0, _elapsed).TotalMilliseconds:F1} ms";
 

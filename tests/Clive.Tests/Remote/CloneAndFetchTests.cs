@@ -153,6 +153,21 @@ public abstract class CloneAndFetchTests : IDisposable
     }
 
     [SkippableFact]
+    public void ShallowClone_Deepens_AndAPartialCloneFetchesItsBlobsOnCheckout()
+    {
+        PushedRepo();
+        _sandbox.GitOk("", "clone", "-q", "--depth", "1", Url("demo"), "shallow");
+        _sandbox.GitOk("shallow", "fetch", "-q", "--deepen=1");
+        Assert.Equal("2", _sandbox.GitOk("shallow", "rev-list", "--count", "HEAD").Stdout.Trim());
+
+        _sandbox.GitOk("", "clone", "-q", "--no-checkout", "--filter=blob:none", Url("demo"), "partial");
+        Assert.Contains("?", _sandbox.GitOk("partial", "rev-list", "--objects", "--all", "--missing=print").Stdout);
+        _sandbox.GitOk("partial", "checkout", "-q", "main");
+        Assert.Equal("three\n", File.ReadAllText(_sandbox.PathOf("partial/a.txt")));
+        _sandbox.GitOk("partial", "fsck");
+    }
+
+    [SkippableFact]
     public void Clone_ShowsGitProgressLines()
     {
         _sandbox.NewRepo("src");

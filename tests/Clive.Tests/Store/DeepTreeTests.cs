@@ -50,7 +50,7 @@ public sealed class DeepTreeTests : IDisposable
     [Fact]
     public void CloneWalk_OfTree100000Deep_Finishes()
     {
-        var walk = new ObjectWalk(_store.Objects).Run([_commit], [], 0, new HashSet<ObjectId>(), null);
+        var walk = new ObjectWalk(_store.Objects).Run([_commit], [], null);
 
         Assert.Equal(Depth + 4, walk.Objects.Count); // the commit, every tree, the file and the script
         Assert.Contains(_blob, walk.Objects);
