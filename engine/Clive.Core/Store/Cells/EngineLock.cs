@@ -122,7 +122,8 @@ public sealed class EngineLock : IDisposable
             text = File.ReadAllText(path);
             heartbeat = File.GetLastWriteTimeUtc(path);
         }
-        catch (FileNotFoundException)
+        // No store directory at all (`clive down` on a store never made) is no engine either.
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return EngineLiveness.NeverRan;
         }
