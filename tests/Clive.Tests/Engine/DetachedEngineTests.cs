@@ -188,4 +188,26 @@ public sealed class DetachedEngineTests : IDisposable
         Assert.Equal(0, _sandbox.Clive("down").ExitCode);
         Assert.False(Alive(next));
     }
+
+    [Fact]
+    public void AnEngineThatStopsBeatingIsShownStopped_UntilItBeatsAgain()
+    {
+        int pid = UpDetached("--all");
+        Assert.Equal("running", Engines().GetProperty("state").GetString());
+        // Frozen, not dead: its process is there, only the heartbeat tells.
+        ProcessRunner.Run("kill", ["-STOP", pid.ToString()], _sandbox.Root, _sandbox.Environment);
+        try
+        {
+            Poll.Until(() => Engines().GetProperty("state").GetString() == "stopped", "the stale heartbeat to show",
+                EngineRegistry.HeartbeatStale.TotalSeconds + 30);
+            Assert.Equal($"no heartbeat for more than {EngineRegistry.HeartbeatStale.TotalSeconds:0} s", Engines().GetProperty("why").GetString());
+            Assert.True(Alive(pid));
+        }
+        finally
+        {
+            ProcessRunner.Run("kill", ["-CONT", pid.ToString()], _sandbox.Root, _sandbox.Environment);
+        }
+        Poll.Until(() => Engines().GetProperty("state").GetString() == "running", "the engine to beat again", EngineRegistry.HeartbeatInterval.TotalSeconds + 30);
+        Assert.Equal(0, _sandbox.Clive("down").ExitCode);
+    }
 }
