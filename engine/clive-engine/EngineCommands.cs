@@ -18,6 +18,7 @@ internal static class EngineCommands
 {
     public static int Run(string[] args)
     {
+        _arguments = args;
         // Named "clive", not after this executable: users type `clive up`, and help and errors say so.
         var root = new Command("clive", "clive's engine: `clive up` and `clive run`.")
         {
@@ -25,6 +26,9 @@ internal static class EngineCommands
         };
         return CommandLineHost.Run(root, args);
     }
+
+    /// <summary>The command line as given: `clive up --detach` starts the same one in the background.</summary>
+    private static string[] _arguments = [];
 
     private static Command Up()
     {
@@ -34,9 +38,11 @@ internal static class EngineCommands
         var jobs = new Option<int>("--jobs", "-j") { Description = "Cells run at once", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
         var tools = new Option<string[]>("--tool") { Description = "A path every cell may read besides the system's programs (repeatable; e.g. /opt/toolchain)" };
-        var command = new Command("up", "Run the engine: follow ref changes and run the cells of each watched ref's clive.csx whose inputs changed, until Ctrl-C")
+        var labels = new Option<string[]>("--label") { Description = "Advertise this label (repeatable; e.g. big-memory, docker); the os-arch (linux-x64) is always advertised" };
+        var detach = new Option<bool>(DetachedStart.Flag) { Description = "Run in the background (its own session, log in <store>/logs/engine.log); return once it runs. `clive down` stops it" };
+        var command = new Command("up", "Run the engine: follow ref changes and run the cells of each watched ref's clive.csx whose inputs changed, until Ctrl-C (or `clive down`)")
         {
-            repos, all, branches, jobs, quiet, tools,
+            repos, all, branches, jobs, quiet, tools, labels, detach,
         };
         command.SetAction((result, cancel) =>
         {
@@ -45,7 +51,14 @@ internal static class EngineCommands
             var watched = result.GetValue(repos) ?? [];
             if (watched.Length == 0 && !result.GetValue(all)) throw new UsageException("say which repos to watch: --repo NAME (repeatable) or --all");
             if (watched.Length > 0 && result.GetValue(all)) throw new UsageException("--repo and --all do not go together");
+            var advertised = EnginePresence.Labels(result.GetValue(labels) ?? []);
             using var store = new EngineStore(GlobalOptions.OpenOrCreateStore(result));
+            if (result.GetValue(detach))
+            {
+                Sandbox.EnsureAvailable();
+                Sandbox.ValidateTools(result.GetValue(tools) ?? [], store.Store.Directory);
+                return Task.FromResult(DetachedStart.Run(store.Store, _arguments));
+            }
             // One engine per store: a second would run every cell twice.
             using var engineLock = EngineLock.Acquire(store.Store.Directory);
             Sandbox.EnsureAvailable();
@@ -60,6 +73,7 @@ internal static class EngineCommands
             };
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, options);
+            using var presence = EnginePresence.Start(store, engineLock, options, advertised);
             try
             {
                 engine.RunAsync(stop.Token).GetAwaiter().GetResult();
@@ -70,6 +84,7 @@ internal static class EngineCommands
             }
             // Only now is every service stopped and its state recorded: `clive status` may say the engine stopped.
             engineLock.MarkStopped();
+            presence.MarkStopped();
             return Task.FromResult(0);
         });
         return command;

@@ -22,7 +22,8 @@ internal sealed record RunTarget(string Repo, string Ref, string Cell)
 
     private static string OnlyRepo(CliveStore store, string name)
     {
-        var repos = store.Repos.List();
+        // The engines' registry holds adverts, never a model: "the only repo" means the only one that could have the cell.
+        var repos = store.Repos.List().Where(r => r.Name != Clive.Core.Store.Engines.EngineRegistry.Repo).ToList();
         return repos.Count == 1 ? repos[0].Name
             : throw new CliveException(repos.Count == 0 ? "the store has no repos"
                 : $"no repo shows a cell '{name}' yet (see clive status); say which of the store's {repos.Count} repos with --repo");

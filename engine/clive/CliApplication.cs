@@ -28,6 +28,8 @@ public static class CliApplication
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(EngineCommands.Up());
         root.Subcommands.Add(EngineCommands.RunCell());
+        root.Subcommands.Add(DownCommand.Create());
+        root.Subcommands.Add(EnginesCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(StatusCommand.Watch());
         root.Subcommands.Add(LogsCommand.Create());

@@ -19,6 +19,23 @@ public static class ProcessIdentity
         }
     }
 
-    /// <summary>Whether the process that had <paramref name="startTime"/> under <paramref name="pid"/> still runs.</summary>
-    public static bool IsAlive(int pid, long startTime) => StartTime(pid) == startTime;
+    /// <summary>
+    /// Whether the process that had <paramref name="startTime"/> under <paramref name="pid"/> still runs.
+    /// A zombie does not: it has exited and only waits for its parent (an engine started in the
+    /// background has none but init, which may be slow to reap it).
+    /// </summary>
+    public static bool IsAlive(int pid, long startTime) => StartTime(pid) == startTime && !IsZombie(pid);
+
+    private static bool IsZombie(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('Z');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            return true;
+        }
+    }
 }

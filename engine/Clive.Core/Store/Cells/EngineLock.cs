@@ -9,7 +9,8 @@ namespace Clive.Store.Cells;
 /// <param name="Started">When that engine started.</param>
 /// <param name="Stopped">When it stopped cleanly; null while it runs, and for one that was killed.</param>
 /// <param name="Unknown">Why nobody can tell whether an engine runs (its state file is unreadable); null when the rest is known.</param>
-public sealed record EngineLiveness(bool Running, int? Pid, DateTimeOffset? Started, DateTimeOffset? Stopped, string? Unknown = null)
+/// <param name="Heartbeat">The engine's last heartbeat (the state file's modification time, which a running engine touches).</param>
+public sealed record EngineLiveness(bool Running, int? Pid, DateTimeOffset? Started, DateTimeOffset? Stopped, string? Unknown = null, DateTimeOffset? Heartbeat = null)
 {
     public static readonly EngineLiveness NeverRan = new(false, null, null, null);
 
@@ -56,7 +57,7 @@ public sealed class EngineLock : IDisposable
         }
         catch (IOException)
         {
-            throw new CliveException($"an engine is already running on the store {storeDirectory}{Holder(storeDirectory)}");
+            throw AlreadyRunning(storeDirectory);
         }
         int pid = Environment.ProcessId;
         var holder = $"pid {pid}\nprocess-start {ProcessIdentity.StartTime(pid) ?? 0}\nstarted {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n";
@@ -64,6 +65,10 @@ public sealed class EngineLock : IDisposable
         engineLock.Write(holder);
         return engineLock;
     }
+
+    /// <summary>The refusal of a second engine, naming the one that runs when it can.</summary>
+    public static CliveException AlreadyRunning(string storeDirectory) =>
+        new($"an engine is already running on the store {storeDirectory}{Holder(storeDirectory)}");
 
     /// <summary>" (pid 12: clive up --all)": the engine that holds the lock, when its state names a live one; else "".</summary>
     private static string Holder(string storeDirectory)
@@ -85,6 +90,13 @@ public sealed class EngineLock : IDisposable
     /// <summary>Records a clean stop (everything the engine ran is stopped and recorded); the lock is released on dispose.</summary>
     public void MarkStopped() => Write(_holder + $"stopped {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n");
 
+    /// <summary>
+    /// The heartbeat: touches the state file's modification time. No write and no fsync: only
+    /// processes of this host read it, through the same page cache, and after a crash of the host
+    /// the engine is gone anyway (its pid and start time say so, whatever the file's time says).
+    /// </summary>
+    public void Beat() => File.SetLastWriteTimeUtc(Path.Combine(_directory, StateName), DateTime.UtcNow);
+
     /// <summary>Replaced whole (rename), so a reader sees the old state or the new, never half of one.</summary>
     private void Write(string text)
     {
@@ -104,11 +116,14 @@ public sealed class EngineLock : IDisposable
     {
         var path = Path.Combine(storeDirectory, StateName);
         string text;
+        DateTimeOffset heartbeat;
         try
         {
             text = File.ReadAllText(path);
+            heartbeat = File.GetLastWriteTimeUtc(path);
         }
-        catch (FileNotFoundException)
+        // No store directory at all (`clive down` on a store never made) is no engine either.
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return EngineLiveness.NeverRan;
         }
@@ -116,7 +131,7 @@ public sealed class EngineLock : IDisposable
         {
             return EngineLiveness.Unreadable($"{path} cannot be read ({e.Message})");
         }
-        return EngineState.Parse(text) is { } state ? state.Liveness() : EngineLiveness.Unreadable($"{path} is not a state clive up wrote");
+        return EngineState.Parse(text) is { } state ? state.Liveness() with { Heartbeat = heartbeat } : EngineLiveness.Unreadable($"{path} is not a state clive up wrote");
     }
 
     public void Dispose() => _lock.Dispose();
