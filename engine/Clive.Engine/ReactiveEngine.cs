@@ -264,13 +264,16 @@ public sealed class ReactiveEngine : IAsyncDisposable
             }
             if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal))
             {
-                // A result: the models that read it evaluate again, unless that would feed back into its producer.
+                // A result: the models that read it evaluate again, unless that would feed back into its producer;
+                // and those whose cells followed it (a follower whose value is unchanged stays cached).
                 foreach (var reader in _resultReaders.ReadersOf(e.Repo, e.Ref)) reread.Add(reader);
+                foreach (var pipeline in _pipelines.Values)
+                    if (pipeline.Follows(e.Repo, e.Ref)) reread.Add(pipeline);
                 continue;
             }
             latest[(e.Repo, e.Ref)] = (e.New, e.Sequence);
             foreach (var pipeline in _pipelines.Values)
-                if (pipeline.Reads(e.Repo, e.Ref)) reread.Add(pipeline);
+                if (pipeline.Reads(e.Repo, e.Ref) || pipeline.Follows(e.Repo, e.Ref)) reread.Add(pipeline);
         }
         foreach (var ((repo, refName), (commit, sequence)) in latest)
         {

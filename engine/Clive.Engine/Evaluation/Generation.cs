@@ -207,7 +207,8 @@ internal sealed class Generation
         IReadOnlyDictionary<string, CellResult> dependencies)
     {
         var maintained = (cell.Declaration as ComputeCell)?.Maintained.ToHashSet(StringComparer.Ordinal) ?? [];
-        var entities = new EntityRun(_engine.Store, _pipeline.Repo, EntityVersions.CellId(_pipeline.Repo, _pipeline.Ref, cell.Name), maintained);
+        var entities = new EntityRun(_engine.Store, _pipeline.Repo, EntityVersions.CellId(_pipeline.Repo, _pipeline.Ref, cell.Name), maintained,
+            (store, repo, refName, how) => ModelTrust.RefusalToRead(store.Store, RunsAs, repo, refName, how));
         var entityFiles = new List<FileEntry>();
         var fields = new List<KeyField>
         {

@@ -127,6 +127,9 @@ internal sealed class RefPipeline
     /// <summary>Whether a cell of the model reads or followed entity <paramref name="entity"/> of <paramref name="entityRepo"/>.</summary>
     public bool DependsOnEntity(string entityRepo, string entity) => entityRepo == Repo && Entities.DependsOn(entity);
 
+    /// <summary>Whether a cell of the model followed (<c>ctx.Follow</c>) a cell's result or a ref at <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
+    public bool Follows(string otherRepo, string otherRef) => Entities.Follows(otherRepo, otherRef);
+
     /// <summary>Whether a cell of the model reads <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
     public bool Reads(string otherRepo, string otherRef)
         => _model.Graph.RefInputs.Any(i => (i.Repo.Length == 0 ? Repo : i.Repo) == otherRepo
