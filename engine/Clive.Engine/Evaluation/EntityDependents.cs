@@ -19,6 +19,9 @@ internal sealed class EntityDependents(Func<Graph.CellGraph> graph)
         else _followed[cell] = fields.ToArray();
     }
 
+    /// <summary>What the latest result of <paramref name="cell"/> followed.</summary>
+    public IReadOnlyList<KeyField> FollowedBy(string cell) => _followed.TryGetValue(cell, out var fields) ? fields : [];
+
     public bool DependsOn(string entity)
         => graph().EntitiesRead.Contains(entity)
             || _followed.Values.Any(fields => fields.Any(f => f.Kind == Execution.EntityRun.FollowsKind && f.Subject == entity));
