@@ -132,7 +132,7 @@ public sealed class ComputeCell : Cell<ComputeCell>
     }
 
     /// <summary>A live reference to this cell's result, to keep in a value; its repo and branch are those of the model that runs.</summary>
-    public CellRef<T> Ref<T>() => new(Name, own: true);
+    public CellRef<T> Ref<T>() => new(Name, ownModel: true);
 }
 
 /// <summary>What a compute cell sees: its inputs, other cells' values, and where to write files.</summary>

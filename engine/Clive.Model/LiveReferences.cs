@@ -69,8 +69,8 @@ public sealed class CellRef<T> : ILiveReference, IEquatable<CellRef<T>>
         Chain = EntityRefChain.Current;
     }
 
-    /// <summary>A cell of the model that makes the reference (repo and branch are those of the cell that runs).</summary>
-    internal CellRef(string cell, bool own)
+    /// <summary>A cell of the model that makes the reference (repo and branch are those of the cell that runs); <paramref name="ownModel"/> only tells it from the constructor taking an address.</summary>
+    internal CellRef(string cell, bool ownModel)
     {
         Repo = Branch = "";
         Cell = cell;
@@ -87,7 +87,7 @@ public sealed class CellRef<T> : ILiveReference, IEquatable<CellRef<T>>
 
     /// <summary>"&lt;repo&gt;@&lt;branch&gt;:&lt;cell&gt;"; a reference to a cell of the model itself is resolved against the cell that runs.</summary>
     public string Address => Repo.Length > 0 ? $"{Repo}@{Branch}:{Cell}"
-        : LiveReferences.Running is { } running ? Resolved(running)
+        : LiveReferences.Running is { Length: > 0 } running ? Resolved(running)
         : throw new InvalidOperationException($"the reference to cell {Cell} of this model has no repo until a cell of the model runs");
 
     string ILiveReference.StoredTarget => Address;
