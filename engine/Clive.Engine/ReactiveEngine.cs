@@ -246,7 +246,13 @@ public sealed class ReactiveEngine : IAsyncDisposable
         var events = Store.Use(s => s.Store.Events.Since(last));
         if (events.Count == 0) return last;
         var latest = new Dictionary<(string, string), (ObjectId New, long Sequence)>();
-        var reread = new HashSet<RefPipeline>();
+        // The models to evaluate again, each with what moved for it: null when its whole model must be keyed again.
+        var reread = new Dictionary<RefPipeline, TargetMoves?>();
+        void Moved(RefPipeline pipeline, Action<TargetMoves> add)
+        {
+            if (!reread.TryGetValue(pipeline, out var moves)) reread[pipeline] = moves = new TargetMoves();
+            if (moves is not null) add(moves);
+        }
         foreach (var e in events)
         {
             last = e.Sequence;
@@ -254,7 +260,11 @@ public sealed class ReactiveEngine : IAsyncDisposable
             {
                 // An entity moved: the models whose cells read or followed it evaluate again.
                 foreach (var pipeline in _pipelines.Values)
-                    if (pipeline.DependsOnEntity(e.Repo, entity) && reread.Add(pipeline)) Clive.Trace.Write($"{pipeline}: entity {entity} moved (event {e.Sequence})");
+                    if (pipeline.DependsOnEntity(e.Repo, entity))
+                    {
+                        Moved(pipeline, moves => moves.Entity(entity));
+                        Clive.Trace.Write($"{pipeline}: entity {entity} moved (event {e.Sequence})");
+                    }
                 continue;
             }
             if (EntityMerges.IncomingName(e.Ref) is { } incoming)
@@ -264,13 +274,19 @@ public sealed class ReactiveEngine : IAsyncDisposable
             }
             if (e.Ref.StartsWith(CellRefs.Prefix, StringComparison.Ordinal))
             {
-                // A result: the models that read it evaluate again, unless that would feed back into its producer.
-                foreach (var reader in _resultReaders.ReadersOf(e.Repo, e.Ref)) reread.Add(reader);
+                // A result: the models that read it evaluate again, unless that would feed back into its producer;
+                // and those whose cells followed it (a follower whose value is unchanged stays cached).
+                foreach (var reader in _resultReaders.ReadersOf(e.Repo, e.Ref)) reread[reader] = null;
+                foreach (var pipeline in _pipelines.Values)
+                    if (pipeline.Follows(e.Repo, e.Ref)) Moved(pipeline, moves => moves.Ref(e.Repo, e.Ref));
                 continue;
             }
             latest[(e.Repo, e.Ref)] = (e.New, e.Sequence);
             foreach (var pipeline in _pipelines.Values)
-                if (pipeline.Reads(e.Repo, e.Ref)) reread.Add(pipeline);
+            {
+                if (pipeline.Reads(e.Repo, e.Ref)) reread[pipeline] = null;
+                else if (pipeline.Follows(e.Repo, e.Ref)) Moved(pipeline, moves => moves.Ref(e.Repo, e.Ref));
+            }
         }
         foreach (var ((repo, refName), (commit, sequence)) in latest)
         {
@@ -292,7 +308,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
                 pipeline.Update(commit, sequence);
             }
         }
-        foreach (var pipeline in reread) pipeline.Reevaluate(last);
+        foreach (var (pipeline, moved) in reread) pipeline.Reevaluate(last, moved);
         return last;
     }
 

@@ -130,6 +130,9 @@ public sealed class ComputeCell : Cell<ComputeCell>
         if (!_maintains.Contains(entity)) _maintains.Add(entity);
         return this;
     }
+
+    /// <summary>A live reference to this cell's result, to keep in a value; its repo and branch are those of the model that runs.</summary>
+    public CellRef<T> Ref<T>() => new(Name, ownModel: true);
 }
 
 /// <summary>What a compute cell sees: its inputs, other cells' values, and where to write files.</summary>
@@ -153,6 +156,18 @@ public abstract class CellContext
     /// and runs again when it moves. A chain of references that comes back to an entity already on it is an error naming the cycle.
     /// </summary>
     public abstract T Follow<T>(EntityRef<T> reference);
+
+    /// <summary>
+    /// Follows a reference to a cell's result: its current value. The cell then runs again when that
+    /// value changes. Another repo's cell is followed only when whoever pushed the model may read it.
+    /// </summary>
+    public abstract T Follow<T>(CellRef<T> reference);
+
+    /// <summary>
+    /// Follows a reference to a ref: the commit it points to and its files matched by <paramref name="glob"/>.
+    /// The cell then runs again when the ref moves. Followed only when whoever pushed the model may read it.
+    /// </summary>
+    public abstract RefSnapshot Follow(GitRef reference, string glob = "**");
 
     /// <summary>Makes <paramref name="value"/> the next version of an entity the cell maintains (<c>Maintains(entity)</c>), once the run succeeds.</summary>
     public abstract void Set<T>(Entity<T> entity, T value);

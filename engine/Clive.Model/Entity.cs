@@ -3,7 +3,7 @@ namespace Clive.Model;
 /// <summary>
 /// An entity of the repo: a named, typed, versioned value kept as the ref
 /// refs/clive/entities/&lt;name&gt;. Declared once by a model (<see cref="Cells.Entity{T}"/>); cells read it
-/// (<c>Reads</c>), follow references to it (<see cref="CellContext.Follow{T}"/>) and keep it up to date (<c>Maintains</c>).
+/// (<c>Reads</c>), follow references to it (<see cref="CellContext.Follow{T}(EntityRef{T})"/>) and keep it up to date (<c>Maintains</c>).
 /// </summary>
 public abstract class Entity
 {
@@ -90,9 +90,9 @@ public sealed class MergeResult<T>
 
 /// <summary>
 /// A live reference to an entity, held in a value (stored as <c>{"$entity": name}</c>). A compute
-/// cell that follows it (<see cref="CellContext.Follow{T}"/>) depends on that entity: it runs again when the entity moves.
+/// cell that follows it (<see cref="CellContext.Follow{T}(EntityRef{T})"/>) depends on that entity: it runs again when the entity moves.
 /// </summary>
-public sealed class EntityRef<T> : IEquatable<EntityRef<T>>
+public sealed class EntityRef<T> : ILiveReference, IEquatable<EntityRef<T>>
 {
     public EntityRef(string name)
     {
@@ -102,6 +102,8 @@ public sealed class EntityRef<T> : IEquatable<EntityRef<T>>
     }
 
     public string Name { get; }
+
+    string ILiveReference.StoredTarget => Name;
 
     /// <summary>The entities followed to reach the value this reference was read from, outermost first (empty when made by code).</summary>
     internal IReadOnlyList<string> Chain { get; }
@@ -127,6 +129,9 @@ public static class EntityRefChain
 
     /// <summary>The chain of <paramref name="reference"/>: what was followed to reach it.</summary>
     public static IReadOnlyList<string> Of<T>(EntityRef<T> reference) => reference.Chain;
+
+    /// <summary>The chain of a reference to a cell's result.</summary>
+    public static IReadOnlyList<string> Of<T>(CellRef<T> reference) => reference.Chain;
 
     /// <summary>Marks references decoded until disposal as found at the end of <paramref name="chain"/>.</summary>
     public static IDisposable Decoding(IReadOnlyList<string> chain)

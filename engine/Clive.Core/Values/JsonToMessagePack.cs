@@ -75,8 +75,8 @@ internal sealed class JsonToMessagePack
             case MapType map:
                 WriteMap(ref w, element, map, path);
                 break;
-            case EntityRefType:
-                WriteEntityRef(ref w, element, type, path);
+            case EntityRefType or CellRefType or GitRefType:
+                WriteReference(ref w, element, type, path);
                 break;
             case NamedType named:
                 switch (_schema.Resolve(named))
@@ -190,7 +190,8 @@ internal sealed class JsonToMessagePack
     private void WriteObject(ref MessagePackWriter w, JsonElement element, ObjectDefinition obj, string path)
     {
         if (element.ValueKind != JsonValueKind.Object) throw Expected(path, $"an object ({obj.Name})", element);
-        if (element.TryGetProperty("$entity", out _)) throw Expected(path, $"an object ({obj.Name})", element);
+        // The reference keys are reserved: an object holding one is a reference, never a record.
+        if (ReferenceKeys.Any(key => element.TryGetProperty(key, out _))) throw Expected(path, $"an object ({obj.Name})", element);
         var properties = Properties(element, path);
         var byName = new Dictionary<string, MemberDefinition>(StringComparer.Ordinal);
         foreach (var member in obj.Members)
@@ -215,18 +216,39 @@ internal sealed class JsonToMessagePack
         }
     }
 
-    private void WriteEntityRef(ref MessagePackWriter w, JsonElement element, SchemaType type, string path)
+    /// <summary>The reserved keys of stored references (the contract's <c>$entity</c>, <c>$cell</c>, <c>$ref</c>).</summary>
+    public static readonly IReadOnlyList<string> ReferenceKeys = ["$entity", "$cell", "$ref"];
+
+    private void WriteReference(ref MessagePackWriter w, JsonElement element, SchemaType type, string path)
     {
+        var key = type switch { EntityRefType => "$entity", CellRefType => "$cell", _ => "$ref" };
         if (element.ValueKind != JsonValueKind.Object) throw Expected(path, type.Expected, element);
         var properties = Properties(element, path);
-        if (properties.Count != 1 || properties[0].Key != "$entity" || properties[0].Value.ValueKind != JsonValueKind.String)
+        if (properties.Count != 1 || properties[0].Key != key || properties[0].Value.ValueKind != JsonValueKind.String)
             throw Expected(path, type.Expected, element);
-        var name = properties[0].Value.GetString()!;
-        if (!Store.Entities.EntityName.IsValid(name, out var why))
-            throw new ValueFormatException($"{path}.$entity: {JsonPath.Quote(name)} is not an entity name ({why})");
+        var target = properties[0].Value.GetString()!;
+        if (ReferenceProblem(key, target) is { } why)
+            throw new ValueFormatException($"{path}.{key}: {JsonPath.Quote(target)} is not {why}");
         w.WriteMapHeader(1);
-        w.Write("$entity");
-        w.Write(name);
+        w.Write(key);
+        w.Write(target);
+    }
+
+    /// <summary>Why a reference's target is not of its form, or null.</summary>
+    private static string? ReferenceProblem(string key, string target)
+    {
+        switch (key)
+        {
+            case "$entity":
+                return Store.Entities.EntityName.IsValid(target, out var why) ? null : $"an entity name ({why})";
+            case "$cell":
+                int at = target.IndexOf('@');
+                int colon = at < 0 ? -1 : target.IndexOf(':', at + 1);
+                return at > 0 && colon > at + 1 && colon < target.Length - 1 ? null : "a cell's address (<repo>@<branch>:<cell>)";
+            default:
+                int split = target.IndexOf(':');
+                return split > 0 && split < target.Length - 1 ? null : "a ref's address (<repo>:<refname>)";
+        }
     }
 
     private static string EnumName(JsonElement element, EnumDefinition enumeration, string path)

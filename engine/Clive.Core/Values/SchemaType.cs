@@ -66,6 +66,17 @@ public sealed record EntityRefType(string? EntityType, bool? Nullable) : SchemaT
     public override string Expected => "an entity reference ({\"$entity\": \"<name>\"})";
 }
 
+/// <param name="ValueType">The full name of the referenced cell's value type, when the model says.</param>
+public sealed record CellRefType(string? ValueType, bool? Nullable) : SchemaType(Nullable)
+{
+    public override string Expected => "a cell reference ({\"$cell\": \"<repo>@<branch>:<cell>\"})";
+}
+
+public sealed record GitRefType(bool? Nullable) : SchemaType(Nullable)
+{
+    public override string Expected => "a ref reference ({\"$ref\": \"<repo>:<refname>\"})";
+}
+
 public sealed record NamedType(string Name, bool? Nullable) : SchemaType(Nullable)
 {
     public override string Expected => $"a {Name}";

@@ -137,6 +137,8 @@ public sealed class ValueSchema
             "list" => new ListType(ReadType(Required(element, "items", path), path + ".items"), nullable),
             "map" => ReadMap(element, path, nullable),
             "entityref" => new EntityRefType(OptionalString(element, "entityType", path), nullable),
+            "cellref" => new CellRefType(OptionalString(element, "valueType", path), nullable),
+            "gitref" => new GitRefType(nullable),
             "named" => new NamedType(RequiredString(element, "name", path), nullable),
             var other => throw Invalid(path + ".kind", $"is '{other}', not a kind of value clive knows"),
         };

@@ -15,6 +15,9 @@ namespace Clive.Engine.Evaluation;
 /// key from its definition and its inputs' ids, and runs only when no result for that key exists.
 /// An unchanged output gives its dependents unchanged keys, so they stop there (early cutoff).
 /// A newer commit supersedes the generation: it stops reporting, and runs only it wanted are cancelled.
+/// Evaluating the same commit again after entities or followed targets moved, a cell that reads and
+/// follows none of them, and whose input cells' results are unchanged, keeps its previous key and
+/// result without computing its key again: one entity move costs its readers, not the whole model.
 /// </summary>
 internal sealed class Generation
 {
@@ -25,12 +28,22 @@ internal sealed class Generation
     private readonly Dictionary<string, string> _keys = new(StringComparer.Ordinal);
     private readonly List<(string Key, Task<CellResult> Run)> _acquired = [];
     private readonly string? _force;
+    private Generation? _previous;
+    private readonly TargetMoves? _moved;
     private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private int _ran;
+    private int _keyed;
 
     public Generation(RefPipeline pipeline, ReactiveEngine engine, ObjectId commit, ObjectId tree, LoadedModel model, long trigger, string? force,
-        Principal runsAs)
+        Principal runsAs, Generation? previous = null, TargetMoves? moved = null)
     {
+        // Only a generation of the same commit and model, evaluated whole, can lend its keys and results.
+        if (previous is not null && moved is not null && force is null && previous._force is null && previous.Commit == commit
+            && ReferenceEquals(previous.Model, model) && previous.RunsAs == runsAs)
+        {
+            _previous = previous;
+            _moved = moved;
+        }
         RunsAs = runsAs;
         _pipeline = pipeline;
         _engine = engine;
@@ -70,10 +83,11 @@ internal sealed class Generation
         Completion = Task.WhenAll(_results.Values);
         Completion.ContinueWith(done =>
         {
+            _previous = null; // what it lent is kept in this generation's own results: the chain of generations ends here
             // A cell's evaluation that failed in the engine itself: said, never swallowed.
             foreach (var failure in done.Exception?.Flatten().InnerExceptions ?? [])
                 _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: evaluation failed: {failure}");
-            if (IsCurrent) _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: {_results.Count} cells evaluated in {_clock.Elapsed.TotalMilliseconds:0.0} ms, {_ran} ran");
+            if (IsCurrent) _engine.Log($"{_pipeline}: {Commit.ToString()[..12]}: {_results.Count} cells evaluated in {_clock.Elapsed.TotalMilliseconds:0.0} ms, {_ran} ran, {_keyed} keyed");
         }, TaskScheduler.Default);
     }
 
@@ -110,6 +124,11 @@ internal sealed class Generation
             dependencies[name] = result;
         }
         if (!IsCurrent) return null;
+        if (Unchanged(cell, dependencies) is { } kept)
+        {
+            Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, kept));
+            return kept;
+        }
         var keyClock = System.Diagnostics.Stopwatch.StartNew();
 
         if (_engine.Store.Use(s => ModelTrust.RefusalToRead(s.Store, RunsAs, _pipeline.Repo, cell.Inputs)) is { } refusal)
@@ -118,6 +137,7 @@ internal sealed class Generation
                 refusal, null, null, null));
             return null;
         }
+        Interlocked.Increment(ref _keyed);
         var resolved = _engine.Store.Use(s => Resolve(s, cell, dependencies));
         var key = resolved.Key.Bytes;
         var keyText = resolved.Key.Hex;
@@ -175,6 +195,28 @@ internal sealed class Generation
         }
     }
 
+    /// <summary>
+    /// The previous generation's result of <paramref name="cell"/>, with its key, when nothing it reads
+    /// or follows moved since and the cells it reads gave the same outputs and values; else null.
+    /// </summary>
+    private CellResult? Unchanged(CellDefinition cell, Dictionary<string, CellResult> dependencies)
+    {
+        if (_previous is not { } previous || _moved is not { } moved) return null;
+        // Services are ensured on every evaluation; a recurring cell's key holds the time.
+        if (cell.Kind == CellKind.Service || cell.Declaration.Period is not null) return null;
+        if (!previous._results.TryGetValue(cell.Name, out var before) || !before.IsCompletedSuccessfully || before.Result is not { } result) return null;
+        if (previous.KeyOf(cell.Name) is not { } key) return null;
+        if (moved.Touch(cell, _pipeline.Entities.FollowedBy(cell.Name))) return null;
+        foreach (var (name, now) in dependencies)
+            if (!previous._results.TryGetValue(name, out var was) || !was.IsCompletedSuccessfully || was.Result is not { } then || !SameOutput(then, now))
+                return null;
+        lock (_keys) _keys[cell.Name] = key;
+        return result;
+    }
+
+    private static bool SameOutput(CellResult a, CellResult b)
+        => ReferenceEquals(a, b) || (a.Output == b.Output && (a.Value ?? []).AsSpan().SequenceEqual(b.Value ?? []));
+
     private CellResult? Cached(CellDefinition cell, byte[] key, string keyText, EntityRun entities)
     {
         var cached = _engine.Coordinator.Known(keyText) ?? _engine.Store.Use(s => s.Store.Cells.Result(key));
@@ -207,7 +249,8 @@ internal sealed class Generation
         IReadOnlyDictionary<string, CellResult> dependencies)
     {
         var maintained = (cell.Declaration as ComputeCell)?.Maintained.ToHashSet(StringComparer.Ordinal) ?? [];
-        var entities = new EntityRun(_engine.Store, _pipeline.Repo, EntityVersions.CellId(_pipeline.Repo, _pipeline.Ref, cell.Name), maintained);
+        var entities = new EntityRun(_engine.Store, _pipeline.Repo, EntityVersions.CellId(_pipeline.Repo, _pipeline.Ref, cell.Name), maintained,
+            (store, repo, refName, how) => ModelTrust.RefusalToRead(store.Store, RunsAs, repo, refName, how));
         var entityFiles = new List<FileEntry>();
         var fields = new List<KeyField>
         {

@@ -28,14 +28,17 @@ internal static class ModelTrust
     public static string? RefusalToRead(CliveStore store, Principal runsAs, string ownRepo, IEnumerable<CellInput> inputs)
     {
         foreach (var input in inputs.OfType<RefInput>())
-        {
-            var repo = input.Repo.Length == 0 ? ownRepo : input.Repo;
-            // Asked whether or not the ref exists, so a refusal says nothing about what is there.
-            var allowed = store.Access.HasAny(runsAs, Right.Read, repo)
-                && (store.Repos.TryGetId(repo) is not { } repoId || store.Refs.ResolveFull(repoId, input.Ref) is not { } found
-                    || store.Access.Has(runsAs, Right.Read, repo, found.Name));
-            if (!allowed) return $"'{runsAs.Name}' (who pushed the model) may not read {repo}:{input.Ref}, which this cell reads with FromRef";
-        }
+            if (RefusalToRead(store, runsAs, input.Repo.Length == 0 ? ownRepo : input.Repo, input.Ref, "reads with FromRef") is { } refusal) return refusal;
         return null;
+    }
+
+    /// <summary>Why the model may not read <paramref name="refName"/> of <paramref name="repo"/> (which the cell <paramref name="how"/>), or null when it may.</summary>
+    public static string? RefusalToRead(CliveStore store, Principal runsAs, string repo, string refName, string how)
+    {
+        // Asked whether or not the ref exists, so a refusal says nothing about what is there.
+        var allowed = store.Access.HasAny(runsAs, Right.Read, repo)
+            && (store.Repos.TryGetId(repo) is not { } repoId || store.Refs.ResolveFull(repoId, refName) is not { } found
+                || store.Access.Has(runsAs, Right.Read, repo, found.Name));
+        return allowed ? null : $"'{runsAs.Name}' (who pushed the model) may not read {repo}:{refName}, which this cell {how}";
     }
 }

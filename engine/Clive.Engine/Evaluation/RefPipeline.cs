@@ -47,7 +47,7 @@ internal sealed class RefPipeline
     /// Evaluates <paramref name="commit"/>: loads its model if the scripts changed, then starts a
     /// generation; or, when whoever pushed it may not have models run here, evaluates nothing and says so.
     /// </summary>
-    public Generation? Update(ObjectId commit, long trigger, string? force = null)
+    public Generation? Update(ObjectId commit, long trigger, string? force = null, TargetMoves? moved = null)
     {
         var (pusher, refusal) = _engine.Store.Use(s =>
         {
@@ -64,16 +64,19 @@ internal sealed class RefPipeline
         var (sources, digest) = _engine.Store.Use(s => _engine.Loader.ReadSources(tree));
         if (!_modelLoaded || digest != _model.Digest) LoadModel(commit, sources, digest);
         var previous = Current;
-        Current = new Generation(this, _engine, commit, tree, _model, trigger, force, pusher);
+        Current = new Generation(this, _engine, commit, tree, _model, trigger, force, pusher, previous, moved);
         Current.Start();
         previous?.Supersede();
         return Current;
     }
 
-    /// <summary>Evaluates the current commit again: a recurring cell is due, or a ref it reads moved.</summary>
-    public void Reevaluate(long trigger)
+    /// <summary>
+    /// Evaluates the current commit again: a recurring cell is due, or a ref it reads moved; or only
+    /// <paramref name="moved"/> did (entities, followed targets): then only the cells touching them get new keys.
+    /// </summary>
+    public void Reevaluate(long trigger, TargetMoves? moved = null)
     {
-        if (Current is { } current) Update(current.Commit, trigger);
+        if (Current is { } current) Update(current.Commit, trigger, moved: moved);
     }
 
     /// <summary>An untrusted commit: the generation of the last trusted one stops (its results stay), and the status says why.</summary>
@@ -126,6 +129,9 @@ internal sealed class RefPipeline
 
     /// <summary>Whether a cell of the model reads or followed entity <paramref name="entity"/> of <paramref name="entityRepo"/>.</summary>
     public bool DependsOnEntity(string entityRepo, string entity) => entityRepo == Repo && Entities.DependsOn(entity);
+
+    /// <summary>Whether a cell of the model followed (<c>ctx.Follow</c>) a cell's result or a ref at <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
+    public bool Follows(string otherRepo, string otherRef) => Entities.Follows(otherRepo, otherRef);
 
     /// <summary>Whether a cell of the model reads <paramref name="otherRef"/> of <paramref name="otherRepo"/>.</summary>
     public bool Reads(string otherRepo, string otherRef)

@@ -176,7 +176,7 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         var host = request.Host ?? throw new HostFailure($"cell {request.Cell.Name}: its model has no host");
         var files = store.Use(s => request.Layout.Files.ToDictionary(f => f.Path, f => s.Store.Objects.Read(f.Id, ObjectType.Blob), StringComparer.Ordinal));
         var values = new Dictionary<string, byte[]?>(request.Values, StringComparer.Ordinal);
-        var reply = await host.ComputeAsync(request.Cell.Name, files, values, request.Entities.Reads, request.Entities.Follow, cancel).ConfigureAwait(false);
+        var reply = await host.ComputeAsync(request.Cell.Name, files, values, request.Entities.Reads, request.Entities.Follow, request.Entities.CellId, cancel).ConfigureAwait(false);
         if (reply.Cancelled) throw new OperationCanceledException(cancel);
         var log = Encoding.UTF8.GetBytes(reply.Log ?? "");
         if (reply.Error is { } error)

@@ -21,21 +21,50 @@ internal sealed class HostedEntities(Cell cell, Dictionary<string, byte[]?> read
         if (!reads.TryGetValue(entity.Name, out var bytes))
             throw new CellFailure($"cell {cell.Name}: entity '{entity.Name}' is not one of its inputs (add .Reads({entity.Name}))");
         if (bytes is null) return default;
-        using (EntityRefChain.Decoding([entity.Name])) return (T?)Decode(entity.Name, bytes, typeof(T));
+        using (EntityRefChain.Decoding([entity.Name])) return (T?)Decode($"entity '{entity.Name}'", bytes, typeof(T));
     }
 
     public T Follow<T>(EntityRef<T> reference)
     {
         var chain = EntityRefChain.Of(reference);
-        if (chain.Contains(reference.Name))
+        CheckChain(chain, reference.Name);
+        var bytes = follow(reference.Name);
+        using (EntityRefChain.Decoding([.. chain, reference.Name])) return (T)Decode($"entity '{reference.Name}'", bytes, typeof(T))!;
+    }
+
+    /// <summary>A cell's result: its value, as the engine read it from the result ref (and recorded that the run depends on it).</summary>
+    public T Follow<T>(CellRef<T> reference)
+    {
+        string address;
+        try { address = reference.Address; }
+        catch (InvalidOperationException e) { throw new CellFailure($"cell {cell.Name}: {e.Message}"); }
+        // On a chain, a cell is "cell <address>" (entity names hold no space, so the two never meet).
+        var step = "cell " + address;
+        var chain = EntityRefChain.Of(reference);
+        if (address == LiveReferences.Running) throw new CellFailure($"cell {cell.Name}: references form a cycle: {string.Join(" -> ", [.. chain, step, step])}");
+        CheckChain(chain, step);
+        var bytes = follow(new FollowTarget(LiveReferences.CellKey, address, "").Text);
+        using (EntityRefChain.Decoding([.. chain, step])) return (T)Decode($"the value of cell {address}", bytes, typeof(T))!;
+    }
+
+    /// <summary>A ref: the commit it points to and its files matched by <paramref name="glob"/>.</summary>
+    public RefSnapshot Follow(GitRef reference, string glob)
+    {
+        var bytes = follow(new FollowTarget(LiveReferences.RefKey, reference.Address, glob).Text);
+        var followed = MessagePack.MessagePackSerializer.Deserialize<FollowedRef>(bytes);
+        return new RefSnapshot(followed.Commit, followed.Files);
+    }
+
+    /// <summary>Fails the cell when following <paramref name="next"/> would come back to a step already on the chain, or the chain grew too long.</summary>
+    private void CheckChain(IReadOnlyList<string> chain, string next)
+    {
+        if (chain.Contains(next))
         {
-            var loop = chain.SkipWhile(name => name != reference.Name).Append(reference.Name);
+            var loop = chain.SkipWhile(step => step != next).Append(next);
             throw new CellFailure($"cell {cell.Name}: references form a cycle: {string.Join(" -> ", loop)}");
         }
         if (chain.Count >= MaxChain)
             throw new CellFailure($"cell {cell.Name}: a chain of more than {MaxChain} references ({string.Join(" -> ", chain.Take(5))} -> …)");
-        var bytes = follow(reference.Name);
-        using (EntityRefChain.Decoding([.. chain, reference.Name])) return (T)Decode(reference.Name, bytes, typeof(T))!;
     }
 
     public void Set<T>(Entity<T> entity, T value)
@@ -53,7 +82,7 @@ internal sealed class HostedEntities(Cell cell, Dictionary<string, byte[]?> read
     }
 
     /// <summary>A stored value as <paramref name="type"/>; one the type cannot hold fails the cell, saying where.</summary>
-    private object? Decode(string entity, byte[] bytes, Type type)
+    private object? Decode(string what, byte[] bytes, Type type)
     {
         try
         {
@@ -61,7 +90,7 @@ internal sealed class HostedEntities(Cell cell, Dictionary<string, byte[]?> read
         }
         catch (ValueException e)
         {
-            throw new CellFailure($"cell {cell.Name}: entity '{entity}' does not read as {type.Name}: {e.Message}");
+            throw new CellFailure($"cell {cell.Name}: {what} does not read as {type.Name}: {e.Message}");
         }
     }
 }
@@ -75,7 +104,7 @@ internal sealed class EngineQuestions(int run, Action<HostReply> send, Concurren
 {
     private int _next;
 
-    /// <summary>The current value of entity <paramref name="name"/>, as the engine read it (and recorded that the run depends on it).</summary>
+    /// <summary>The current value of <paramref name="name"/> (a <see cref="FollowTarget"/>'s text), as the engine read it (and recorded that the run depends on it).</summary>
     public byte[] Follow(string name)
     {
         int id = Interlocked.Increment(ref _next);
@@ -86,7 +115,7 @@ internal sealed class EngineQuestions(int run, Action<HostReply> send, Concurren
             send(new HostReply { Id = run, Follow = name, FollowId = id });
             var request = answer.Task.WaitAsync(cancel).GetAwaiter().GetResult();
             if (request.Error is { } error) throw new CellFailure(error);
-            return request.Value ?? throw new CellFailure($"entity '{name}' has no value");
+            return request.Value ?? throw new CellFailure($"{name} has no value");
         }
         finally
         {

@@ -48,10 +48,11 @@ public sealed class ModelHost : IDisposable
     /// <paramref name="follow"/> answers the run's questions for entities it follows: their value, or why there is none.
     /// </summary>
     public async Task<HostReply> ComputeAsync(string cell, Dictionary<string, byte[]> files, Dictionary<string, byte[]?> values,
-        Dictionary<string, byte[]?> entities, Func<string, (byte[]? Value, string? Error)> follow, CancellationToken cancel)
+        Dictionary<string, byte[]?> entities, Func<string, (byte[]? Value, string? Error)> follow, string home, CancellationToken cancel)
     {
         var process = LiveProcess();
-        var (id, reply) = process.Send(new HostRequest { Kind = HostRequest.Compute, Cell = cell, Files = files, Values = values, Entities = entities }, follow);
+        var (id, reply) = process.Send(new HostRequest { Kind = HostRequest.Compute, Cell = cell, Files = files, Values = values, Entities = entities, Home = home },
+            follow);
         using var registration = cancel.Register(() => process.TrySend(new HostRequest { Kind = HostRequest.Cancel, Id = id }));
         var answer = await reply.ConfigureAwait(false);
         cancel.ThrowIfCancellationRequested();

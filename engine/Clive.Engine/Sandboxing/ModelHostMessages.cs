@@ -38,6 +38,8 @@ public sealed class HostRequest
     [Key(10)] public string? Entity { get; set; }
     [Key(11)] public byte[]? Ours { get; set; }
     [Key(12)] public byte[]? Theirs { get; set; }
+    /// <summary>Compute: the cell's own address ("repo@branch:cell"), against which references to cells of its model resolve.</summary>
+    [Key(13)] public string? Home { get; set; }
 }
 
 [MessagePackObject]
@@ -174,5 +176,40 @@ public static class HostChannel
             filled += n;
         }
         return true;
+    }
+}
+
+/// <summary>The engine's answer to a followed <see cref="Clive.Model.GitRef"/>: the ref's commit and the files asked for.</summary>
+[MessagePackObject]
+public sealed class FollowedRef
+{
+    [Key(0)] public string Commit { get; set; } = "";
+    [Key(1)] public Dictionary<string, byte[]> Files { get; set; } = [];
+}
+
+/// <summary>
+/// What a running cell asks to follow, as its question on the host's pipe carries it: an entity's
+/// name (entity names hold no space), "$cell &lt;address&gt;", or "$ref &lt;address&gt;" and, on a second line, the glob of files wanted.
+/// </summary>
+public sealed record FollowTarget(string Key, string Address, string Glob)
+{
+    public string Text => Key switch
+    {
+        Clive.Model.LiveReferences.EntityKey => Address,
+        Clive.Model.LiveReferences.CellKey => Key + " " + Address,
+        _ => Key + " " + Address + "\n" + Glob,
+    };
+
+    public static FollowTarget Parse(string text)
+    {
+        if (text.StartsWith(Clive.Model.LiveReferences.CellKey + " ", StringComparison.Ordinal))
+            return new(Clive.Model.LiveReferences.CellKey, text[(Clive.Model.LiveReferences.CellKey.Length + 1)..], "");
+        if (text.StartsWith(Clive.Model.LiveReferences.RefKey + " ", StringComparison.Ordinal))
+        {
+            var rest = text[(Clive.Model.LiveReferences.RefKey.Length + 1)..];
+            int newline = rest.IndexOf('\n');
+            return newline < 0 ? new(Clive.Model.LiveReferences.RefKey, rest, "**") : new(Clive.Model.LiveReferences.RefKey, rest[..newline], rest[(newline + 1)..]);
+        }
+        return new(Clive.Model.LiveReferences.EntityKey, text, "");
     }
 }

@@ -102,6 +102,8 @@ public static class ModelHostServer
         if (!functions.TryGetValue(name, out var cell)) return new HostReply { Id = request.Id, Error = $"no compute cell '{name}' in this model" };
         var context = new HostedCellContext(cell, request.Files ?? [], request.Values ?? [], cancel,
             new HostedEntities(cell, request.Entities ?? [], engine.Follow));
+        // References to cells of the model made while it runs (cell.Ref()) name the running cell's repo and branch.
+        using var home = LiveReferences.RunningAs(request.Home ?? "");
         try
         {
             var value = cell.Function(context);
@@ -180,6 +182,10 @@ internal sealed class HostedCellContext(Cell cell, Dictionary<string, byte[]> fi
     public override T? Entity<T>(Entity<T> entity) where T : default => Entities.Read(entity);
 
     public override T Follow<T>(EntityRef<T> reference) => Entities.Follow(reference);
+
+    public override T Follow<T>(CellRef<T> reference) => Entities.Follow(reference);
+
+    public override RefSnapshot Follow(GitRef reference, string glob = "**") => Entities.Follow(reference, glob);
 
     public override void Set<T>(Entity<T> entity, T value) => Entities.Set(entity, value);
 

@@ -10,7 +10,7 @@ internal enum ValueKind
     Any,
     Bool, Int, Float, Decimal, String, Char, Bytes,
     DateTime, DateTimeOffset, Date, Time, TimeSpan, Guid,
-    Enum, List, Map, Object, EntityRef,
+    Enum, List, Map, Object, Reference,
     /// <summary>Not a value (a delegate, a pointer, a stream…): <see cref="TypeShape.Why"/> says why.</summary>
     Unsupported,
 }
@@ -57,7 +57,7 @@ internal sealed class TypeShape
         }
         if (Scalar(type) is { } scalar) return scalar;
         if (type.IsEnum) return new TypeShape(type, ValueKind.Enum);
-        if (IsEntityRef(type)) return new TypeShape(type, ValueKind.EntityRef);
+        if (Clive.Model.LiveReferences.KeyOf(type) is not null) return new TypeShape(type, ValueKind.Reference);
         if (NotAValue(type) is { } why) return new TypeShape(type, ValueKind.Unsupported) { Why = why };
         if (MapTypes(type) is { } map) return new TypeShape(type, ValueKind.Map) { Keys = map.Keys, Items = map.Values };
         if (typeof(IDictionary).IsAssignableFrom(type)) return new TypeShape(type, ValueKind.Map) { Keys = typeof(object), Items = typeof(object) };
@@ -133,13 +133,6 @@ internal sealed class TypeShape
     {
         if (type.IsInterface && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)) return type.GetGenericArguments()[0];
         return type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
-    }
-
-    /// <summary>The entity helper's <c>Clive.Model.EntityRef&lt;T&gt;</c> (or a non-generic <c>EntityRef</c>), known by name so this code needs no change when it lands.</summary>
-    private static bool IsEntityRef(Type type)
-    {
-        var definition = type.IsGenericType ? type.GetGenericTypeDefinition() : type;
-        return definition.Namespace == "Clive.Model" && (definition.Name == "EntityRef" || definition.Name.StartsWith("EntityRef`", StringComparison.Ordinal));
     }
 
     private static bool IsTuple(Type type)

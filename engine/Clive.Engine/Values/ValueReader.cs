@@ -62,7 +62,7 @@ public static class ValueReader
                 (ValueKind.Guid, MessagePackType.String) => Parse(ref reader, shape, s => Guid.TryParse(s, out var v) ? v : null),
                 (ValueKind.Enum, MessagePackType.String) => Parse(ref reader, shape, s => Enum.TryParse(shape.Type, s, ignoreCase: false, out var v) && IsMember(shape.Type, v!) ? v : null),
                 (ValueKind.Enum, MessagePackType.Integer) => Enum.ToObject(shape.Type, reader.ReadInt64()),
-                (ValueKind.EntityRef, MessagePackType.Map) => ReadEntityRef(ref reader, shape),
+                (ValueKind.Reference, MessagePackType.Map) => ReadReference(ref reader, shape),
                 (ValueKind.List, MessagePackType.Array) => ReadList(ref reader, shape, depth),
                 (ValueKind.Map, MessagePackType.Map) => ReadMap(ref reader, shape, depth),
                 (ValueKind.Object, MessagePackType.Map) => ReadObject(ref reader, shape, depth),
@@ -186,19 +186,26 @@ public static class ValueReader
             _ => throw new ValueException($"{_path}: a stored map has a key that is {Describe(ref reader)}; keys are strings"),
         };
 
-        private object ReadEntityRef(ref MessagePackReader reader, TypeShape shape)
+        private object ReadReference(ref MessagePackReader reader, TypeShape shape)
         {
-            string? name = null;
+            var key = Clive.Model.LiveReferences.KeyOf(shape.Type)!;
+            string? target = null;
             var count = reader.ReadMapHeader();
             for (var i = 0; i < count; i++)
             {
-                if (ReadKey(ref reader) == ValueWriter.EntityKey && reader.NextMessagePackType == MessagePackType.String) name = reader.ReadString();
+                if (ReadKey(ref reader) == key && reader.NextMessagePackType == MessagePackType.String) target = reader.ReadString();
                 else reader.Skip();
             }
-            if (name is null) throw new ValueException($"{_path}: the stored object is not an entity reference (no \"{ValueWriter.EntityKey}\" name)");
-            var constructor = shape.Type.GetConstructor([typeof(string)])
-                ?? throw new ValueException($"{_path}: {TypeNames.Display(shape.Type)} has no constructor taking the entity's name");
-            return constructor.Invoke([name]);
+            if (target is null) throw new ValueException($"{_path}: the stored object is not a {TypeNames.Display(shape.Type)} (no \"{key}\" target)");
+            var constructor = shape.Type.GetConstructor([typeof(string)])!;
+            try
+            {
+                return constructor.Invoke([target]);
+            }
+            catch (System.Reflection.TargetInvocationException e) when (e.InnerException is ArgumentException bad)
+            {
+                throw new ValueException($"{_path}: {bad.Message}");
+            }
         }
 
         private object ReadObject(ref MessagePackReader reader, TypeShape shape, int depth)

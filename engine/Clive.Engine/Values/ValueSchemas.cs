@@ -65,11 +65,23 @@ public static class ValueSchemas
                 json.WritePropertyName("values");
                 WriteType(json, shape.Items!, named, pending);
                 break;
-            case ValueKind.EntityRef:
-                json.WriteString("kind", "entityref");
-                var target = shape.Type.IsGenericType ? shape.Type.GetGenericArguments()[0] : null;
-                if (target is null) json.WriteNull("entityType");
-                else json.WriteString("entityType", TypeNames.Schema(target));
+            case ValueKind.Reference:
+                // The referenced value's type, by name only: a reference is followed, not stored inline.
+                var target = shape.Type.IsGenericType ? TypeNames.Schema(shape.Type.GetGenericArguments()[0]) : null;
+                switch (Clive.Model.LiveReferences.KeyOf(shape.Type))
+                {
+                    case Clive.Model.LiveReferences.EntityKey:
+                        json.WriteString("kind", "entityref");
+                        json.WriteString("entityType", target);
+                        break;
+                    case Clive.Model.LiveReferences.CellKey:
+                        json.WriteString("kind", "cellref");
+                        json.WriteString("valueType", target);
+                        break;
+                    default:
+                        json.WriteString("kind", "gitref");
+                        break;
+                }
                 break;
             case ValueKind.Object or ValueKind.Enum:
                 json.WriteString("kind", "named");

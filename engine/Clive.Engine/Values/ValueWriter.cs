@@ -7,8 +7,8 @@ namespace Clive.Engine.Values;
 
 /// <summary>
 /// Writes a value as a "clive value" (MessagePack): objects as maps of member name to value,
-/// enums and times as strings, dictionaries as maps with string keys, entity references as
-/// <c>{"$entity": name}</c>. Only MessagePackWriter's primitives are used, over reflection kept in
+/// enums and times as strings, dictionaries as maps with string keys, live references as
+/// <c>{"$entity": name}</c>, <c>{"$cell": address}</c>, <c>{"$ref": address}</c>. Only MessagePackWriter's primitives are used, over reflection kept in
 /// <see cref="TypeShape"/>: MessagePack-CSharp's resolvers cache formatters per type for the life
 /// of the process, which would keep every model version's collectible assembly loaded.
 /// </summary>
@@ -61,7 +61,7 @@ public static class ValueWriter
                 case ValueKind.TimeSpan: writer.Write(((TimeSpan)value).ToString("c", CultureInfo.InvariantCulture)); return;
                 case ValueKind.Guid: writer.Write(((Guid)value).ToString("D")); return;
                 case ValueKind.Enum: writer.Write(value.ToString()); return;
-                case ValueKind.EntityRef: WriteEntityRef(ref writer, value); return;
+                case ValueKind.Reference: WriteReference(ref writer, value); return;
                 case ValueKind.Unsupported: throw new ValueException($"{_path}: a {TypeNames.Display(shape.Type)} cannot be stored: {shape.Why}");
                 case ValueKind.Any: throw new ValueException($"{_path}: a bare object has no data to store");
             }
@@ -156,16 +156,20 @@ public static class ValueWriter
             }
         }
 
-        private void WriteEntityRef(ref MessagePackWriter writer, object value)
+        private void WriteReference(ref MessagePackWriter writer, object value)
         {
-            var name = value.GetType().GetProperty("Name")?.GetValue(value) as string
-                ?? throw new ValueException($"{_path}: an entity reference without a name cannot be stored");
+            string target;
+            try
+            {
+                target = ((Clive.Model.ILiveReference)value).StoredTarget;
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new ValueException($"{_path}: {e.Message}");
+            }
             writer.WriteMapHeader(1);
-            writer.Write(EntityKey);
-            writer.Write(name);
+            writer.Write(Clive.Model.LiveReferences.KeyOf(value.GetType()));
+            writer.Write(target);
         }
     }
-
-    /// <summary>The one key of a stored entity reference.</summary>
-    public const string EntityKey = "$entity";
 }

@@ -108,4 +108,25 @@ public sealed class ModelTrustTests : IDisposable
         Assert.DoesNotContain("other-repo", refs);
         Assert.DoesNotContain("hidden-branch", refs);
     }
+
+    [SkippableFact]
+    public void FollowsAreCheckedAgainstThePushersReadRights()
+    {
+        Grant("mallory", "write", "demo:refs/heads/main");
+        Grant("mallory", "run", "demo:refs/heads/main");
+        using var engine = new EngineProcess(_sandbox, "--repo", "demo");
+        PushAsMallory("""
+            Cells.Compute("follow-ref", ctx => ctx.Follow(new GitRef("secret", "main")).ReadText("secret.txt"));
+            Cells.Compute("follow-cell", ctx => ctx.Follow(new CellRef<string>("secret@main:data")));
+            Cells.Compute("own-ref", ctx => ctx.Follow(new GitRef("demo", "main")).ReadText("README"));
+            """);
+
+        engine.WaitForCells("demo", CellState.Failed, "follow-ref", "follow-cell");
+        engine.WaitForCells("demo", CellState.Succeeded, "own-ref");
+        _sandbox.GitOk("shared", "fetch", "-q", "-f", GitSandbox.Url("demo"), "refs/clive/*:refs/clive/*");
+        Assert.Contains("'mallory' (who pushed the model) may not read secret:main, which this cell follows",
+            _sandbox.GitOk("shared", "show", "refs/clive/cells/main/follow-ref:stderr").Stdout);
+        Assert.Contains("may not read secret:refs/clive/cells/main/data, which this cell follows",
+            _sandbox.GitOk("shared", "show", "refs/clive/cells/main/follow-cell:stderr").Stdout);
+    }
 }

@@ -182,4 +182,51 @@ public sealed class ModelValueTests
         Assert.Equal("""{"kind":"map","keys":{"kind":"string"},"values":{"kind":"int","bits":32,"unsigned":false}}""", orderMembers["Stock"].GetProperty("type").GetRawText());
         Assert.True(types.GetProperty("Clive.Tests.Values.ModelValueTests+Access").GetProperty("flags").GetBoolean());
     }
+
+    public sealed record Links(EntityRef<Address> Home, CellRef<decimal> Total, GitRef Source);
+
+    [Fact]
+    public void LiveReferences_RoundTrip_AsTheirReservedKeys_WithTheirSchemas()
+    {
+        var links = new Links(new EntityRef<Address>("addresses/home"), new CellRef<decimal>("shop@main:orders/total"), new GitRef("catalog", "refs/heads/main"));
+        var bytes = ValueWriter.Write(links, typeof(Links));
+        var json = Json(bytes);
+        Assert.Equal("addresses/home", json.GetProperty("Home").GetProperty("$entity").GetString());
+        Assert.Equal("shop@main:orders/total", json.GetProperty("Total").GetProperty("$cell").GetString());
+        Assert.Equal("catalog:refs/heads/main", json.GetProperty("Source").GetProperty("$ref").GetString());
+        var back = (Links)ValueReader.Read(bytes, typeof(Links))!;
+        Assert.Equal(links, back);
+        Assert.Equal(("shop", "main", "orders/total"), (back.Total.Repo, back.Total.Branch, back.Total.Cell));
+
+        var schema = ValueSchemas.Of(typeof(Links));
+        Assert.Equal(bytes, ValueJson.ToMessagePack(ValueJson.FromMessagePack(bytes), schema));
+        using var document = JsonDocument.Parse(schema);
+        var members = document.RootElement.GetProperty("types").GetProperty("Clive.Tests.Values.ModelValueTests+Links").GetProperty("members");
+        Assert.Equal("""{"kind":"cellref","valueType":"System.Decimal"}""", members[1].GetProperty("type").GetRawText());
+        Assert.Equal("""{"kind":"gitref"}""", members[2].GetProperty("type").GetRawText());
+    }
+
+    [Fact]
+    public void AReferenceToACellOfTheModel_IsStoredOnlyWhileOneOfItsCellsRuns_WithThatCellsRepoAndBranch()
+    {
+        var total = Cells.Compute("total", _ => 1m, "/clive.csx", 1).Ref<decimal>();
+        var error = Assert.Throws<ValueException>(() => ValueWriter.Write(total, typeof(CellRef<decimal>)));
+        Assert.Contains("has no repo until a cell of the model runs", error.Message);
+        using (LiveReferences.RunningAs("shop@dev:report"))
+            Assert.Equal("shop@dev:total", Json(ValueWriter.Write(total, typeof(CellRef<decimal>))).GetProperty("$cell").GetString());
+    }
+
+    [Fact]
+    public void AStoredReferenceThatIsNotAnAddress_IsRefusedNamingItsPath()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new MessagePack.MessagePackWriter(buffer);
+        writer.WriteMapHeader(1);
+        writer.Write("$cell");
+        writer.Write("no-at-sign");
+        writer.Flush();
+        var bytes = buffer.WrittenSpan.ToArray();
+        var error = Assert.Throws<ValueException>(() => ValueReader.Read(bytes, typeof(CellRef<int>)));
+        Assert.Equal("$: 'no-at-sign' is not a cell's address (<repo>@<branch>:<cell>)", error.Message);
+    }
 }

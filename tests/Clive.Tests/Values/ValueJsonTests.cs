@@ -33,6 +33,8 @@ public sealed class ValueJsonTests
              {"name":"ByColor","type":{"kind":"map","keys":{"kind":"named","name":"Shop.Color"},"values":{"kind":"int","bits":32}},"nullable":false},
              {"name":"ById","type":{"kind":"map","keys":{"kind":"int","bits":16},"values":{"kind":"string"}},"nullable":false},
              {"name":"Customer","type":{"kind":"entityref","entityType":"Shop.Customer"},"nullable":true},
+             {"name":"Total","type":{"kind":"cellref","valueType":"System.Decimal"},"nullable":false},
+             {"name":"Source","type":{"kind":"gitref"},"nullable":false},
              {"name":"Parent","type":{"kind":"named","name":"Shop.Order"},"nullable":true}]},
            "Shop.Item": {"kind":"object","members":[
              {"name":"Sku","type":{"kind":"string"},"nullable":false},
@@ -74,6 +76,12 @@ public sealed class ValueJsonTests
           },
           "Customer": {
             "$entity": "customers/ada"
+          },
+          "Total": {
+            "$cell": "shop@main:orders/total"
+          },
+          "Source": {
+            "$ref": "catalog:refs/heads/main"
           },
           "Parent": null
         }
@@ -134,6 +142,11 @@ public sealed class ValueJsonTests
     [InlineData("\"customers/ada\"", "\"../etc/passwd\"", "$.Customer.$entity: \"../etc/passwd\" is not an entity name (a component starts with '.')")]
     [InlineData("\"$entity\": \"customers/ada\"", "\"$entity\": \"a\", \"x\": 1", "$.Customer: expected an entity reference ({\"$entity\": \"<name>\"}), got an object")]
     [InlineData("\"Parent\": null", "\"Parent\": {\"$entity\": \"x\"}", "$.Parent: expected an object (Shop.Order), got an object")]
+    [InlineData("\"Parent\": null", "\"Parent\": {\"$cell\": \"x@main:y\"}", "$.Parent: expected an object (Shop.Order), got an object")]
+    [InlineData("\"Parent\": null", "\"Parent\": {\"$ref\": \"x:main\"}", "$.Parent: expected an object (Shop.Order), got an object")]
+    [InlineData("\"shop@main:orders/total\"", "\"shop:orders/total\"", "$.Total.$cell: \"shop:orders/total\" is not a cell's address (<repo>@<branch>:<cell>)")]
+    [InlineData("\"$cell\": \"shop@main:orders/total\"", "\"$entity\": \"total\"", "$.Total: expected a cell reference ({\"$cell\": \"<repo>@<branch>:<cell>\"}), got an object")]
+    [InlineData("\"catalog:refs/heads/main\"", "\"catalog\"", "$.Source.$ref: \"catalog\" is not a ref's address (<repo>:<refname>)")]
     [InlineData("\"Blob\": \"AAEC\"", "\"Blob\": \"not base64!\"", "$.Blob: expected a base64 string, got \"not base64!\"")]
     [InlineData("\"Paid\": true", "\"Paid\": [true]", "$.Paid: expected true or false, got an array")]
     public void BadJson_IsRefused_NamingThePath(string find, string replace, string message)
