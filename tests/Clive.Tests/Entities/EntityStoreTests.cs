@@ -192,6 +192,68 @@ public sealed class EntityStoreTests : IDisposable
         Assert.Equal([theirs], store.Entities.Incoming("demo").Select(d => d.Theirs));
     }
 
+    [Fact]
+    public void DeletedRepo_TakesItsEntities_AndTheirTypes_ARepoOfTheSameNameStartsBare()
+    {
+        using (var store = _sandbox.OpenStore())
+        {
+            store.EntityTypes.Declare("demo", "counter", CounterSchema, hasMerge: true, "main@1");
+            store.Entities.Write("demo", "counter", Counter(1), ObjectId.Zero, Ada, new EntityMessage("one"));
+        }
+        _sandbox.Clive("repo", "delete", "demo").EnsureSuccess("clive repo delete");
+        _sandbox.Clive("repo", "create", "demo").EnsureSuccess("clive repo create");
+
+        using (var store = _sandbox.OpenStore())
+        {
+            Assert.Empty(store.EntityTypes.List("demo"));
+            Assert.Empty(store.Entities.List("demo"));
+        }
+        File.WriteAllText(_sandbox.PathOf("value.json"), "{\"Count\": 2}");
+        var set = _sandbox.Clive("entity", "set", "demo", "counter", "value.json");
+        Assert.Contains("fatal: no model of repository 'demo' declares entity 'counter'", set.Stderr);
+    }
+
+    /// <summary>gc keeps every object an entity's refs need: versions and their history, and the versions kept aside (incoming, conflict, rejected).</summary>
+    [Fact]
+    public void Gc_KeepsWhatEntityRefsNeed_AndCollectsWhatNoRefNeeds()
+    {
+        ObjectId firstVersion, incoming, conflict, rejected, dropped;
+        using (var store = _sandbox.OpenStore())
+        {
+            (_, incoming) = Diverge(store);
+            firstVersion = store.Entities.Log("demo", "counter").Last().Commit;
+            var other = store.Entities.Write("demo", "other", Counter(1), ObjectId.Zero, Ada, new EntityMessage("one"));
+            conflict = store.Entities.Write("demo", "other", Counter(2), other, Ada, new EntityMessage("theirs"));
+            using (var transaction = store.BeginRefTransaction("test", "diverge"))
+            {
+                transaction.Update("demo", [new RefUpdate(EntityName.RefOf("other"), conflict, other)], atomic: true);
+                transaction.Commit();
+            }
+            store.Entities.KeepAsConflict("demo", "other", conflict, "test");
+            rejected = store.Entities.KeepRejected("demo", "other", "{\"Count\": \"lots\"}"u8.ToArray(), other, Ada, "not a count");
+            dropped = store.Entities.Write("demo", "dropped", Counter(9), ObjectId.Zero, Ada, new EntityMessage("soon gone"));
+            using (var transaction = store.BeginRefTransaction("test", "drop"))
+            {
+                transaction.Update("demo", [new RefUpdate(EntityName.RefOf("dropped"), dropped, ObjectId.Zero)], atomic: true);
+                transaction.Commit();
+            }
+        }
+
+        _sandbox.Clive("gc").EnsureSuccess("clive gc");
+
+        using (var store = _sandbox.OpenStore())
+        {
+            Assert.False(store.Objects.Contains(dropped));
+            Assert.Equal(firstVersion, store.Entities.Log("demo", "counter").Last().Commit);
+            Assert.Equal("{\n  \"Count\": 3\n}\n", store.Entities.ReadVersion("counter", incoming).Json);
+            Assert.Equal("{\n  \"Count\": 2\n}\n", store.Entities.ReadVersion("other", conflict).Json);
+            var keptTree = store.Objects.ReadCommit(rejected).Tree;
+            var keptBlob = TreeParser.Entries(store.Objects.Read(keptTree, ObjectType.Tree)).Single().Id;
+            Assert.Equal("{\"Count\": \"lots\"}"u8.ToArray(), store.Objects.Read(keptBlob, ObjectType.Blob));
+        }
+        _sandbox.Clive("fsck").EnsureSuccess("clive fsck");
+    }
+
     /// <summary>Versions 1 → 2 (ours, the entity) and 1 → 3 (theirs, at the incoming ref), as a push from another store leaves them.</summary>
     private static (ObjectId Ours, ObjectId Theirs) Diverge(Clive.Store.CliveStore store)
     {
