@@ -85,6 +85,30 @@ public sealed class EntityStore(CliveStore store)
     public ObjectId? Conflict(string repo, string name) => Head(repo, EntityName.ConflictPrefix + EntityName.Check(name));
 
     /// <summary>
+    /// Why the entity's diverged versions are kept side by side: the merge function's own words
+    /// when it reported the conflict (kept with the conflict ref's event), else that its type has
+    /// no merge function; null when it is not in conflict or nothing says why.
+    /// </summary>
+    public string? ConflictReason(string repo, string name)
+    {
+        var conflictRef = EntityName.ConflictPrefix + EntityName.Check(name);
+        if (Head(repo, conflictRef) is not { } kept) return null;
+        var prefix = ConflictWhy(name, "");
+        if (store.Events.LastSetTo(Clive.Store.Repos.RepoName.Normalize(repo), conflictRef, kept)?.Why is { } why
+            && why.StartsWith(prefix, StringComparison.Ordinal) && why.Length > prefix.Length)
+            return why[prefix.Length..];
+        return store.EntityTypes.Find(repo, name)?.HasMerge == true ? null : "its type has no merge function";
+    }
+
+    /// <summary>The conflict ref's event: "entity conflict &lt;name&gt;: &lt;reason&gt;", the reason on one printable line of at most 500 characters.</summary>
+    private static string ConflictWhy(string name, string? reason)
+    {
+        if (reason is null) return "entity conflict " + name;
+        var line = Printable.Of(reason.ReplaceLineEndings(" "));
+        return $"entity conflict {name}: " + (line.Length > 500 ? line[..500] + "…" : line);
+    }
+
+    /// <summary>
     /// Settles a pending incoming version. With <paramref name="merged"/> (the merge function's value),
     /// writes a version whose parents are ours and theirs, compared-and-swapped against ours, and
     /// deletes the incoming ref; without, moves theirs to refs/clive/conflicts/entities/&lt;name&gt;.
@@ -110,13 +134,14 @@ public sealed class EntityStore(CliveStore store)
     /// one), never by an unrelated one: that would lose it.
     /// </summary>
     /// <exception cref="EntityConflictPendingException">Another, unrelated version is kept in conflict already; nothing changed.</exception>
-    public void KeepAsConflict(string repo, string name, ObjectId theirs, string who)
+    /// <param name="reason">Why (the merge function's report), shown by <see cref="ConflictReason"/>.</param>
+    public void KeepAsConflict(string repo, string name, ObjectId theirs, string who, string? reason = null)
     {
         var incomingRef = EntityName.IncomingPrefix + EntityName.Check(name);
         var conflictRef = EntityName.ConflictPrefix + name;
         var kept = Head(repo, conflictRef);
         if (ConflictBlocks(kept, theirs)) throw new EntityConflictPendingException(repo, name, kept!.Value);
-        using var transaction = store.BeginRefTransaction(who, "entity conflict " + name);
+        using var transaction = store.BeginRefTransaction(who, ConflictWhy(name, reason));
         var updates = new List<RefUpdate>();
         if (kept is not { } k || !Ancestry.IsAncestor(store.Objects, theirs, k)) updates.Add(new(conflictRef, kept ?? ObjectId.Zero, theirs));
         if (Head(repo, incomingRef) is { } incoming) updates.Add(new RefUpdate(incomingRef, incoming, ObjectId.Zero));
