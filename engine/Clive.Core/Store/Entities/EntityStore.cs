@@ -52,6 +52,33 @@ public sealed class EntityStore(CliveStore store)
     public ObjectId Write(string repo, string name, byte[] msgpack, ObjectId expectedOld, CommitIdentity author, EntityMessage message, string? who = null)
         => Commit(repo, name, msgpack, expectedOld, expectedOld.IsZero ? [] : [expectedOld], author, message, who ?? author.Author, ("entity " + name, null));
 
+    /// <summary>
+    /// New versions of several entities (a cell that maintains them all), in one ref transaction:
+    /// every compare-and-swap holds and all are written, or none is.
+    /// </summary>
+    /// <exception cref="EntityChangedException">One entity is no longer at its expected version (it is named); nothing was written.</exception>
+    /// <exception cref="ValueFormatException">A value is not a clive value; nothing was written.</exception>
+    public void WriteAll(string repo, IReadOnlyList<EntityChange> changes, CommitIdentity author, string who)
+    {
+        if (changes.Count == 0) return;
+        var pack = new NewObjectsPack();
+        var updates = changes.Select(c =>
+        {
+            try
+            {
+                return new RefUpdate(EntityName.RefOf(c.Name), c.Expected, Version(pack, c.MessagePack, c.Expected.IsZero ? [] : [c.Expected], author, c.Message));
+            }
+            catch (ValueFormatException e)
+            {
+                throw new ValueFormatException($"entity '{c.Name}': {e.Message}");
+            }
+        }).ToList();
+        using var transaction = store.BeginRefTransaction(who, "entity " + string.Join(", ", changes.Select(c => c.Name)));
+        transaction.Add(pack);
+        Require(repo, transaction.Update(repo, updates, atomic: true), changes[0].Name);
+        transaction.Commit();
+    }
+
     /// <summary>Every entity of the repo and its current version, by name.</summary>
     public IReadOnlyList<EntityHead> List(string repo) => Under(repo, EntityName.RefPrefix);
 
@@ -192,15 +219,8 @@ public sealed class EntityStore(CliveStore store)
         CommitIdentity author, EntityMessage message, string who, (string Why, RefUpdate? Also) change)
     {
         var refName = EntityName.RefOf(name);
-        var json = ValueJson.FromMessagePack(msgpack);
         var pack = new NewObjectsPack();
-        var jsonBlob = pack.Add(ObjectType.Blob, Encoding.UTF8.GetBytes(json));
-        var msgpackBlob = pack.Add(ObjectType.Blob, msgpack);
-        var tree = pack.Add(ObjectType.Tree, TreeWriter.Serialize([
-            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(JsonFile), jsonBlob),
-            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(MessagePackFile), msgpackBlob)]));
-        var now = DateTimeOffset.Now;
-        var commit = pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, parents, author.AuthorAt(now), author.CommitterAt(now), message.Compose()));
+        var commit = Version(pack, msgpack, parents, author, message);
 
         using var transaction = store.BeginRefTransaction(who, change.Why);
         transaction.Add(pack);
@@ -211,12 +231,25 @@ public sealed class EntityStore(CliveStore store)
         return commit;
     }
 
+    /// <summary>A version's objects (value.json, value.msgpack, their tree, the commit) added to <paramref name="pack"/>; returns the commit.</summary>
+    private static ObjectId Version(NewObjectsPack pack, byte[] msgpack, IReadOnlyList<ObjectId> parents, CommitIdentity author, EntityMessage message)
+    {
+        var json = ValueJson.FromMessagePack(msgpack);
+        var jsonBlob = pack.Add(ObjectType.Blob, Encoding.UTF8.GetBytes(json));
+        var msgpackBlob = pack.Add(ObjectType.Blob, msgpack);
+        var tree = pack.Add(ObjectType.Tree, TreeWriter.Serialize([
+            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(JsonFile), jsonBlob),
+            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(MessagePackFile), msgpackBlob)]));
+        var now = DateTimeOffset.Now;
+        return pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, parents, author.AuthorAt(now), author.CommitterAt(now), message.Compose()));
+    }
+
     private void Require(string repo, IReadOnlyList<RefUpdateResult> results, string name)
     {
         var failed = results.FirstOrDefault(r => r.Status is RefUpdateStatus.Stale or RefUpdateStatus.Invalid);
         if (failed is null) return;
         if (failed.Status == RefUpdateStatus.Invalid) throw new CliveException($"entity '{name}': {failed.Message}");
-        throw new EntityChangedException(name, failed.Update.Old, Head(repo, failed.Update.Name) ?? ObjectId.Zero);
+        throw new EntityChangedException(EntityName.FromRef(failed.Update.Name) ?? name, failed.Update.Old, Head(repo, failed.Update.Name) ?? ObjectId.Zero);
     }
 
     private List<EntityDivergence> Diverged(string repo, string prefix) =>
@@ -234,6 +267,9 @@ public sealed class EntityStore(CliveStore store)
 
     private ObjectId? Head(string repo, string refName) => store.Refs.Get(store.Repos.GetId(repo), refName);
 }
+
+/// <summary>One entity's new version in <see cref="EntityStore.WriteAll"/>: its value, the version it replaces (zero: new) and its message.</summary>
+public sealed record EntityChange(string Name, byte[] MessagePack, ObjectId Expected, EntityMessage Message);
 
 /// <summary>A diverged version cannot be kept: another one, unrelated to it, is kept in conflict already.</summary>
 public sealed class EntityConflictPendingException(string repo, string name, ObjectId kept)
