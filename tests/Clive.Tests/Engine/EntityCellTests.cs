@@ -197,43 +197,4 @@ public sealed class EntityCellTests : IDisposable
         // Why, in status too, not only in the engine's log.
         Assert.Contains("declares no merge function for it); merge them", _sandbox.Clive("status").Stdout);
     }
-
-    /// <summary>
-    /// A cell that maintains two entities writes both or neither: when another writer moves one of
-    /// them while the cell runs, the other is not written either, and the cell runs again on the new versions.
-    /// </summary>
-    [Fact]
-    public void ACellThatMaintainsSeveralEntitiesWritesAllOrNone()
-    {
-        PushModel("""
-            var a = Cells.Entity<int>("a");
-            var b = Cells.Entity<int>("b");
-            var gate = Cells.Entity<string>("gate");
-            Cells.Compute("pair", ctx =>
-            {
-                // Held until the test has moved b under it.
-                while (ctx.Follow(gate.Ref()) != "go") System.Threading.Thread.Sleep(20);
-                var next = ctx.Entity(a) + 1;
-                ctx.Set(a, next);
-                ctx.Set(b, next * 100);
-                return next;
-            }).Reads(a).Maintains(a).Maintains(b);
-            """);
-        var firstA = EntityWriter.Set(_sandbox, "demo", "a", 1);
-        EntityWriter.Set(_sandbox, "demo", "b", 10);
-        EntityWriter.Set(_sandbox, "demo", "gate", "wait");
-        using var engine = new EngineProcess(_sandbox);
-        engine.WaitForCells("demo", CellState.Running, "pair");
-        var movedB = EntityWriter.Set(_sandbox, "demo", "b", 20);
-        EntityWriter.Set(_sandbox, "demo", "gate", "go");
-        engine.WaitForCells("demo", CellState.Succeeded, "pair");
-        engine.WaitIdle("demo");
-
-        // a was written once, by the run that won, on the version the test wrote: never by the run whose write to b lost.
-        Assert.Equal("2", Fetched("refs/clive/entities/a:value.json").Trim());
-        Assert.Equal(firstA.ToString(), _sandbox.RevParse("work", "refs/clive/entities/a^"));
-        Assert.Equal("200", Fetched("refs/clive/entities/b:value.json").Trim());
-        Assert.Equal(movedB.ToString(), _sandbox.RevParse("work", "refs/clive/entities/b^"));
-        Assert.Contains(engine.RunHistory("demo"), r => r.Cell == "pair" && r.State == CellState.Cancelled);
-    }
 }

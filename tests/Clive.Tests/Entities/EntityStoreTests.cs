@@ -192,6 +192,29 @@ public sealed class EntityStoreTests : IDisposable
         Assert.Equal([theirs], store.Entities.Incoming("demo").Select(d => d.Theirs));
     }
 
+    /// <summary>A maintaining cell's versions of several entities: one stale compare-and-swap and none is written.</summary>
+    [Fact]
+    public void WriteAll_IsAllOrNone()
+    {
+        using var store = _sandbox.OpenStore();
+        var a = store.Entities.Write("demo", "a", Counter(1), ObjectId.Zero, Ada, new EntityMessage("a"));
+        var b = store.Entities.Write("demo", "b", Counter(10), ObjectId.Zero, Ada, new EntityMessage("b"));
+        var movedB = store.Entities.Write("demo", "b", Counter(20), b, Ada, new EntityMessage("another writer"));
+        var before = _sandbox.StoreSnapshot();
+
+        var lost = Assert.Throws<EntityChangedException>(() => store.Entities.WriteAll("demo",
+            [new EntityChange("a", Counter(2), a, new EntityMessage("cell")), new EntityChange("b", Counter(200), b, new EntityMessage("cell")),
+             new EntityChange("c", Counter(3), ObjectId.Zero, new EntityMessage("cell"))], Ada, "clive-engine"));
+        Assert.Contains("'b'", lost.Message);
+        Assert.Equal(movedB, lost.Actual);
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+
+        store.Entities.WriteAll("demo", [new EntityChange("a", Counter(2), a, new EntityMessage("cell")),
+            new EntityChange("b", Counter(200), movedB, new EntityMessage("cell"))], Ada, "clive-engine");
+        Assert.Equal(("{\n  \"Count\": 2\n}\n", "{\n  \"Count\": 200\n}\n"), (store.Entities.Read("demo", "a")!.Json, store.Entities.Read("demo", "b")!.Json));
+        Assert.Null(store.Entities.Read("demo", "c"));
+    }
+
     [Fact]
     public void DeletedRepo_TakesItsEntities_AndTheirTypes_ARepoOfTheSameNameStartsBare()
     {
