@@ -13,7 +13,7 @@ namespace Clive.Fs;
 /// quiet period (<see cref="OverlayCommitter"/>). When the ref moves, the overlay applies on the
 /// new tree. Every method is safe to call from any thread.
 /// </summary>
-public sealed class MountedTree : IDisposable
+public sealed partial class MountedTree : IDisposable
 {
     public const ulong RootInode = 1;
 
@@ -245,35 +245,6 @@ public sealed class MountedTree : IDisposable
         dir.Children = children;
     }
 
-    private const string EntitiesPath = CliveDirectory + "/" + EntityView.DirectoryName;
-
-    /// <summary>
-    /// .clive/entities/…: each entity's value.json, as it is now. A file being edited (open for
-    /// writing, or written and not yet closed) keeps the user's bytes until its save.
-    /// </summary>
-    private void FillEntities(Node dir, Dictionary<string, ulong> children)
-    {
-        var below = dir.Path.Length > EntitiesPath.Length ? dir.Path[(EntitiesPath.Length + 1)..] : "";
-        var (directories, files) = _entities.Children(below);
-        foreach (var name in directories) children[name] = Synthetic(dir, name, SyntheticKind.Entities).Inode;
-        foreach (var (name, head) in files)
-        {
-            var node = NodeFor(dir.Inode, Join(dir.Path, name), name);
-            bool editing = node.Dirty || _open.Values.Any(o => o.Writable && o.Node == node);
-            if (!editing && (node.Id != head.Commit || node.Content is null || node.Synthetic != SyntheticKind.EntityFile))
-            {
-                node.Kind = NodeKind.File;
-                node.Synthetic = SyntheticKind.EntityFile;
-                node.ReadOnly = false;
-                node.Exists = true;
-                node.Id = head.Commit; // the version shown, which a save is compared-and-swapped against
-                node.Content = new FileBuffer(_entities.Json(head));
-                node.Modified = DateTimeOffset.UtcNow;
-            }
-            children[name] = node.Inode;
-        }
-    }
-
     public NodeAttributes GetAttributes(ulong inode)
     {
         lock (_gate) return Attributes(Get(inode));
@@ -347,6 +318,7 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
+            if (Directory(parent) is { Synthetic: SyntheticKind.Entities } entities) return CreateEntityFile(entities, name);
             var dir = WritableDirectory(parent);
             CheckName(dir, name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
@@ -393,10 +365,13 @@ public sealed class MountedTree : IDisposable
     {
         if (node.Synthetic == SyntheticKind.EntityFile)
         {
-            node.Dirty = false;
-            _entities.Save(EntityView.EntityOf(node.Path, EntitiesPath), node.Content!.ToArray(), node.Id, Clive.Access.Principal.Owner.Name);
-            // Saved or kept aside, the next look shows the entity's version as it is now.
-            node.Id = ObjectId.Zero;
+            if (node.Exists) SaveEntity(node);
+            else node.Dirty = false; // renamed over, or deleted before it was ever saved
+            return;
+        }
+        if (node.Synthetic == SyntheticKind.EntityScratch)
+        {
+            node.Dirty = false; // an editor's temporary or backup: never a version, never committed
             return;
         }
         if (IsCurrent(node))
@@ -453,7 +428,12 @@ public sealed class MountedTree : IDisposable
                 }
             }
             if (modified is { } time) node.Modified = time;
-            if (changed) Save(node);
+            // An entity file is saved when closed; truncate(2) without an open file is a save of its own.
+            if (changed && IsEntityNode(node))
+            {
+                if (!_open.Values.Any(o => o.Writable && o.Node == node)) SaveOrSetAside(node);
+            }
+            else if (changed) Save(node);
             return Attributes(node);
         }
     }
@@ -462,6 +442,11 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
+            if (Directory(parent) is { Synthetic: SyntheticKind.Entities } entities)
+            {
+                UnlinkEntityFile(entities, name);
+                return;
+            }
             var dir = WritableDirectory(parent);
             var node = Child(dir, name);
             if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
@@ -514,6 +499,11 @@ public sealed class MountedTree : IDisposable
     {
         lock (_gate)
         {
+            if (Directory(parent).Synthetic == SyntheticKind.Entities || Directory(newParent).Synthetic == SyntheticKind.Entities)
+            {
+                RenameEntityFile(Directory(parent), name, Directory(newParent), newName, noReplace);
+                return;
+            }
             var from = WritableDirectory(parent);
             var to = WritableDirectory(newParent);
             CheckName(to, newName);

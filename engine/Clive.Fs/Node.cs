@@ -4,8 +4,8 @@ namespace Clive.Fs;
 
 public enum NodeKind { Directory, File, ExecutableFile, Symlink }
 
-/// <summary>The made-up directories and files of .clive/.</summary>
-internal enum SyntheticKind { None, CliveRoot, RefNamespace, Commits, Status, Entities, EntityFile }
+/// <summary>The made-up directories and files of .clive/ (<see cref="EntityScratch"/>: an editor's temporary or backup file beside the entity files).</summary>
+internal enum SyntheticKind { None, CliveRoot, RefNamespace, Commits, Status, Entities, EntityFile, EntityScratch }
 
 /// <summary>
 /// What a stat call reports for a node. <see cref="Volatile"/>: part of .clive/, which changes

@@ -47,7 +47,7 @@ public sealed class RefTransaction : IDisposable
         return id;
     }
 
-    /// <summary>Deletes a repo and every ref it has, each change an event. Objects stay until gc. Returns how many refs pointed at commits.</summary>
+    /// <summary>Deletes a repo, every ref it has (each change an event) and its entities' declared types. Objects stay until gc. Returns how many refs pointed at commits.</summary>
     public int DeleteRepo(string repo)
     {
         repo = Repos.RepoName.Normalize(repo);
@@ -59,6 +59,8 @@ public sealed class RefTransaction : IDisposable
             Record(repo, r.Name, old, ObjectId.Zero, r.SymbolicTarget is null ? Why : $"{Why}: {r.Name} was {r.SymbolicTarget}");
         }
         _store.Repos.Remove(id);
+        // Keyed by name, not by the repo's row: a repo created later under the same name must not inherit these types.
+        _store.EntityTypes.ForgetRepo(repo);
         return refs.Count(r => r.Target is not null);
     }
 

@@ -80,7 +80,7 @@ internal sealed class EntityMerges(EngineStore store, Action<string> log)
         }
         if (conflict is not null || merged is null)
         {
-            store.Write(s => s.Store.Entities.KeepAsConflict(repo, name, versions.Theirs, EntityWrites.Author));
+            store.Write(s => s.Store.Entities.KeepAsConflict(repo, name, versions.Theirs, EntityWrites.Author, conflict));
             log($"{repo}: entity '{name}': diverged versions kept side by side (refs/clive/conflicts/entities/{name}): {conflict}");
             return;
         }

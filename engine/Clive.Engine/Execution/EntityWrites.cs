@@ -15,32 +15,37 @@ public static class EntityWrites
 
     private static readonly CommitIdentity Identity = new($"{Author} <clive@{Environment.MachineName}>", $"{Author} <clive@{Environment.MachineName}>");
 
-    /// <summary>Writes every set version; returns why a write lost its race (another writer moved the entity), or null.</summary>
+    /// <summary>
+    /// Writes every set version in one ref transaction, all or none: a cell that maintains several
+    /// entities never leaves some written and others not. Returns why the writes lost their race
+    /// (another writer moved one of the entities; nothing was written), or null.
+    /// </summary>
     public static string? Write(EngineStore store, string repo, string cell, EntityRun entities, string keyText, IReadOnlyDictionary<string, byte[]> sets)
     {
-        foreach (var (name, value) in sets.OrderBy(s => s.Key, StringComparer.Ordinal))
+        try
         {
-            var expected = entities.Expected.GetValueOrDefault(name) ?? ObjectId.Zero;
-            try
+            store.Write(s =>
             {
-                store.Write(s =>
+                var changes = new List<EntityChange>();
+                foreach (var (name, value) in sets.OrderBy(s => s.Key, StringComparer.Ordinal))
                 {
-                    if (!expected.IsZero && SameValue(s, expected, value)) return;
-                    s.Store.Entities.Write(repo, name, value, expected, Identity,
-                        new EntityMessage($"{cell}: new version of {name}", entities.CellId, keyText), Author);
-                });
-            }
-            catch (EntityChangedException e)
-            {
-                return e.Message;
-            }
-            catch (ValueFormatException e)
-            {
-                // The bytes came from the model host: a value that is not one fails the cell, never the engine.
-                throw new Results.CellFailure($"cell {cell}: its value for entity '{name}' cannot be stored: {e.Message}");
-            }
+                    var expected = entities.Expected.GetValueOrDefault(name) ?? ObjectId.Zero;
+                    if (!expected.IsZero && SameValue(s, expected, value)) continue;
+                    changes.Add(new EntityChange(name, value, expected, new EntityMessage($"{cell}: new version of {name}", entities.CellId, keyText)));
+                }
+                s.Store.Entities.WriteAll(repo, changes, Identity, Author);
+            });
+            return null;
         }
-        return null;
+        catch (EntityChangedException e)
+        {
+            return e.Message;
+        }
+        catch (ValueFormatException e)
+        {
+            // The bytes came from the model host: a value that is not one fails the cell, never the engine.
+            throw new Results.CellFailure($"cell {cell}: its value for {e.Message}");
+        }
     }
 
     private static bool SameValue(EngineStore s, ObjectId version, byte[] value)

@@ -39,9 +39,10 @@ internal static class EntityCommands
             var (repoName, entityName) = Names(result, repo, name);
             var version = store.Entities.Read(repoName, entityName) ?? throw new EntityNotFoundException(repoName, entityName);
             var conflict = store.Entities.Conflict(repoName, entityName);
-            if (result.GetValue(json)) JsonOutput.Write(EntityVersionJson.From(version, conflict, withValue: true), CliveJson.Default.EntityVersionJson);
+            var reason = store.Entities.ConflictReason(repoName, entityName);
+            if (result.GetValue(json)) JsonOutput.Write(EntityVersionJson.From(version, conflict, withValue: true) with { ConflictReason = reason }, CliveJson.Default.EntityVersionJson);
             else Console.Out.Write(version.Json);
-            if (conflict is { } theirs) Console.Error.WriteLine(ConflictLine(repoName, entityName, theirs));
+            if (conflict is { } theirs) Console.Error.WriteLine(ConflictLine(repoName, entityName, theirs, reason));
             return 0;
         });
         return command;
@@ -144,9 +145,9 @@ internal static class EntityCommands
     }
 
     /// <summary>What `clive entity get` and `clive status` say of an entity whose diverged version is kept aside.</summary>
-    internal static string ConflictLine(string repo, string name, ObjectId theirs) =>
+    internal static string ConflictLine(string repo, string name, ObjectId theirs, string? reason) =>
         $"warning: entity '{name}' of {repo} is in conflict: another store's version {theirs.ToString()[..12]} is kept at " +
-        $"{EntityName.ConflictPrefix}{name} (no merge function for its type, or it reported a conflict); merge them and clive entity set";
+        $"{EntityName.ConflictPrefix}{name} ({reason ?? "no merge function for its type, or it reported a conflict"}); merge them and clive entity set";
 
     private static (string Repo, string Name) Names(ParseResult result, Argument<string> repo, Argument<string> name) =>
         (Clive.Store.Repos.RepoName.Normalize(result.GetValue(repo)!), EntityName.Check(result.GetValue(name)!));
@@ -211,6 +212,9 @@ internal static class EntityCommands
 internal sealed record EntityVersionJson(string Name, string Version, List<string> Parents, string Author, string Time, string Message,
     string? Cell, string? Key, string? Conflict, JsonElement? Value)
 {
+    /// <summary>Why the entity is in conflict (the merge function's report, or that its type has none).</summary>
+    public string? ConflictReason { get; init; }
+
     public static EntityVersionJson From(EntityVersion v, ObjectId? conflict, bool withValue)
     {
         JsonElement? value = null;

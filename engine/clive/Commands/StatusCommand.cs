@@ -87,7 +87,7 @@ internal static class StatusCommand
     private static List<EntityConflictJson>? EntityConflicts(CliveStore store, string? repo)
     {
         var repos = repo is null ? store.Repos.List().Select(r => r.Name) : [repo];
-        var conflicts = repos.SelectMany(r => store.Entities.Conflicts(r).Select(c => new EntityConflictJson(r, c.Name, c.Ours?.ToString(), c.Theirs.ToString()))).ToList();
+        var conflicts = repos.SelectMany(r => store.Entities.Conflicts(r).Select(c => new EntityConflictJson(r, c.Name, c.Ours?.ToString(), c.Theirs.ToString(), store.Entities.ConflictReason(r, c.Name)))).ToList();
         return conflicts.Count == 0 ? null : conflicts;
     }
 
@@ -111,7 +111,7 @@ internal static class StatusCommand
         text.Append(EngineLine(status.Engine, now)).Append('\n');
         if (status.Note is { } note) text.Append(note).Append('\n');
         foreach (var c in status.EntityConflicts ?? [])
-            text.Append(EntityCommands.ConflictLine(c.Repo, c.Name, Clive.Git.ObjectId.Parse(c.Theirs))).Append('\n');
+            text.Append(EntityCommands.ConflictLine(c.Repo, c.Name, Clive.Git.ObjectId.Parse(c.Theirs), c.Reason)).Append('\n');
         foreach (var r in status.Refs)
         {
             text.Append($"{r.Repo}@{CellRefs.ShortName(r.Ref)}");
@@ -165,7 +165,7 @@ internal static class StatusCommand
 internal sealed record StatusJson(EngineJson Engine, List<RefStatusJson> Refs, string? Note, List<EntityConflictJson>? EntityConflicts = null);
 
 /// <summary>An entity in conflict: <c>ours</c> is its version, <c>theirs</c> the other store's, kept at refs/clive/conflicts/entities/&lt;name&gt;.</summary>
-internal sealed record EntityConflictJson(string Repo, string Name, string? Ours, string Theirs);
+internal sealed record EntityConflictJson(string Repo, string Name, string? Ours, string Theirs, string? Reason);
 
 /// <summary>
 /// The store's engine: running or not, its process, when it started, and when it stopped (cleanly) or was last seen (killed);

@@ -197,5 +197,7 @@ public sealed class EntityCellTests : IDisposable
         // No merge function: the entity stays ours, theirs is kept at the conflict ref.
         Assert.Equal(ourLabel.ToString(), _sandbox.RevParse("work", "refs/clive/entities/label"));
         Assert.Equal(theirLabel.ToString(), _sandbox.RevParse("work", "refs/clive/conflicts/entities/label"));
+        // Why, in status too, not only in the engine's log.
+        Assert.Contains("declares no merge function for it); merge them", _sandbox.Clive("status").Stdout);
     }
 }

@@ -149,4 +149,32 @@ public sealed class EntityCommandTests : IDisposable
     {
         lock (output) return output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
+
+    /// <summary>A merge function's conflict report is what get and status say, not only the engine's log.</summary>
+    [Fact]
+    public void Conflict_ShowsTheMergeFunctionsReason_InGetAndStatus()
+    {
+        static byte[] Counter(int count) => Clive.Core.Values.ValueJson.ToMessagePack($$"""{"Count": {{count}}}""", EntityStoreTests.CounterSchema);
+        var ada = new Clive.Git.CommitIdentity("Ada <ada@example.com>", "Ada <ada@example.com>");
+        using (var store = _sandbox.OpenStore())
+        {
+            var first = store.Entities.Write("demo", "counter", Counter(1), Clive.Git.ObjectId.Zero, ada, new Clive.Core.Store.Entities.EntityMessage("one"));
+            var theirs = store.Entities.Write("demo", "counter", Counter(3), first, ada, new Clive.Core.Store.Entities.EntityMessage("theirs"));
+            using (var transaction = store.BeginRefTransaction("test", "diverge"))
+            {
+                transaction.Update("demo", [new Clive.Store.Refs.RefUpdate("refs/clive/entities/counter", theirs, first)], atomic: true);
+                transaction.Commit();
+            }
+            store.Entities.Write("demo", "counter", Counter(2), first, ada, new Clive.Core.Store.Entities.EntityMessage("ours"));
+            store.Entities.KeepAsConflict("demo", "counter", theirs, "clive-engine", "Count: both changed it\n(2 here, 3 there)");
+        }
+        const string reason = "(Count: both changed it (2 here, 3 there)); merge them";
+
+        Assert.Contains(reason, _sandbox.Clive("entity", "get", "demo", "counter").EnsureSuccess("get").Stderr);
+        var json = JsonDocument.Parse(_sandbox.Clive("entity", "get", "--json", "demo", "counter").EnsureSuccess("get --json").Stdout).RootElement;
+        Assert.Equal("Count: both changed it (2 here, 3 there)", json.GetProperty("conflict_reason").GetString());
+        Assert.Contains(reason, _sandbox.Clive("status").EnsureSuccess("status").Stdout);
+        var status = JsonDocument.Parse(_sandbox.Clive("status", "--json").EnsureSuccess("status --json").Stdout).RootElement;
+        Assert.Equal("Count: both changed it (2 here, 3 there)", status.GetProperty("entity_conflicts")[0].GetProperty("reason").GetString());
+    }
 }

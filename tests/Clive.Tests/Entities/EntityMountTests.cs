@@ -7,7 +7,10 @@ using Xunit;
 
 namespace Clive.Tests.Entities;
 
-/// <summary>.clive/entities/ in a real clive-fs mount: live JSON of each entity; a valid save is a version, an invalid one is kept aside.</summary>
+/// <summary>
+/// .clive/entities/ in a real clive-fs mount: live JSON of each entity; a valid save is a version,
+/// an invalid one is kept aside, whether written in place or by rename (vim, sed -i).
+/// </summary>
 public sealed class EntityMountTests : IDisposable
 {
     private static readonly CommitIdentity Ada = new("Ada Author <ada@example.com>", "Ada Author <ada@example.com>");
@@ -96,5 +99,65 @@ public sealed class EntityMountTests : IDisposable
         Assert.Contains("kept at refs/clive/rejected/entities/shop/counter", File.ReadAllText(Path.Combine(_sandbox.StoreDirectory, "logs", "clive-fs.log")));
         // The file shows the entity's version again once looked up afresh.
         WaitFor(() => File.ReadAllText(mount.PathOf(".clive/entities/shop/counter.json")) == "{\n  \"Count\": 1\n}\n", "the file to show the version again");
+    }
+
+    /// <summary>vim with its defaults renames the file to a backup, writes the name anew and deletes the backup.</summary>
+    [SkippableFact]
+    public void VimSave_ByRenamingToABackup_IsANewVersion_AndLeavesNoFileBehind()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/vim"), "vim is not installed");
+        var before = Current().Commit;
+        using var mount = new FuseMountFixture(_sandbox, "demo");
+        var file = mount.PathOf(".clive/entities/shop/counter.json");
+        var inodeBefore = Inode(file);
+        // backupskip= : the sandbox is under /tmp, which vim's default backupskip exempts from its backup rename.
+        ProcessRunner.Run("vim", ["-es", "-u", "NONE", "-i", "NONE", "-n", "-c", "set nocompatible backupcopy=auto writebackup backupskip=",
+            "-c", "%s/1/7/", "-c", "wq", file], _sandbox.Root, _sandbox.Environment).EnsureSuccess("vim");
+
+        var after = Current();
+        Assert.Equal("{\n  \"Count\": 7\n}\n", after.Json);
+        Assert.Equal([before], after.Parents);
+        Assert.Equal(["counter.json"], Directory.GetFiles(mount.PathOf(".clive/entities/shop")).Select(Path.GetFileName));
+        // A new inode: vim saved by rename, not in place.
+        Assert.NotEqual(inodeBefore, Inode(file));
+        WaitFor(() => File.ReadAllText(file) == "{\n  \"Count\": 7\n}\n", "the file to show the new version");
+    }
+
+    private string Inode(string path) =>
+        ProcessRunner.Run("stat", ["-c", "%i", path], _sandbox.Root, _sandbox.Environment).EnsureSuccess("stat").Stdout.Trim();
+
+    /// <summary>sed -i writes a temporary file beside the original and renames it over; a second, invalid edit is kept aside.</summary>
+    [SkippableFact]
+    public void SedInPlace_ByRenamingATemporaryOver_IsANewVersion_OrKeptAside()
+    {
+        var before = Current().Commit;
+        using var mount = new FuseMountFixture(_sandbox, "demo");
+        var file = mount.PathOf(".clive/entities/shop/counter.json");
+        ProcessRunner.Run("sed", ["-i", "s/1/8/", file], _sandbox.Root, _sandbox.Environment).EnsureSuccess("sed -i");
+        var saved = Current();
+        Assert.Equal("{\n  \"Count\": 8\n}\n", saved.Json);
+        Assert.Equal([before], saved.Parents);
+
+        WaitFor(() => File.ReadAllText(file).Contains('8'), "the file to show the new version");
+        ProcessRunner.Run("sed", ["-i", "s/8/\"eight\"/", file], _sandbox.Root, _sandbox.Environment).EnsureSuccess("sed -i");
+        Assert.Equal(saved.Commit, Current().Commit);
+        using (var store = _sandbox.OpenStore())
+        {
+            var kept = store.Refs.Get(store.Repos.GetId("demo"), EntityName.RejectedPrefix + "shop/counter")!.Value;
+            Assert.Equal([saved.Commit], store.Objects.ReadCommit(kept).Parents);
+        }
+        Assert.Contains("$.Count: expected a 32-bit integer", File.ReadAllText(mount.PathOf(".clive/status")));
+        Assert.Equal(["counter.json"], Directory.GetFiles(mount.PathOf(".clive/entities/shop")).Select(Path.GetFileName));
+    }
+
+    [SkippableFact]
+    public void EntityFile_IsNotDeletedOrRenamed_ThroughTheMount()
+    {
+        using var mount = new FuseMountFixture(_sandbox, "demo");
+        var file = mount.PathOf(".clive/entities/shop/counter.json");
+        Assert.Throws<UnauthorizedAccessException>(() => File.Delete(file));
+        Assert.Throws<UnauthorizedAccessException>(() => File.Move(file, mount.PathOf(".clive/entities/shop/other.json")));
+        Assert.Throws<UnauthorizedAccessException>(() => File.Move(file, mount.PathOf("counter.json")));
+        Assert.Equal("{\n  \"Count\": 1\n}\n", File.ReadAllText(file));
     }
 }

@@ -81,6 +81,7 @@ public sealed class EntityPushTests : IDisposable
         var get = _sandbox.Clive("entity", "get", "demo", "counter").EnsureSuccess("clive entity get");
         Assert.Equal("{\n  \"Count\": 2\n}\n", get.Stdout);
         Assert.Contains($"warning: entity 'counter' of demo is in conflict: another store's version {theirs[..12]}", get.Stderr);
+        Assert.Contains("(its type has no merge function); merge them", get.Stderr);
         Assert.Contains($"entity 'counter' of demo is in conflict", _sandbox.Clive("status").Stdout);
         // Both versions travel back with git.
         _sandbox.GitOk("other", "fetch", "-q", "origin", "+refs/clive/*:refs/remotes/origin/clive/*");

@@ -192,6 +192,91 @@ public sealed class EntityStoreTests : IDisposable
         Assert.Equal([theirs], store.Entities.Incoming("demo").Select(d => d.Theirs));
     }
 
+    /// <summary>A maintaining cell's versions of several entities: one stale compare-and-swap and none is written.</summary>
+    [Fact]
+    public void WriteAll_IsAllOrNone()
+    {
+        using var store = _sandbox.OpenStore();
+        var a = store.Entities.Write("demo", "a", Counter(1), ObjectId.Zero, Ada, new EntityMessage("a"));
+        var b = store.Entities.Write("demo", "b", Counter(10), ObjectId.Zero, Ada, new EntityMessage("b"));
+        var movedB = store.Entities.Write("demo", "b", Counter(20), b, Ada, new EntityMessage("another writer"));
+        var before = _sandbox.StoreSnapshot();
+
+        var lost = Assert.Throws<EntityChangedException>(() => store.Entities.WriteAll("demo",
+            [new EntityChange("a", Counter(2), a, new EntityMessage("cell")), new EntityChange("b", Counter(200), b, new EntityMessage("cell")),
+             new EntityChange("c", Counter(3), ObjectId.Zero, new EntityMessage("cell"))], Ada, "clive-engine"));
+        Assert.Contains("'b'", lost.Message);
+        Assert.Equal(movedB, lost.Actual);
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+
+        store.Entities.WriteAll("demo", [new EntityChange("a", Counter(2), a, new EntityMessage("cell")),
+            new EntityChange("b", Counter(200), movedB, new EntityMessage("cell"))], Ada, "clive-engine");
+        Assert.Equal(("{\n  \"Count\": 2\n}\n", "{\n  \"Count\": 200\n}\n"), (store.Entities.Read("demo", "a")!.Json, store.Entities.Read("demo", "b")!.Json));
+        Assert.Null(store.Entities.Read("demo", "c"));
+    }
+
+    [Fact]
+    public void DeletedRepo_TakesItsEntities_AndTheirTypes_ARepoOfTheSameNameStartsBare()
+    {
+        using (var store = _sandbox.OpenStore())
+        {
+            store.EntityTypes.Declare("demo", "counter", CounterSchema, hasMerge: true, "main@1");
+            store.Entities.Write("demo", "counter", Counter(1), ObjectId.Zero, Ada, new EntityMessage("one"));
+        }
+        _sandbox.Clive("repo", "delete", "demo").EnsureSuccess("clive repo delete");
+        _sandbox.Clive("repo", "create", "demo").EnsureSuccess("clive repo create");
+
+        using (var store = _sandbox.OpenStore())
+        {
+            Assert.Empty(store.EntityTypes.List("demo"));
+            Assert.Empty(store.Entities.List("demo"));
+        }
+        File.WriteAllText(_sandbox.PathOf("value.json"), "{\"Count\": 2}");
+        var set = _sandbox.Clive("entity", "set", "demo", "counter", "value.json");
+        Assert.Contains("fatal: no model of repository 'demo' declares entity 'counter'", set.Stderr);
+    }
+
+    /// <summary>gc keeps every object an entity's refs need: versions and their history, and the versions kept aside (incoming, conflict, rejected).</summary>
+    [Fact]
+    public void Gc_KeepsWhatEntityRefsNeed_AndCollectsWhatNoRefNeeds()
+    {
+        ObjectId firstVersion, incoming, conflict, rejected, dropped;
+        using (var store = _sandbox.OpenStore())
+        {
+            (_, incoming) = Diverge(store);
+            firstVersion = store.Entities.Log("demo", "counter").Last().Commit;
+            var other = store.Entities.Write("demo", "other", Counter(1), ObjectId.Zero, Ada, new EntityMessage("one"));
+            conflict = store.Entities.Write("demo", "other", Counter(2), other, Ada, new EntityMessage("theirs"));
+            using (var transaction = store.BeginRefTransaction("test", "diverge"))
+            {
+                transaction.Update("demo", [new RefUpdate(EntityName.RefOf("other"), conflict, other)], atomic: true);
+                transaction.Commit();
+            }
+            store.Entities.KeepAsConflict("demo", "other", conflict, "test");
+            rejected = store.Entities.KeepRejected("demo", "other", "{\"Count\": \"lots\"}"u8.ToArray(), other, Ada, "not a count");
+            dropped = store.Entities.Write("demo", "dropped", Counter(9), ObjectId.Zero, Ada, new EntityMessage("soon gone"));
+            using (var transaction = store.BeginRefTransaction("test", "drop"))
+            {
+                transaction.Update("demo", [new RefUpdate(EntityName.RefOf("dropped"), dropped, ObjectId.Zero)], atomic: true);
+                transaction.Commit();
+            }
+        }
+
+        _sandbox.Clive("gc").EnsureSuccess("clive gc");
+
+        using (var store = _sandbox.OpenStore())
+        {
+            Assert.False(store.Objects.Contains(dropped));
+            Assert.Equal(firstVersion, store.Entities.Log("demo", "counter").Last().Commit);
+            Assert.Equal("{\n  \"Count\": 3\n}\n", store.Entities.ReadVersion("counter", incoming).Json);
+            Assert.Equal("{\n  \"Count\": 2\n}\n", store.Entities.ReadVersion("other", conflict).Json);
+            var keptTree = store.Objects.ReadCommit(rejected).Tree;
+            var keptBlob = TreeParser.Entries(store.Objects.Read(keptTree, ObjectType.Tree)).Single().Id;
+            Assert.Equal("{\"Count\": \"lots\"}"u8.ToArray(), store.Objects.Read(keptBlob, ObjectType.Blob));
+        }
+        _sandbox.Clive("fsck").EnsureSuccess("clive fsck");
+    }
+
     /// <summary>Versions 1 → 2 (ours, the entity) and 1 → 3 (theirs, at the incoming ref), as a push from another store leaves them.</summary>
     private static (ObjectId Ours, ObjectId Theirs) Diverge(Clive.Store.CliveStore store)
     {

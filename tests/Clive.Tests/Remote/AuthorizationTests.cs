@@ -97,6 +97,41 @@ public sealed class AuthorizationTests : IDisposable
         Assert.Contains("lacks the 'write' right on demo:refs/heads/elsewhere", outside.Stderr);
     }
 
+    /// <summary>Entities are refs: writing one over SSH takes the write right on it; a key cannot run clive entity set.</summary>
+    [SkippableFact]
+    public void EntityVersions_NeedTheWriteRightOnTheirRef_AndEntitySetIsNoKeyCommand()
+    {
+        using (var store = _sandbox.OpenStore())
+        {
+            store.EntityTypes.Declare("demo", "counter", Entities.EntityStoreTests.CounterSchema, hasMerge: false, "main@1");
+            var ada = new Clive.Git.CommitIdentity("Ada <ada@example.com>", "Ada <ada@example.com>");
+            store.Entities.Write("demo", "counter", Clive.Core.Values.ValueJson.ToMessagePack("{\"Count\": 1}", Entities.EntityStoreTests.CounterSchema),
+                Clive.Git.ObjectId.Zero, ada, new Clive.Core.Store.Entities.EntityMessage("one"));
+        }
+        Grant("bob", "read", "demo");
+        Grant("bob", "write", "demo:refs/heads/*");
+        _ssh.GitAs("bob", "", "clone", "-q", _ssh.Url("demo"), "copy").EnsureSuccess("clone");
+        _ssh.GitAs("bob", "copy", "fetch", "-q", "origin", "refs/clive/entities/counter:refs/entity").EnsureSuccess("fetch the entity");
+        var next = _sandbox.GitOk("copy", "commit-tree", "refs/entity^{tree}", "-p", "refs/entity", "-m", "bob's version").Stdout.Trim();
+        var before = _sandbox.StoreSnapshot();
+
+        foreach (var target in new[] { "refs/clive/entities/counter", "refs/clive/entities/other", "refs/clive/conflicts/entities/counter" })
+        {
+            var push = _ssh.GitAs("bob", "copy", "push", "origin", $"{next}:{target}");
+            Assert.NotEqual(0, push.ExitCode);
+            Assert.Contains($"lacks the 'write' right on demo:{target}", push.Stderr);
+        }
+        var set = _ssh.SshAs("bob", "{\"Count\": 9}"u8.ToArray(), "entity set demo counter");
+        Assert.NotEqual(0, set.ExitCode);
+        Assert.Contains("'entity' is not something this key may run", set.Stderr);
+        Assert.DoesNotContain("   at ", set.Stderr);
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+
+        Grant("bob", "write", "demo:refs/clive/entities/*");
+        _ssh.GitAs("bob", "copy", "push", "-q", "origin", $"{next}:refs/clive/entities/counter").EnsureSuccess("push with the right");
+        using (var store = _sandbox.OpenStore()) Assert.Equal(next, store.Entities.Read("demo", "counter")!.Commit.ToString());
+    }
+
     [SkippableFact]
     public void Delegation_GrantedUsedExceededAndRevoked()
     {

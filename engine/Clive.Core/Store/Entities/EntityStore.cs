@@ -52,6 +52,33 @@ public sealed class EntityStore(CliveStore store)
     public ObjectId Write(string repo, string name, byte[] msgpack, ObjectId expectedOld, CommitIdentity author, EntityMessage message, string? who = null)
         => Commit(repo, name, msgpack, expectedOld, expectedOld.IsZero ? [] : [expectedOld], author, message, who ?? author.Author, ("entity " + name, null));
 
+    /// <summary>
+    /// New versions of several entities (a cell that maintains them all), in one ref transaction:
+    /// every compare-and-swap holds and all are written, or none is.
+    /// </summary>
+    /// <exception cref="EntityChangedException">One entity is no longer at its expected version (it is named); nothing was written.</exception>
+    /// <exception cref="ValueFormatException">A value is not a clive value; nothing was written.</exception>
+    public void WriteAll(string repo, IReadOnlyList<EntityChange> changes, CommitIdentity author, string who)
+    {
+        if (changes.Count == 0) return;
+        var pack = new NewObjectsPack();
+        var updates = changes.Select(c =>
+        {
+            try
+            {
+                return new RefUpdate(EntityName.RefOf(c.Name), c.Expected, Version(pack, c.MessagePack, c.Expected.IsZero ? [] : [c.Expected], author, c.Message));
+            }
+            catch (ValueFormatException e)
+            {
+                throw new ValueFormatException($"entity '{c.Name}': {e.Message}");
+            }
+        }).ToList();
+        using var transaction = store.BeginRefTransaction(who, "entity " + string.Join(", ", changes.Select(c => c.Name)));
+        transaction.Add(pack);
+        Require(repo, transaction.Update(repo, updates, atomic: true), changes[0].Name);
+        transaction.Commit();
+    }
+
     /// <summary>Every entity of the repo and its current version, by name.</summary>
     public IReadOnlyList<EntityHead> List(string repo) => Under(repo, EntityName.RefPrefix);
 
@@ -85,6 +112,30 @@ public sealed class EntityStore(CliveStore store)
     public ObjectId? Conflict(string repo, string name) => Head(repo, EntityName.ConflictPrefix + EntityName.Check(name));
 
     /// <summary>
+    /// Why the entity's diverged versions are kept side by side: the merge function's own words
+    /// when it reported the conflict (kept with the conflict ref's event), else that its type has
+    /// no merge function; null when it is not in conflict or nothing says why.
+    /// </summary>
+    public string? ConflictReason(string repo, string name)
+    {
+        var conflictRef = EntityName.ConflictPrefix + EntityName.Check(name);
+        if (Head(repo, conflictRef) is not { } kept) return null;
+        var prefix = ConflictWhy(name, "");
+        if (store.Events.LastSetTo(Clive.Store.Repos.RepoName.Normalize(repo), conflictRef, kept)?.Why is { } why
+            && why.StartsWith(prefix, StringComparison.Ordinal) && why.Length > prefix.Length)
+            return why[prefix.Length..];
+        return store.EntityTypes.Find(repo, name)?.HasMerge == true ? null : "its type has no merge function";
+    }
+
+    /// <summary>The conflict ref's event: "entity conflict &lt;name&gt;: &lt;reason&gt;", the reason on one printable line of at most 500 characters.</summary>
+    private static string ConflictWhy(string name, string? reason)
+    {
+        if (reason is null) return "entity conflict " + name;
+        var line = Printable.Of(reason.ReplaceLineEndings(" "));
+        return $"entity conflict {name}: " + (line.Length > 500 ? line[..500] + "…" : line);
+    }
+
+    /// <summary>
     /// Settles a pending incoming version. With <paramref name="merged"/> (the merge function's value),
     /// writes a version whose parents are ours and theirs, compared-and-swapped against ours, and
     /// deletes the incoming ref; without, moves theirs to refs/clive/conflicts/entities/&lt;name&gt;.
@@ -110,13 +161,14 @@ public sealed class EntityStore(CliveStore store)
     /// one), never by an unrelated one: that would lose it.
     /// </summary>
     /// <exception cref="EntityConflictPendingException">Another, unrelated version is kept in conflict already; nothing changed.</exception>
-    public void KeepAsConflict(string repo, string name, ObjectId theirs, string who)
+    /// <param name="reason">Why (the merge function's report), shown by <see cref="ConflictReason"/>.</param>
+    public void KeepAsConflict(string repo, string name, ObjectId theirs, string who, string? reason = null)
     {
         var incomingRef = EntityName.IncomingPrefix + EntityName.Check(name);
         var conflictRef = EntityName.ConflictPrefix + name;
         var kept = Head(repo, conflictRef);
         if (ConflictBlocks(kept, theirs)) throw new EntityConflictPendingException(repo, name, kept!.Value);
-        using var transaction = store.BeginRefTransaction(who, "entity conflict " + name);
+        using var transaction = store.BeginRefTransaction(who, ConflictWhy(name, reason));
         var updates = new List<RefUpdate>();
         if (kept is not { } k || !Ancestry.IsAncestor(store.Objects, theirs, k)) updates.Add(new(conflictRef, kept ?? ObjectId.Zero, theirs));
         if (Head(repo, incomingRef) is { } incoming) updates.Add(new RefUpdate(incomingRef, incoming, ObjectId.Zero));
@@ -167,15 +219,8 @@ public sealed class EntityStore(CliveStore store)
         CommitIdentity author, EntityMessage message, string who, (string Why, RefUpdate? Also) change)
     {
         var refName = EntityName.RefOf(name);
-        var json = ValueJson.FromMessagePack(msgpack);
         var pack = new NewObjectsPack();
-        var jsonBlob = pack.Add(ObjectType.Blob, Encoding.UTF8.GetBytes(json));
-        var msgpackBlob = pack.Add(ObjectType.Blob, msgpack);
-        var tree = pack.Add(ObjectType.Tree, TreeWriter.Serialize([
-            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(JsonFile), jsonBlob),
-            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(MessagePackFile), msgpackBlob)]));
-        var now = DateTimeOffset.Now;
-        var commit = pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, parents, author.AuthorAt(now), author.CommitterAt(now), message.Compose()));
+        var commit = Version(pack, msgpack, parents, author, message);
 
         using var transaction = store.BeginRefTransaction(who, change.Why);
         transaction.Add(pack);
@@ -186,12 +231,25 @@ public sealed class EntityStore(CliveStore store)
         return commit;
     }
 
+    /// <summary>A version's objects (value.json, value.msgpack, their tree, the commit) added to <paramref name="pack"/>; returns the commit.</summary>
+    private static ObjectId Version(NewObjectsPack pack, byte[] msgpack, IReadOnlyList<ObjectId> parents, CommitIdentity author, EntityMessage message)
+    {
+        var json = ValueJson.FromMessagePack(msgpack);
+        var jsonBlob = pack.Add(ObjectType.Blob, Encoding.UTF8.GetBytes(json));
+        var msgpackBlob = pack.Add(ObjectType.Blob, msgpack);
+        var tree = pack.Add(ObjectType.Tree, TreeWriter.Serialize([
+            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(JsonFile), jsonBlob),
+            new TreeEntry(TreeEntry.RegularFile, Encoding.ASCII.GetBytes(MessagePackFile), msgpackBlob)]));
+        var now = DateTimeOffset.Now;
+        return pack.Add(ObjectType.Commit, CommitWriter.Serialize(tree, parents, author.AuthorAt(now), author.CommitterAt(now), message.Compose()));
+    }
+
     private void Require(string repo, IReadOnlyList<RefUpdateResult> results, string name)
     {
         var failed = results.FirstOrDefault(r => r.Status is RefUpdateStatus.Stale or RefUpdateStatus.Invalid);
         if (failed is null) return;
         if (failed.Status == RefUpdateStatus.Invalid) throw new CliveException($"entity '{name}': {failed.Message}");
-        throw new EntityChangedException(name, failed.Update.Old, Head(repo, failed.Update.Name) ?? ObjectId.Zero);
+        throw new EntityChangedException(EntityName.FromRef(failed.Update.Name) ?? name, failed.Update.Old, Head(repo, failed.Update.Name) ?? ObjectId.Zero);
     }
 
     private List<EntityDivergence> Diverged(string repo, string prefix) =>
@@ -209,6 +267,9 @@ public sealed class EntityStore(CliveStore store)
 
     private ObjectId? Head(string repo, string refName) => store.Refs.Get(store.Repos.GetId(repo), refName);
 }
+
+/// <summary>One entity's new version in <see cref="EntityStore.WriteAll"/>: its value, the version it replaces (zero: new) and its message.</summary>
+public sealed record EntityChange(string Name, byte[] MessagePack, ObjectId Expected, EntityMessage Message);
 
 /// <summary>A diverged version cannot be kept: another one, unrelated to it, is kept in conflict already.</summary>
 public sealed class EntityConflictPendingException(string repo, string name, ObjectId kept)

@@ -54,6 +54,10 @@ public sealed class EntityTypes(CliveStore store)
         transaction.Commit();
     }
 
+    /// <summary>Forgets every declaration of a repo, inside the caller's transaction (the repo's deletion).</summary>
+    internal void ForgetRepo(string repo) =>
+        store.Connection.Execute("DELETE FROM entity_types WHERE repo=$repo", ("$repo", Clive.Store.Repos.RepoName.Normalize(repo)));
+
     public EntityTypeDeclaration? Find(string repo, string name) =>
         Select("WHERE repo=$repo AND name=$name", ("$repo", Clive.Store.Repos.RepoName.Normalize(repo)), ("$name", name)).FirstOrDefault();
 
