@@ -179,7 +179,7 @@ public sealed class EngineStatusTests : IDisposable
         }
 
         // Two `clive run` at once: the second is refused while the first holds the store.
-        using var first = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["run", "slow"], _sandbox.Root, _sandbox.Environment);
+        using var first = ProcessRunner.Start(Binaries.Clive, ["run", "slow"], _sandbox.Root, _sandbox.Environment);
         first.StandardInput.Close();
         Poll.Until(() => EngineLock.Probe(_sandbox.StoreDirectory) is { Running: true } e && e.Pid == first.Id, "the first clive run to hold the store");
         var second = _sandbox.Clive("run", "hello");

@@ -316,7 +316,7 @@ public sealed class EngineTests : IDisposable
         const string model = """Cells.Command("slow").Files("x.txt").Run("sleep 1; cp x.txt $CLIVE_OUT/");""";
         _sandbox.NewRepo("work", ("x.txt", "x\n"), ("clive.csx", model));
         _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
-        using var watch = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["watch"], _sandbox.Root, _sandbox.Environment);
+        using var watch = ProcessRunner.Start(Binaries.Clive, ["watch"], _sandbox.Root, _sandbox.Environment);
         var output = new System.Text.StringBuilder();
         watch.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         watch.BeginOutputReadLine();

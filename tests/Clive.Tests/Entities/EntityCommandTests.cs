@@ -21,7 +21,7 @@ public sealed class EntityCommandTests : IDisposable
     public void Dispose() => _sandbox.Dispose();
 
     private ProcessResult Set(string json, params string[] options) =>
-        ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["entity", "set", "demo", "counter", .. options],
+        ProcessRunner.Run(Binaries.Clive, ["entity", "set", "demo", "counter", .. options],
             _sandbox.Root, _sandbox.Environment, Encoding.UTF8.GetBytes(json));
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class EntityCommandTests : IDisposable
     public void UndeclaredEntity_IsRefused_WithOneLine()
     {
         var before = _sandbox.StoreSnapshot();
-        var result = ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["entity", "set", "demo", "nobody-declares-me"],
+        var result = ProcessRunner.Run(Binaries.Clive, ["entity", "set", "demo", "nobody-declares-me"],
             _sandbox.Root, _sandbox.Environment, "{}"u8.ToArray());
         Assert.NotEqual(0, result.ExitCode);
         Assert.Equal("fatal: no model of repository 'demo' declares entity 'nobody-declares-me', so there is no type to check it against (declare it in clive.csx; `clive up` records its type)\n", result.Stderr);
@@ -87,7 +87,7 @@ public sealed class EntityCommandTests : IDisposable
         var before = _sandbox.StoreSnapshot();
         foreach (var verb in new[] { "get", "set", "log" })
         {
-            var result = ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["entity", verb, "demo", name],
+            var result = ProcessRunner.Run(Binaries.Clive, ["entity", verb, "demo", name],
                 _sandbox.Root, _sandbox.Environment, "{\"Count\": 1}"u8.ToArray());
             Assert.NotEqual(0, result.ExitCode);
             Assert.StartsWith("fatal: invalid entity name", result.Stderr);
@@ -115,7 +115,7 @@ public sealed class EntityCommandTests : IDisposable
     public void Watch_PrintsEachNewVersion_AsItIsWritten()
     {
         Set("""{"Count": 1}""").EnsureSuccess("first");
-        using var watch = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["entity", "watch", "demo", "counter", "--json"], _sandbox.Root, _sandbox.Environment);
+        using var watch = ProcessRunner.Start(Binaries.Clive, ["entity", "watch", "demo", "counter", "--json"], _sandbox.Root, _sandbox.Environment);
         var output = new StringBuilder();
         watch.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         watch.BeginOutputReadLine();

@@ -71,7 +71,7 @@ public sealed class RawPush
 
     /// <summary>Pushes <paramref name="pack"/> to clive, moving main (or creating another ref) to <paramref name="tip"/>.</summary>
     public ProcessResult ToClive(ObjectId tip, byte[] pack, string refName = "refs/heads/main")
-        => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "git-receive-pack", "demo"],
+        => ProcessRunner.Run(Binaries.Clive, ["serve", "git-receive-pack", "demo"],
             _sandbox.Root, _sandbox.Environment, Input(tip, pack, refName));
 
     /// <summary>The same bytes to git.</summary>

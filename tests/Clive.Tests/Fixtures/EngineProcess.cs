@@ -16,7 +16,7 @@ public sealed class EngineProcess : IDisposable
     public EngineProcess(GitSandbox sandbox, params string[] options)
     {
         Sandbox = sandbox;
-        _process = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["up", "--jobs", "2", .. (options.Contains("--repo") ? options : ["--all", .. options])], sandbox.Root, sandbox.Environment);
+        _process = ProcessRunner.Start(Binaries.Clive, ["up", "--jobs", "2", .. (options.Contains("--repo") ? options : ["--all", .. options])], sandbox.Root, sandbox.Environment);
         _process.StandardInput.Close();
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };

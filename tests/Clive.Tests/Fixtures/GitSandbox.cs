@@ -16,7 +16,7 @@ public sealed class GitSandbox : IDisposable
         Directory.CreateDirectory(Home);
         Environment = new Dictionary<string, string>
         {
-            ["PATH"] = AppContext.BaseDirectory + ":" + System.Environment.GetEnvironmentVariable("PATH"),
+            ["PATH"] = Binaries.Directory + ":" + System.Environment.GetEnvironmentVariable("PATH"),
             ["HOME"] = Home,
             ["XDG_CONFIG_HOME"] = Path.Combine(Home, ".config"),
             [StoreLocation.EnvironmentVariable] = StoreDirectory,
@@ -49,10 +49,10 @@ public sealed class GitSandbox : IDisposable
     public ProcessResult GitOk(string directory, params string[] args) => Git(directory, args).EnsureSuccess("git " + string.Join(' ', args));
 
     public ProcessResult Clive(params string[] args)
-        => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), args, Root, Environment);
+        => ProcessRunner.Run(Binaries.Clive, args, Root, Environment);
 
     public ProcessResult CliveFs(params string[] args)
-        => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive-fs"), args, Root, Environment);
+        => ProcessRunner.Run(Binaries.CliveFs, args, Root, Environment);
 
     public string RevParse(string directory, string rev) => GitOk(directory, "rev-parse", rev).Stdout.Trim();
 

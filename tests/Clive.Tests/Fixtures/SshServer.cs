@@ -29,6 +29,10 @@ public sealed class SshServer : IDisposable
         Directory.CreateDirectory(_dir);
         Run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(_dir, "host_key"));
         Port = host is null ? FreePort() : 22;
+        // sshd runs each forced command through the login shell, and bash, seeing SSH_CLIENT at
+        // shell level 1, sources the machine user's ~/.bashrc first: seconds per connection where
+        // that file starts pyenv or the like, and stray output would corrupt git's protocol.
+        // SHLVL=1 makes bash a nested shell (level 2), which reads no startup file.
         File.WriteAllText(Path.Combine(_dir, "sshd_config"), $"""
             Port {Port}
             ListenAddress {Address}
@@ -43,6 +47,7 @@ public sealed class SshServer : IDisposable
             PermitRootLogin prohibit-password
             AllowUsers {Environment.UserName}
             LogLevel ERROR
+            SetEnv SHLVL=1
             """);
         File.WriteAllText(Path.Combine(_dir, "authorized_keys"), "");
         Directory.CreateDirectory("/run/sshd"); // privilege separation directory

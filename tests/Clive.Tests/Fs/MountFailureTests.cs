@@ -37,7 +37,7 @@ public sealed class MountFailureTests : IDisposable
             _sandbox = sandbox;
             Path = sandbox.PathOf("mnt");
             Directory.CreateDirectory(Path);
-            Process = ProcessRunner.Start(System.IO.Path.Combine(AppContext.BaseDirectory, "clive-fs"),
+            Process = ProcessRunner.Start(Binaries.CliveFs,
                 ["-f", "--commit-delay", "0.2", "demo", Path], sandbox.Root, sandbox.Environment);
             Process.StandardInput.Close();
             _stdout = Process.StandardOutput.ReadToEndAsync();

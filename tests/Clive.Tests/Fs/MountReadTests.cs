@@ -77,7 +77,7 @@ public sealed class MountReadTests : IDisposable
         // A private mount namespace whose /dev is empty: a system without FUSE, for this process only.
         Skip.IfNot(File.Exists("/usr/bin/unshare"), "unshare is not available");
         Directory.CreateDirectory(_sandbox.PathOf("mnt"));
-        var clivefs = Path.Combine(AppContext.BaseDirectory, "clive-fs");
+        var clivefs = Binaries.CliveFs;
 
         var result = ProcessRunner.Run("unshare", ["--mount", "sh", "-c", $"mount -t tmpfs none /dev && exec '{clivefs}' demo '{_sandbox.PathOf("mnt")}'"],
             _sandbox.Root, _sandbox.Environment);
@@ -104,7 +104,7 @@ public sealed class MountReadTests : IDisposable
         Skip.IfNot(FuseMountFixture.Available, "FUSE is not available");
         var mountpoint = _sandbox.PathOf("fg");
         Directory.CreateDirectory(mountpoint);
-        using var process = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive-fs"), ["-f", "demo", mountpoint], _sandbox.Root, _sandbox.Environment);
+        using var process = ProcessRunner.Start(Binaries.CliveFs, ["-f", "demo", mountpoint], _sandbox.Root, _sandbox.Environment);
         process.StandardInput.Close();
         Poll.Until(() => File.Exists(Path.Combine(mountpoint, "README.md")), "the foreground mount to appear", 20);
 

@@ -273,7 +273,7 @@ public sealed class AuthorizationTests : IDisposable
         Assert.Equal(3, lines.Length);
         Assert.All(lines, line =>
         {
-            Assert.StartsWith($"command=\"{Path.Combine(AppContext.BaseDirectory, "clive")} serve --identity ", line);
+            Assert.StartsWith($"command=\"{Binaries.Clive} serve --identity ", line);
             Assert.Matches(" --key SHA256:[A-Za-z0-9+/]{43} ", line);
             Assert.Contains($" --store {_sandbox.StoreDirectory}\",restrict ssh-ed25519 ", line);
         });

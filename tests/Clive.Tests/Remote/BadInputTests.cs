@@ -174,7 +174,7 @@ public sealed class BadInputTests : IDisposable
     }
 
     private ProcessResult ServeReceivePack(byte[] input)
-        => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "git-receive-pack", "demo"],
+        => ProcessRunner.Run(Binaries.Clive, ["serve", "git-receive-pack", "demo"],
             _sandbox.Root, _sandbox.Environment, input);
 
     private static string Pkt(string line) => $"{line.Length + 5:x4}{line}\n";

@@ -37,7 +37,7 @@ public sealed class PushLimitsTests : IDisposable
         // Stored under no limit, the same object is what fsck flags once the limit is set, in the same words.
         _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
         _sandbox.Clive("fsck").EnsureSuccess("fsck with no limit");
-        var fsck = ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["fsck"], _sandbox.Root, limited);
+        var fsck = ProcessRunner.Run(Binaries.Clive, ["fsck"], _sandbox.Root, limited);
         Assert.NotEqual(0, fsck.ExitCode);
         Assert.Contains($"object {blob}: {verdict}", fsck.Output);
 

@@ -179,7 +179,7 @@ public sealed class PushMemoryTests : IDisposable
     {
         var line = $"{old} {@new} refs/heads/main\0report-status";
         var commands = $"{line.Length + 5:x4}{line}\n0000";
-        return ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "git-receive-pack", "demo"],
+        return ProcessRunner.Run(Binaries.Clive, ["serve", "git-receive-pack", "demo"],
             _sandbox.Root, WithSmallHeap(), [.. Encoding.ASCII.GetBytes(commands), .. pack]);
     }
 

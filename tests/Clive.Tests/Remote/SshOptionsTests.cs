@@ -50,7 +50,7 @@ public sealed class SshOptionsTests : IDisposable
     {
         // The owner's own key logs in without a forced command, so the remote command runs as given.
         _ssh.AddOwnerKey("owner");
-        var clive = Path.Combine(AppContext.BaseDirectory, "clive");
+        var clive = Binaries.Clive;
         _sandbox.Environment["GIT_SSH_COMMAND"] = _ssh.SshCommand("owner");
 
         var withoutOverride = _sandbox.Git("", "ls-remote", _ssh.Url("demo"));

@@ -183,7 +183,7 @@ public sealed class VisibilityTests : IDisposable
         => _ssh.SshAs("mallory", [.. Encoding.ASCII.GetBytes(Pkt(command + "\0report-status") + "0000"), .. pack], "git-receive-pack", "x");
 
     private ProcessResult ServeAsOwner(string repo, byte[] input)
-        => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "git-receive-pack", repo], _sandbox.Root,
+        => ProcessRunner.Run(Binaries.Clive, ["serve", "git-receive-pack", repo], _sandbox.Root,
             _sandbox.Environment, input);
 
     private static string Pkt(string line) => $"{Encoding.UTF8.GetByteCount(line) + 5:x4}{line}\n";

@@ -82,13 +82,12 @@ public sealed class HostileStoreTests : IDisposable
 
     private ProcessResult Run(string executable)
     {
-        string Binary(string name) => Path.Combine(AppContext.BaseDirectory, name);
         switch (executable)
         {
             case "clive":
                 return _sandbox.Clive("refs", "demo");
             case "clive-engine":
-                return ProcessRunner.Run(Binary("clive-engine"), ["up", "--repo", "demo"], _sandbox.Root, _sandbox.Environment);
+                return ProcessRunner.Run(Binaries.CliveEngine, ["up", "--repo", "demo"], _sandbox.Root, _sandbox.Environment);
             case "clive-fs":
                 // clive-fs first checks FUSE and the mountpoint; only then does it reach the store.
                 Skip.IfNot(File.Exists("/dev/fuse"), "FUSE is not available (/dev/fuse)");

@@ -121,7 +121,7 @@ public sealed class StoreCommandTests : IDisposable
     {
         Pushed();
         // From event 1: the follower prints event 2 once it runs, so the push below comes while it follows.
-        using var follower = ProcessRunner.Start(Path.Combine(AppContext.BaseDirectory, "clive"), ["events", "--follow", "--json", "--since", "1"],
+        using var follower = ProcessRunner.Start(Binaries.Clive, ["events", "--follow", "--json", "--since", "1"],
             _sandbox.Root, _sandbox.Environment);
         var lines = new System.Collections.Concurrent.BlockingCollection<string>();
         _ = Task.Run(() =>
