@@ -165,7 +165,7 @@ public sealed class ClaimTests : IDisposable
     }
 
     private ProcessResult ServeAsBob(string command)
-        => ProcessRunner.Run(Path.Combine(AppContext.BaseDirectory, "clive"), ["serve", "--identity", "bob", "--key", _bobFingerprint], _sandbox.Root,
+        => ProcessRunner.Run(Binaries.Clive, ["serve", "--identity", "bob", "--key", _bobFingerprint], _sandbox.Root,
             new Dictionary<string, string>(_sandbox.Environment) { ["SSH_ORIGINAL_COMMAND"] = command });
 
     private string NewKey(string name)
