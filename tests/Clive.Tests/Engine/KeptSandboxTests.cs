@@ -137,6 +137,13 @@ public sealed class KeptSandboxTests : IDisposable
 
         run = slot.Run(SlotHelper.Request("/", environment, ["sh", "-c", "kill -TERM $$"], shell: false)!, CancellationToken.None);
         Assert.Equal(128 + 15, run.ExitCode);
+        Assert.True(slot.TryReset());
+
+        // A script without a #! line runs under /bin/sh, as a shell's exec would run it.
+        File.WriteAllText(Path.Combine(slot.Output, "script"), "echo \"from a script: $1\"\n");
+        File.SetUnixFileMode(Path.Combine(slot.Output, "script"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        run = slot.Run(SlotHelper.Request("/", environment, ["/clive/out/script", "x"], shell: false)!, CancellationToken.None);
+        Assert.Equal((0, "from a script: x\n"), (run.ExitCode, Encoding.UTF8.GetString(run.Stdout)));
         slot.Dispose();
     }
 

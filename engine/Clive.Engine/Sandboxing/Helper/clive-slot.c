@@ -150,6 +150,19 @@ static int run(char *request, size_t length)
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     pid_t child;
     int error = program ? posix_spawn(&child, program, &actions, &attributes, argv, environment) : ENOENT;
+    if (error == ENOEXEC) {
+        /* A script without a #! line: run by /bin/sh, as execvp and the shell would. */
+        int n = 0;
+        while (argv[n]) n++;
+        char **with_shell = calloc((size_t)n + 2, sizeof *with_shell);
+        if (with_shell) {
+            with_shell[0] = "/bin/sh";
+            with_shell[1] = program;
+            for (int i = 1; i <= n; i++) with_shell[i + 1] = argv[i];
+            error = posix_spawn(&child, "/bin/sh", &actions, &attributes, with_shell, environment);
+            free(with_shell);
+        }
+    }
     if (error == 0) {
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
