@@ -72,6 +72,8 @@ rm -f "$staging/aot.log" "$staging"/*.dbg
 dotnet publish "$here/engine/clive-engine/clive-engine.csproj" -c Release -o "$staging/engine" --nologo -v quiet >/dev/null \
   || die "build of clive-engine failed (run: dotnet publish engine/clive-engine -c Release)"
 say "clive-engine: JIT (it compiles clive.csx models at run time)"
+[ -x "$staging/engine/clive-slot" ] \
+  || say "clive-slot was not built (no clang or cc): every cell will get a sandbox of its own, which is slower"
 # The model API, for editors: a clive.csx that says #r "<this path>" gets completion and errors.
 cp "$staging/engine/Clive.Model.dll" "$staging/engine/Clive.Model.xml" "$staging/" 2>/dev/null || true
 

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -88,6 +89,57 @@ class Repo:
         return sh(["git", "rev-parse", "HEAD"], self.dir, self.env).stdout.strip()
 
 
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def stat_fields(pid):
+    """/proc/PID/stat's fields after the command name (which may hold spaces): [0] is the state."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2:].split()
+
+
+def cpu_ms(pid):
+    """The CPU time (user + system) a process has used itself."""
+    fields = stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) * TICK_MS
+
+
+def slot_helpers_cpu_ms(engine_pid):
+    """CPU of the engine's slot helpers (clive-slot): their own, and their commands' (children they waited for)."""
+    own = commands = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or (entry / "comm").read_text().strip() != "clive-slot":
+                continue
+            pid = int(entry.name)
+            while pid > 1 and pid != engine_pid:
+                pid = int(stat_fields(pid)[1])
+            if pid == engine_pid:
+                fields = stat_fields(entry.name)
+                own += (int(fields[11]) + int(fields[12])) * TICK_MS
+                commands += (int(fields[13]) + int(fields[14])) * TICK_MS
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return own, commands
+
+
+def children_cpu_ms():
+    """CPU used by this script's waited-for children (make and its commands) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def cpu_per_cell(engine, before, cells):
+    """Engine and helper CPU milliseconds per cell since `before` (a cpu_snapshot)."""
+    now = cpu_snapshot(engine)
+    return {name: round((now[name] - before[name]) / cells, 2) for name in now}
+
+
+def cpu_snapshot(engine):
+    own, commands = slot_helpers_cpu_ms(engine.process.pid)
+    return {"engine": cpu_ms(engine.process.pid), "slot helpers": own, "their commands": commands}
+
+
 def evaluated(engine, commit, after):
     m = engine.wait_for(rf"{commit[:12]}: (\d+) cells evaluated in ([\d.]+) ms, (\d+) ran", after)
     return int(m.group(1)), float(m.group(2)), int(m.group(3))
@@ -101,18 +153,21 @@ def bench_wide(root, env, store, cells, runs):
     commit = repo.push("wide model")
     engine = Engine(env, root / "wide.log")
     progress(f"wide: first run of {cells} cells")
+    cpu_before = cpu_snapshot(engine)
     start = time.perf_counter()
     n, ms, ran = evaluated(engine, commit, 0)
     first = time.perf_counter() - start
+    first_cpu = cpu_per_cell(engine, cpu_before, n)
     first_end = len(engine.text())
     # make, side by side: the same commands as independent targets, two at a time.
     mk = root / "make-wide"
     mk.mkdir()
     (mk / "Makefile").write_text("all: " + " ".join(f"c{i}" for i in range(cells)) + "\n"
                                  + "".join(f"c{i}:\n\ttrue\n" for i in range(cells)))
-    start = time.perf_counter()
+    start, make_cpu = time.perf_counter(), children_cpu_ms()
     sh(["make", "-s", "-j2"], mk, env)
     make_first = time.perf_counter() - start
+    first_cpu["make and its commands"] = round((children_cpu_ms() - make_cpu) / cells, 2)
     timings = []
     for run in range(runs):
         mark = len(engine.text())
@@ -131,7 +186,7 @@ def bench_wide(root, env, store, cells, runs):
     return {"cells": n, "first_run_s": round(first, 1), "make_first_run_s": round(make_first, 1), "first_run_ratio": round(first / make_first, 2),
             "nothing_changed_ms": statistics.median(timings),
             "one_input_changed_ms": one_ms, "one_input_changed_ran": one_ran,
-            "phases_ms": breakdown(first_text), "running_percent": occupancy(first_text)}
+            "phases_ms": breakdown(first_text), "running_percent": occupancy(first_text), "cpu_ms_per_cell": first_cpu}
 
 
 PHASES = {"key and cache lookup": r"key and cache lookup ([\d.]+) ms", "queued": r"queued ([\d.]+) ms", "run record": r"run record ([\d.]+) ms", "inputs written": r"inputs written ([\d.]+) ms",
@@ -196,6 +251,7 @@ for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input
     progress(f"chain: first run of {2 * length} cells")
     evaluated(engine, commit, 0)
     results = []
+    cpu_before = cpu_snapshot(engine)
     for run in range(runs):
         mark = len(engine.text())
         repo.write("chain/input.txt", f"{run + 1}\n")
@@ -204,6 +260,7 @@ for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input
         n, ms, ran = evaluated(engine, commit, mark)
         results.append((ms, ran, time.perf_counter() - start))
         progress(f"chain: run {run + 1}: {ran} cells ran in {ms / 1000:.1f} s")
+    chain_cpu = cpu_per_cell(engine, cpu_before, length * runs)
     phases = breakdown(engine.text()[mark:])
     if (gap := chain_gap(engine.text()[mark:])) is not None:
         phases["result to the next run"] = gap
@@ -218,16 +275,19 @@ for (int i = 0; i < {length}; i++) Cells.Command($"side{{i}}").Files("side/input
     (mk / "input.txt").write_text("0\n")
     sh(["make", "-s"], mk, env)
     make_times = []
+    make_cpu = children_cpu_ms()
     for run in range(runs):
         (mk / "input.txt").write_text(f"{run + 1}\n")
         start = time.perf_counter()
         sh(["make", "-s"], mk, env)
         make_times.append(time.perf_counter() - start)
+    chain_cpu["make and its commands"] = round((children_cpu_ms() - make_cpu) / (length * runs), 2)
     engine_ms = statistics.median(r[0] for r in results)
     make_s = statistics.median(make_times)
     return {"length": length, "ran": statistics.median(r[1] for r in results), "engine_s": round(engine_ms / 1000, 2),
             "make_s": round(make_s, 2), "ratio": round(engine_ms / 1000 / make_s, 2),
-            "engine_ms_per_cell": round(engine_ms / length, 2), "make_ms_per_cell": round(make_s * 1000 / length, 2), "phases_ms": phases}
+            "engine_ms_per_cell": round(engine_ms / length, 2), "make_ms_per_cell": round(make_s * 1000 / length, 2), "phases_ms": phases,
+            "cpu_ms_per_cell": chain_cpu}
 
 
 def bench_latency(root, env, store, pushes):
@@ -315,12 +375,14 @@ def main():
               f"make: {ch['make_s']} s; ratio {ch['ratio']}x; per cell {ch['engine_ms_per_cell']} ms vs {ch['make_ms_per_cell']} ms")
         if ch["phases_ms"]:
             print("  per chain cell, median ms: " + ", ".join(f"{name} {ms}" for name, ms in ch["phases_ms"].items()))
+        print("  CPU per chain cell, ms: " + ", ".join(f"{name} {ms}" for name, ms in ch["cpu_ms_per_cell"].items()))
     if w := results.get("wide"):
         print(f"{w['cells']}-cell model: first run {w['first_run_s']} s (make -j2: {w['make_first_run_s']} s, ratio {w['first_run_ratio']}x); nothing changed: evaluated in {w['nothing_changed_ms']:.1f} ms; "
               f"one input changed: {w['one_input_changed_ran']} ran, evaluated in {w['one_input_changed_ms']:.1f} ms")
         if w["phases_ms"]:
             print("  first run, per cell, median ms: " + ", ".join(f"{name} {ms}" for name, ms in w["phases_ms"].items() if name != "queued"))
             print("  first run, share of the time with n cells running at once: " + ", ".join(f"{n} {p}%" for n, p in w["running_percent"].items()))
+        print("  first run, CPU per cell, ms: " + ", ".join(f"{name} {ms}" for name, ms in w["cpu_ms_per_cell"].items()))
 
 if __name__ == "__main__":
     main()

@@ -56,12 +56,12 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
         };
         var inside = InsideTree(request.Cell.Declaration.Directory);
         if (Slots is not null && Echo is null && !command.UsesNetwork
-            && SlotHelper.RunFile(inside, environment, command.CommandLine, command.UsesShell) is { } script
+            && SlotHelper.Request(inside, environment, command.CommandLine, command.UsesShell) is { } slotRequest
             && Slots.Rent(TrustDomain, cancel) is { } slot)
         {
             try
             {
-                return RunInSlot(request, command, slot, script, pack, clock, cancel);
+                return RunInSlot(request, command, slot, slotRequest, pack, clock, cancel);
             }
             catch (SlotDiedException)
             {
@@ -82,7 +82,7 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
     }
 
     /// <summary>Runs a command in a kept sandbox: its inputs written into the slot's tree, the slot emptied for the next cell afterwards.</summary>
-    private RunOutcome RunInSlot(RunRequest request, CommandCell command, SandboxSlot slot, string script, NewObjectsPack pack,
+    private RunOutcome RunInSlot(RunRequest request, CommandCell command, SandboxSlot slot, byte[] slotRequest, NewObjectsPack pack,
         Stopwatch clock, CancellationToken cancel)
     {
         bool reusable = false;
@@ -98,7 +98,7 @@ public sealed class CellRunner(EngineStore store, string workRoot, Sandbox sandb
             SlotRun run;
             try
             {
-                run = slot.Run(script, linked.Token);
+                run = slot.Run(slotRequest, linked.Token);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancel.IsCancellationRequested)
             {

@@ -10,14 +10,15 @@ public sealed record SlotRun(int ExitCode, byte[] Stdout, byte[] Stderr);
 
 /// <summary>
 /// One bubblewrap sandbox kept for many cells, one after another: starting a sandbox costs tens of
-/// milliseconds (namespaces, a dozen mounts), a cell that copies a file one. Inside, a small shell
-/// (<see cref="SlotHelper"/>) runs each cell in a fresh subshell; when the cell ends it kills every
-/// process left in the sandbox's pid namespace and waits until none is left, and empties the
-/// message queues and System V IPC. The engine then empties every directory a cell can write
-/// (the tree, the output, /tmp, /var/tmp, /dev/shm, the helper's files) before the next cell, so a
-/// cell finds exactly what a sandbox of its own would show it. The helper's shell is a copy no one
-/// may read, which makes the helper undumpable: a cell cannot ptrace it or write its memory to
-/// spy on or tamper with the cells after it. A cell that kills the helper ends the slot (<see cref="SlotDiedException"/>).
+/// milliseconds (namespaces, a dozen mounts), a cell that copies a file one. Inside, a small native
+/// helper (<c>clive-slot</c>, see <see cref="SlotHelper"/>) starts each cell's command with
+/// posix_spawn; when the command ends it kills every process left in the sandbox's pid namespace
+/// and waits until none is left, and empties the message queues and System V IPC. The engine then
+/// empties every directory a cell can write (the tree, the output, /tmp, /var/tmp, /dev/shm, the
+/// helper's files) before the next cell, so a cell finds exactly what a sandbox of its own would
+/// show it. The helper is undumpable (it says so itself, and its binary is a copy no one may
+/// read): a cell cannot ptrace it or read its memory to spy on or tamper with the cells after it.
+/// A cell that kills the helper ends the slot (<see cref="SlotDiedException"/>).
 /// </summary>
 public sealed class SandboxSlot : IDisposable
 {
@@ -56,43 +57,42 @@ public sealed class SandboxSlot : IDisposable
 
     /// <summary>
     /// Starts a slot in <paramref name="directory"/> (fresh, private); <paramref name="shell"/> is the
-    /// unreadable copy of /bin/sh the helper runs on; <paramref name="ended"/> is called once, when it is disposed.
+    /// unreadable copy of the helper; <paramref name="ended"/> is called once, when it is disposed.
     /// </summary>
-    public static SandboxSlot Start(Sandbox sandbox, string directory, string shell, string domain, Action ended)
+    public static SandboxSlot Start(Sandbox sandbox, string directory, string helper, string domain, Action ended)
     {
         foreach (var name in new[] { "tree", "out", "io", "tmp", "vartmp", "shm" }) Directory.CreateDirectory(Path.Combine(directory, name));
         var spec = new SandboxSpec(
             [new SandboxBind(Path.Combine(directory, "tree"), Sandbox.TreeInside), new SandboxBind(Path.Combine(directory, "out"), Sandbox.OutputInside),
              new SandboxBind(Path.Combine(directory, "io"), IoInside)],
             Network: false, Sandbox.TreeInside, new Dictionary<string, string>(), Readable: null);
-        var command = sandbox.WrapSlot([HelperInside + "/sh", "-c", SlotHelper.Script(IoInside)], spec,
+        var command = sandbox.WrapSlot([HelperInside + "/" + SlotHelper.FileName, IoInside + "/stdout", IoInside + "/stderr"], spec,
             Path.Combine(directory, "tmp"), Path.Combine(directory, "vartmp"), Path.Combine(directory, "shm"));
-        // The helper's shell, shown read-only (not at its host path, which names the store), before the root turns read-only.
+        // The helper, shown read-only (not at its host path, which names the store), before the root turns read-only.
         var withHelper = command.ToList();
         var at = withHelper.LastIndexOf("--remount-ro");
-        withHelper.InsertRange(at, ["--ro-bind", Path.GetDirectoryName(shell)!, HelperInside]);
+        withHelper.InsertRange(at, ["--ro-bind", Path.GetDirectoryName(helper)!, HelperInside]);
         var process = Process.Start(ProcessGroup.InNewSession(withHelper, directory)) ?? throw new CliveException("could not start setsid");
         return new SandboxSlot(process, directory, sandbox.Tools, domain, ended);
     }
 
     /// <summary>
-    /// Runs one cell: <paramref name="script"/> (from <see cref="SlotHelper.RunFile"/>) in a fresh subshell.
+    /// Runs one cell's command: <paramref name="request"/> from <see cref="SlotHelper.Request"/>.
     /// Cancelling kills the whole slot; the slot is then of no further use.
     /// </summary>
-    public SlotRun Run(string script, CancellationToken cancel)
+    public SlotRun Run(byte[] request, CancellationToken cancel)
     {
         // Synchronous on purpose: a cell that copies a file takes a millisecond, and every hop
         // through the thread pool (an async write, an async read, their continuations) costs as
         // much again on a busy machine. Cancelling kills the slot, which ends the read.
         cancel.ThrowIfCancellationRequested();
-        File.WriteAllText(Path.Combine(Io, "run"), script);
         string? line;
         using (cancel.Register(Kill))
         {
             try
             {
-                _process.StandardInput.WriteLine("run");
-                _process.StandardInput.Flush();
+                _process.StandardInput.BaseStream.Write(request);
+                _process.StandardInput.BaseStream.Flush();
                 line = _process.StandardOutput.ReadLine();
             }
             catch (IOException e)

@@ -9,9 +9,10 @@ namespace Clive.Engine.Sandboxing;
 /// stays among cells that one set of people may run anyway. At most as many slots are idle as cells
 /// ran at once: an idle slot of another domain is ended to make room. A domain keeps up to
 /// <paramref name="slotsPerDomain"/> slots (the engine's jobs and one more), so that a cell finds
-/// one ready while the slot the last cell used is still being emptied. If a fresh slot cannot run an
-/// empty cell (an older bubblewrap without <c>--mqueue</c>, say), slots are given up for good and
-/// every cell gets a sandbox of its own, as before.
+/// one ready while the slot the last cell used is still being emptied. If a fresh slot cannot run
+/// <c>true</c> (an older bubblewrap without <c>--mqueue</c>, say) or the helper was not built (no C
+/// compiler at build time), slots are given up for good, the engine says so once, and every cell
+/// gets a sandbox of its own: slower, as safe.
 /// </summary>
 public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> log, int slotsPerDomain = 2) : IDisposable
 {
@@ -19,7 +20,7 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
     private readonly List<(string Domain, SandboxSlot Slot)> _idle = [];
     private readonly Dictionary<string, int> _resetting = [];
     private readonly Dictionary<string, int> _live = []; // slots started and not yet ended, per domain
-    private readonly Lazy<string> _shell = new(() => UnreadableShell(workRoot));
+    private readonly Lazy<string> _helper = new(() => UnreadableHelper(workRoot));
     private volatile bool _unavailable;
 
     /// <summary>An emptied slot that only <paramref name="domain"/>'s cells have used, or null when slots do not work here.</summary>
@@ -58,8 +59,8 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
                 Ended(domain);
                 return null;
             }
-            slot = SandboxSlot.Start(sandbox, PrivateDirectory.Create(workRoot, "slot-"), _shell.Value, domain, () => Ended(domain));
-            var probe = slot.Run("exit 0\n", cancel);
+            slot = SandboxSlot.Start(sandbox, PrivateDirectory.Create(workRoot, "slot-"), _helper.Value, domain, () => Ended(domain));
+            var probe = slot.Run(Probe, cancel);
             if (probe.ExitCode == 0 && slot.TryReset()) return slot;
             throw new SlotDiedException($"an empty cell ended with {probe.ExitCode}");
         }
@@ -122,16 +123,21 @@ public sealed class SlotPool(Sandbox sandbox, string workRoot, Action<string> lo
         });
     }
 
+    private static readonly byte[] Probe = SlotHelper.Request("/", new Dictionary<string, string>(), ["true"], shell: false)!;
+
     /// <summary>
-    /// A copy of /bin/sh that its owner may execute but not read: a process running an unreadable
-    /// program is not dumpable, so other processes of the same user (the cells) cannot ptrace it.
+    /// A copy of the helper that its owner may execute but not read: a process running an
+    /// unreadable program is not dumpable (the helper also says so itself), so other processes of
+    /// the same user (the cells) cannot ptrace it. Missing: a build without a C compiler.
     /// </summary>
-    private static string UnreadableShell(string workRoot)
+    private static string UnreadableHelper(string workRoot)
     {
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("the engine runs cells on Linux only");
-        var directory = PrivateDirectory.Create(workRoot, "shell-");
-        var path = Path.Combine(directory, "sh");
-        File.Copy("/bin/sh", path);
+        if (!File.Exists(SlotHelper.Binary))
+            throw new FileNotFoundException($"the slot helper {SlotHelper.Binary} is missing (it is built with a C compiler: install clang and build again)");
+        var directory = PrivateDirectory.Create(workRoot, "helper-");
+        var path = Path.Combine(directory, SlotHelper.FileName);
+        File.Copy(SlotHelper.Binary, path);
         File.SetUnixFileMode(path, UnixFileMode.UserExecute);
         return path;
     }

@@ -1,3 +1,4 @@
+using System.Text;
 using Clive.Engine.Sandboxing;
 using Clive.Store.Cells;
 using Clive.Tests.Fixtures;
@@ -81,7 +82,7 @@ public sealed class KeptSandboxTests : IDisposable
         using var engine = new EngineProcess(_sandbox);
         engine.WaitForCells("demo", CellState.Succeeded, "spy");
 
-        Assert.StartsWith("/clive/.slot/sh -c", Show("refs/clive/cells/main/spy:out/who"));
+        Assert.StartsWith("/clive/.slot/clive-slot ", Show("refs/clive/cells/main/spy:out/who"));
         Assert.Equal("denied\n", Show("refs/clive/cells/main/spy:out/environ"));
     }
 
@@ -106,7 +107,7 @@ public sealed class KeptSandboxTests : IDisposable
         {
             var slot = pool.Rent(domain, CancellationToken.None)!;
             Assert.NotNull(slot);
-            Assert.Equal(0, slot.Run("exit 0\n", CancellationToken.None).ExitCode);
+            Assert.Equal(0, slot.Run(SlotHelper.Request("/", new Dictionary<string, string>(), ["true"], shell: false)!, CancellationToken.None).ExitCode);
             pool.Return(slot);
             // Renting again waits until the slot is emptied and idle again (the same slot comes back).
             var again = pool.Rent(domain, CancellationToken.None);
@@ -117,30 +118,85 @@ public sealed class KeptSandboxTests : IDisposable
         }
     }
 
-    [Theory]
-    [InlineData("cp prev/x $CLIVE_OUT/x", true)]
-    [InlineData("cc -o ${CLIVE_OUT}/app main.c", true)]
-    [InlineData("true", true)]                      // the program does what the builtin does
-    [InlineData("exit 3", false)]                   // a builtin: exec would find no program
-    [InlineData("cd sub", false)]
-    [InlineData("A=1 make", false)]                 // an assignment, not a program
-    [InlineData("cp *.txt $CLIVE_OUT", false)]      // a glob
-    [InlineData("echo $1 $$", false)]               // special parameters differ in the helper's shell
-    [InlineData("cp a b; rm a", false)]
-    [InlineData("cp 'a b' c", false)]
-    [InlineData("cp a b > log", false)]
-    public void OnlyASingleSimpleCommandIsExecdWithoutASecondShell(string script, bool simple)
+    [Fact]
+    public void TheHelperRunsEachRequestInItsDirectoryWithItsEnvironment_AndSaysWhenAProgramIsMissing()
     {
-        Assert.Equal(simple, SlotHelper.IsSimpleCommand(script));
-        var run = SlotHelper.RunFile("/clive/tree", new Dictionary<string, string> { ["CLIVE_OUT"] = "/clive/out" }, [script], shell: true)!;
-        Assert.EndsWith(simple ? $"exec {script}\n" : $"exec /bin/sh -c {SlotHelper.Quote(script)}\n", run);
+        var work = _sandbox.PathOf("slots");
+        Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var pool = new SlotPool(new Sandbox([]), work, _ => { }, slotsPerDomain: 1);
+        var slot = pool.Rent("demo\nmain", CancellationToken.None)!;
+        var environment = new Dictionary<string, string> { ["V"] = "a'b $c", ["PATH"] = "/nowhere:/usr/bin" };
+        var run = slot.Run(SlotHelper.Request("/clive/out", environment, ["sh", "-c", "pwd; echo \"$V\"; echo \"$HOME\" >&2; exit 3"], shell: false)!,
+            CancellationToken.None);
+        Assert.Equal((3, "/clive/out\na'b $c\n", "/tmp\n"), (run.ExitCode, Encoding.UTF8.GetString(run.Stdout), Encoding.UTF8.GetString(run.Stderr)));
+        Assert.True(slot.TryReset());
+
+        run = slot.Run(SlotHelper.Request("/", environment, ["no-such-program", "x"], shell: false)!, CancellationToken.None);
+        Assert.Equal((127, "clive: no-such-program: not found\n"), (run.ExitCode, Encoding.UTF8.GetString(run.Stderr)));
+        Assert.True(slot.TryReset());
+
+        run = slot.Run(SlotHelper.Request("/", environment, ["sh", "-c", "kill -TERM $$"], shell: false)!, CancellationToken.None);
+        Assert.Equal(128 + 15, run.ExitCode);
+        Assert.True(slot.TryReset());
+
+        // A script without a #! line runs under /bin/sh, as a shell's exec would run it.
+        File.WriteAllText(Path.Combine(slot.Output, "script"), "echo \"from a script: $1\"\n");
+        File.SetUnixFileMode(Path.Combine(slot.Output, "script"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        run = slot.Run(SlotHelper.Request("/", environment, ["/clive/out/script", "x"], shell: false)!, CancellationToken.None);
+        Assert.Equal((0, "from a script: x\n"), (run.ExitCode, Encoding.UTF8.GetString(run.Stdout)));
+        slot.Dispose();
     }
 
     [Fact]
-    public void TheRunFileQuotesEverythingItPassesOn()
+    public void TheHelperRefusesToRunOutsideASandbox()
     {
-        var run = SlotHelper.RunFile("/clive/tree/it's", new Dictionary<string, string> { ["V"] = "a'b $c" }, ["prog", "x'y", "$HOME"], shell: false);
-        Assert.Equal("cd '/clive/tree/it'\\''s' || exit 127\nexport V='a'\\''b $c'\nexec 'prog' 'x'\\''y' '$HOME'\n", run);
-        Assert.Null(SlotHelper.RunFile("/clive/tree", new Dictionary<string, string> { ["NOT-A-NAME"] = "1" }, ["true"], shell: false));
+        // Outside a pid namespace of its own, its kill(-1) after each cell would end every process of the user.
+        var result = ProcessRunner.Run(SlotHelper.Binary, ["/dev/null", "/dev/null"], _sandbox.Root, _sandbox.Environment);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("", result.Stdout);
+        Assert.Single(result.Stderr.TrimEnd('\n').Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("cp prev/x $CLIVE_OUT/x", "cp|prev/x|/clive/out/x")]
+    [InlineData("cc -o ${CLIVE_OUT}/app  main.c ", "cc|-o|/clive/out/app|main.c")]
+    [InlineData("true", "true")]                     // the program does what the builtin does
+    [InlineData("touch $EMPTY x", "touch|x")]        // an unquoted empty expansion is no word
+    [InlineData("exit 3", null)]                     // a builtin: there is no such program
+    [InlineData("cd sub", null)]
+    [InlineData("A=1 make", null)]                   // an assignment, not a program
+    [InlineData("cp *.txt $CLIVE_OUT", null)]        // a glob
+    [InlineData("echo $1 $$", null)]                 // special parameters
+    [InlineData("cat $PWD/x", null)]                 // the shell's own variables: not the cell's to expand
+    [InlineData("cp $SPACED x", null)]               // the shell would split the value
+    [InlineData("cp $STAR x", null)]                 // and glob it
+    [InlineData("cp a b; rm a", null)]
+    [InlineData("cp 'a b' c", null)]
+    [InlineData("cp a b > log", null)]
+    public void OnlyASingleSimpleCommandRunsWithoutAShell_ItsWordsExpandedAsTheShellWould(string script, string? words)
+    {
+        var environment = new Dictionary<string, string> { ["CLIVE_OUT"] = "/clive/out", ["EMPTY"] = "", ["SPACED"] = "a b", ["STAR"] = "*.c" };
+        Assert.Equal(words, SlotHelper.SimpleCommandWords(script, environment) is { } found ? string.Join('|', found) : null);
+        Assert.Equal(words?.Split('|') ?? ["/bin/sh", "-c", script], Decode(SlotHelper.Request("/clive/tree", environment, [script], shell: true)!).Argv);
+    }
+
+    [Fact]
+    public void TheRequestFramesEverythingItPassesOn()
+    {
+        var request = SlotHelper.Request("/clive/tree/it's", new Dictionary<string, string> { ["V"] = "a'b $c\nd" }, ["prog", "x y", "$HOME", ""], shell: false)!;
+        Assert.Equal(request.Length - 4, BitConverter.ToInt32(request, 0));
+        var (directory, environment, argv) = Decode(request);
+        Assert.Equal("/clive/tree/it's", directory);
+        Assert.Equal(["V=a'b $c\nd"], environment);
+        Assert.Equal(["prog", "x y", "$HOME", ""], argv);
+        Assert.Null(SlotHelper.Request("/clive/tree", new Dictionary<string, string> { ["A=B"] = "1" }, ["true"], shell: false));
+        Assert.Null(SlotHelper.Request("/clive/tree", new Dictionary<string, string>(), ["echo", "a\0b"], shell: false));
+    }
+
+    private static (string Directory, string[] Environment, string[] Argv) Decode(byte[] request)
+    {
+        var strings = Encoding.UTF8.GetString(request, 4, request.Length - 5).Split('\0'); // each string ends in NUL, the last one too
+        var count = int.Parse(strings[1], System.Globalization.CultureInfo.InvariantCulture);
+        return (strings[0], strings[2..(2 + count)], strings[(2 + count)..]);
     }
 }
