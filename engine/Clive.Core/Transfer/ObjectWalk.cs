@@ -89,63 +89,16 @@ public sealed class ObjectWalk(ObjectDatabase objects)
 
     private (List<ObjectId> Interesting, HashSet<ObjectId> Edge) WalkCommits(List<ObjectId> wants, IReadOnlyCollection<ObjectId> haves)
     {
-        var uninteresting = new HashSet<ObjectId>();
-        var seen = new HashSet<ObjectId>();
-        var queue = new PriorityQueue<ObjectId, long>();
-        // Queued commits not known uninteresting: the walk goes on while there is one.
-        var pending = new HashSet<ObjectId>();
-        void Enqueue(ObjectId id)
-        {
-            if (!seen.Add(id)) return;
-            queue.Enqueue(id, -Commit(id).CommitTime);
-            if (!uninteresting.Contains(id)) pending.Add(id);
-        }
-
-        foreach (var have in haves)
-        {
-            if (!objects.TryLocate(have, out var location) || location.Type != ObjectType.Commit) continue;
-            uninteresting.Add(have);
-            Enqueue(have);
-        }
-        foreach (var want in wants) Enqueue(want);
-
-        var interesting = new List<ObjectId>();
-        // Newest first; stop when only commits the client has are left to look at.
-        while (pending.Count > 0 && queue.TryDequeue(out var id, out _))
-        {
-            pending.Remove(id);
-            bool isUninteresting = uninteresting.Contains(id);
-            if (!isUninteresting) interesting.Add(id);
-            foreach (var parent in Parents(id))
-            {
-                if (isUninteresting) MarkUninteresting(parent, uninteresting, pending);
-                Enqueue(parent);
-            }
-        }
-
-        // A commit found interesting may have turned out to be the client's through an older path.
-        interesting.RemoveAll(uninteresting.Contains);
+        var commitHaves = haves.Where(id => objects.TryLocate(id, out var location) && location.Type == ObjectType.Commit).ToList();
+        var walk = new NewestFirstWalk(Commit, Parents);
+        var interesting = walk.Run(wants, commitHaves);
         var edge = new HashSet<ObjectId>();
         foreach (var id in interesting)
             foreach (var parent in Parents(id))
-                if (uninteresting.Contains(parent)) edge.Add(parent);
-        foreach (var id in haves)
-            if (_cut.Contains(id) && objects.TryLocate(id, out var location) && location.Type == ObjectType.Commit) edge.Add(id);
+                if (walk.Uninteresting.Contains(parent)) edge.Add(parent);
+        // A have on the shallow boundary has no parents here, but its tree is the client's all the same.
+        edge.UnionWith(commitHaves.Where(_cut.Contains));
         return (interesting, edge);
-    }
-
-    private void MarkUninteresting(ObjectId id, HashSet<ObjectId> uninteresting, HashSet<ObjectId> pending)
-    {
-        // Propagate through commits already parsed, so that the filter above catches them.
-        var stack = new Stack<ObjectId>();
-        stack.Push(id);
-        while (stack.TryPop(out var next))
-        {
-            if (!uninteresting.Add(next)) continue;
-            pending.Remove(next);
-            if (_commits.ContainsKey(next))
-                foreach (var parent in Parents(next)) stack.Push(parent);
-        }
     }
 
     // Tree walks keep their own stack: a tree may nest far deeper than a thread's stack allows

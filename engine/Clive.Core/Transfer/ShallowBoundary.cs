@@ -93,57 +93,13 @@ public sealed class ShallowBoundary(Func<ObjectId, CommitInfo> commit)
     /// </summary>
     private ShallowResult ByRevList(IReadOnlyList<ObjectId> wants, ShallowRequest request)
     {
-        var uninteresting = new HashSet<ObjectId>();
-        var seen = new HashSet<ObjectId>();
-        var queue = new PriorityQueue<ObjectId, long>();
-        // Queued commits not (yet) known uninteresting: the walk goes on while there is one.
-        var pending = new HashSet<ObjectId>();
-        void Enqueue(ObjectId id)
-        {
-            if (!seen.Add(id)) return;
-            queue.Enqueue(id, -commit(id).CommitTime);
-            if (!uninteresting.Contains(id)) pending.Add(id);
-        }
-        foreach (var id in request.Not)
-        {
-            uninteresting.Add(id);
-            Enqueue(id);
-        }
-        foreach (var id in wants) Enqueue(id);
-        var listed = new List<ObjectId>();
-        while (pending.Count > 0 && queue.TryDequeue(out var id, out _))
-        {
-            pending.Remove(id);
-            var info = commit(id);
-            if (request.Since is { } since && info.CommitTime < since) uninteresting.Add(id);
-            bool isUninteresting = uninteresting.Contains(id);
-            if (!isUninteresting) listed.Add(id);
-            foreach (var parent in info.Parents)
-            {
-                if (isUninteresting) MarkUninteresting(parent, uninteresting, seen, pending);
-                Enqueue(parent);
-            }
-        }
-        listed.RemoveAll(uninteresting.Contains);
+        var walk = new NewestFirstWalk(commit, id => commit(id).Parents);
+        var listed = walk.Run(wants, request.Not, request.Since is { } since ? info => info.CommitTime < since : null);
         if (listed.Count == 0) throw new ProtocolException("no commits selected for shallow requests");
         var included = listed.ToHashSet();
         var border = listed.Where(id => commit(id).Parents.Any(p => !included.Contains(p))).ToHashSet();
         var shallow = border.Where(id => !request.ClientShallow.Contains(id)).ToHashSet();
         var unshallow = request.ClientShallow.Where(id => included.Contains(id) && !border.Contains(id)).ToHashSet();
         return new(shallow, unshallow);
-    }
-
-    /// <summary>Spreads uninterestingness through commits already seen (those later dequeued check the set themselves).</summary>
-    private void MarkUninteresting(ObjectId id, HashSet<ObjectId> uninteresting, HashSet<ObjectId> seen, HashSet<ObjectId> pending)
-    {
-        var stack = new Stack<ObjectId>();
-        stack.Push(id);
-        while (stack.TryPop(out var next))
-        {
-            if (!uninteresting.Add(next)) continue;
-            pending.Remove(next);
-            if (!seen.Contains(next)) continue;
-            foreach (var parent in commit(next).Parents) stack.Push(parent);
-        }
     }
 }

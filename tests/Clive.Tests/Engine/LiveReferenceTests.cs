@@ -28,11 +28,7 @@ public sealed class LiveReferenceTests : IDisposable
         _sandbox.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
     }
 
-    private string Fetched(string rev)
-    {
-        _sandbox.GitOk("work", "fetch", "-q", "-f", GitSandbox.Url("demo"), "refs/clive/*:refs/clive/*");
-        return _sandbox.GitOk("work", "show", rev).Stdout;
-    }
+    private string Fetched(string rev) => _sandbox.ShowFetched("work", "demo", rev);
 
     [Fact]
     public void ACellFollowingACellsResultRunsWhenItsValueChanges_NotWhenItStaysTheSame_NorForAnotherCell()

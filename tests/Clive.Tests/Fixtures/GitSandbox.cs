@@ -74,6 +74,17 @@ public sealed class GitSandbox : IDisposable
         GitOk(repo, "commit", "-q", "-m", message ?? $"change {path}");
     }
 
+    /// <summary>
+    /// Fetches a repo's refs/clive/* into working repository <paramref name="work"/> and shows
+    /// <paramref name="rev"/> there; "" while it does not exist yet (a cell not published yet), so a poll can wait for it.
+    /// </summary>
+    public string ShowFetched(string work, string repo, string rev)
+    {
+        GitOk(work, "fetch", "-q", "-f", Url(repo), "refs/clive/*:refs/clive/*");
+        var shown = Git(work, "show", rev);
+        return shown.ExitCode == 0 ? shown.Stdout : "";
+    }
+
     /// <summary>A ref of a repo as the store holds it now ("" when absent).</summary>
     public string StoreRef(string repo = "demo", string refName = "refs/heads/main")
     {
