@@ -15,7 +15,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-echo "test.sh: building, then running the suite (about 13 minutes on 2 cores); each test is listed as it finishes" >&2
+echo "test.sh: building, then running the suite (about 10 minutes on 2 cores); each test is listed as it finishes" >&2
 SECONDS=0
 passed=0 failed=0 skipped=0
 # The console logger at "normal" prints one "Passed|Failed|Skipped <name> [time]" line per test as it
