@@ -32,7 +32,9 @@ public sealed class SshServer : IDisposable
         // sshd runs each forced command through the login shell, and bash, seeing SSH_CLIENT at
         // shell level 1, sources the machine user's ~/.bashrc first: seconds per connection where
         // that file starts pyenv or the like, and stray output would corrupt git's protocol.
-        // SHLVL=1 makes bash a nested shell (level 2), which reads no startup file.
+        // SHLVL=1 makes bash a nested shell (level 2), which reads no startup file. XDG_DATA_HOME:
+        // a plain login (no forced command, so no --store) finds an empty default store of the
+        // test's own, not whatever the machine user's default store holds.
         File.WriteAllText(Path.Combine(_dir, "sshd_config"), $"""
             Port {Port}
             ListenAddress {Address}
@@ -47,7 +49,7 @@ public sealed class SshServer : IDisposable
             PermitRootLogin prohibit-password
             AllowUsers {Environment.UserName}
             LogLevel ERROR
-            SetEnv SHLVL=1
+            SetEnv SHLVL=1 XDG_DATA_HOME={_dir}/far-side-data
             """);
         File.WriteAllText(Path.Combine(_dir, "authorized_keys"), "");
         Directory.CreateDirectory("/run/sshd"); // privilege separation directory
