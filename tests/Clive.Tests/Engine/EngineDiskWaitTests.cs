@@ -97,7 +97,7 @@ public sealed partial class EngineDiskWaitTests : IDisposable
         Directory.CreateDirectory(marker); // in the trace: what comes after it is the flush
         board.Set(StatusBoard.FromResult("demo", "refs/heads/main", ObjectId.Parse(_sandbox.RevParse("work", "HEAD")), last!));
         board.Flush();
-        ProcessRunner.Run("kill", ["-INT", strace.Id.ToString()], _sandbox.Root, _sandbox.Environment);
+        Signals.Send(strace.Id, Signals.Interrupt); // not a forked kill: strace -f would trace it
         Assert.True(strace.WaitForExit(TimeSpan.FromSeconds(30)), "strace to detach");
 
         var lines = File.ReadAllLines(log);
