@@ -59,7 +59,7 @@ internal static class EntityCommands
         {
             var (repoName, entityName) = Names(result, repo, name);
             var expected = result.GetValue(expect) is { } text ? ParseVersion(text) : (ObjectId?)null;
-            var json = ReadJson(result.GetValue(file));
+            var json = InputText.Read(result.GetValue(file), ValueLimits.MaxBytes, "the JSON");
             using var store = GlobalOptions.OpenStore(result);
             var identity = UserIdentity.Resolve();
             var version = EntityEdit.Save(store, repoName, entityName, json, expected, identity.Identity,
@@ -159,35 +159,6 @@ internal static class EntityCommands
     }
 
     /// <summary>The new value's JSON, from a file or standard input, as strict UTF-8 within the size limit.</summary>
-    private static string ReadJson(string? file)
-    {
-        byte[] bytes;
-        try
-        {
-            using var input = file is null or "-" ? Console.OpenStandardInput() : File.OpenRead(file);
-            using var buffer = new MemoryStream();
-            var chunk = new byte[81920];
-            for (int read; (read = input.Read(chunk)) > 0;)
-            {
-                if (buffer.Length + read > ValueLimits.MaxBytes) throw new CliveException($"the JSON is larger than {ValueLimits.MaxBytes / (1024 * 1024)} MiB");
-                buffer.Write(chunk, 0, read);
-            }
-            bytes = buffer.ToArray();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new CliveException($"cannot read '{Printable.Of(file ?? "-")}': {e.Message}");
-        }
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new CliveException("the JSON is not UTF-8 text");
-        }
-    }
-
     private static void Print(EntityVersion version, bool json)
     {
         if (json) JsonOutput.WriteLine(EntityVersionJson.From(version, null, withValue: true), CliveJson.Default.EntityVersionJson);

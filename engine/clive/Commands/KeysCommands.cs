@@ -22,16 +22,7 @@ internal static class KeysCommands
         var command = new Command("add", "Add an identity") { name, file };
         command.SetAction(result =>
         {
-            var path = result.GetValue(file)!;
-            string text;
-            try
-            {
-                text = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
-            }
-            catch (FileNotFoundException)
-            {
-                throw new UsageException($"no such file: {path}");
-            }
+            var text = InputText.Read(result.GetValue(file)!, SshPublicKey.MaxLineLength, "the key");
             using var store = GlobalOptions.OpenOrCreateStore(result);
             store.Access.AddKey(result.GetValue(name)!, text);
             Console.Error.WriteLine($"Added identity '{result.GetValue(name)}'. Run `clive keys authorized-keys` and install its output for sshd.");

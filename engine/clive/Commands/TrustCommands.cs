@@ -28,7 +28,7 @@ internal static class TrustCommands
         var command = new Command("add", "Accept results signed by a host's key for some repos (needs admin over them)") { host, file, repos };
         command.SetAction(result =>
         {
-            var text = ReadKey(result.GetValue(file)!);
+            var text = InputText.Read(result.GetValue(file)!, SshPublicKey.MaxLineLength, "the key");
             using var store = GlobalOptions.OpenOrCreateStore(result);
             var row = store.Trust.Trust(Principal.Owner, result.GetValue(host)!, text, result.GetValue(repos)!);
             Console.Error.WriteLine($"Trusting {row.Host} ({row.Key.Fingerprint}) for {row.Repos}.");
@@ -85,17 +85,5 @@ internal static class TrustCommands
             return 0;
         });
         return command;
-    }
-
-    private static string ReadKey(string path)
-    {
-        try
-        {
-            return path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
-        }
-        catch (FileNotFoundException)
-        {
-            throw new UsageException($"no such file: {path}");
-        }
     }
 }

@@ -132,6 +132,27 @@ public sealed class ClaimTests : IDisposable
     }
 
     [Theory]
+    [InlineData("keys", "add", "bob")]
+    [InlineData("trust", "add", "host-b")]
+    public void AKeyFileThatIsHugeOrNotText_IsOneLine_AndChangesNothing(string command, string verb, string name)
+    {
+        var huge = _sandbox.PathOf("huge.pub");
+        File.WriteAllText(huge, "ssh-ed25519 " + new string('A', 20 * 1024 * 1024));
+        var binary = _sandbox.PathOf("binary.pub");
+        File.WriteAllBytes(binary, [0x73, 0x73, 0x68, 0xff, 0xfe]);
+        var before = _sandbox.StoreSnapshot();
+        foreach (var (file, why) in new[] { (huge, "larger than"), (binary, "not UTF-8 text"), (_sandbox.PathOf("none.pub"), "no such file") })
+        {
+            string[] args = command == "trust" ? [command, verb, name, file, "demo"] : [command, verb, name, file];
+            var result = _sandbox.Clive(args);
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.Contains(why, result.Stderr);
+            Assert.Single(result.Stderr.Trim().Split('\n'));
+        }
+        Assert.Equal(before, _sandbox.StoreSnapshot());
+    }
+
+    [Theory]
     [InlineData("clive-claim 1\nrepo demo\n")]
     [InlineData("clive-claim 2\n")]
     [InlineData("")]
