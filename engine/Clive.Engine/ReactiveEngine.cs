@@ -70,6 +70,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
     internal string LogRoot { get; }
     internal EntityMerges Merges { get; }
 
+    /// <summary>Engines on other hosts this one may hand cells to.</summary>
+    public Remote.RemoteEngines RemoteEngines { get; } = new();
+
     /// <summary>When set, the output of forced runs is copied here as it happens.</summary>
     public TextWriter? Echo { get; init; }
 
