@@ -38,9 +38,9 @@ public sealed partial class MountedTree
         {
             var path = Join(dir.Path, name);
             if (_entityMovedAway.ContainsKey(path)) continue;
-            var node = NodeFor(dir.Inode, path, name);
+            var node = _inodes.ForPath(dir.Inode, path, name);
             if (_entityLocal.ContainsKey(node.Inode)) continue;
-            bool editing = node.Dirty || _open.Values.Any(o => o.Writable && o.Node == node);
+            bool editing = node.Dirty || _open.IsOpenForWriting(node);
             if (!editing && (node.Id != head.Commit || node.Content is null || node.Synthetic != SyntheticKind.EntityFile))
             {
                 node.Kind = NodeKind.File;
@@ -73,7 +73,7 @@ public sealed partial class MountedTree
         CheckName(dir, name);
         if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
         var path = Join(dir.Path, name);
-        var node = NewNode(dir.Inode, path, name);
+        var node = _inodes.Add(dir.Inode, path, name);
         node.Kind = NodeKind.File;
         node.Content = new FileBuffer([]);
         node.Modified = DateTimeOffset.UtcNow;
@@ -89,8 +89,7 @@ public sealed partial class MountedTree
         }
         _entityLocal[node.Inode] = node;
         dir.Children[name] = node.Inode;
-        ulong handle = _nextHandle++;
-        _open[handle] = new OpenFile(node, true);
+        ulong handle = _open.Add(node, true);
         return (Attributes(node), handle);
     }
 
@@ -135,7 +134,7 @@ public sealed partial class MountedTree
             : ObjectId.Zero;
         if (existing is not null) existing.Exists = false; // replaced, as on disk: its inode is the old file's
         from.Children!.Remove(name);
-        Move(node, to, newName);
+        _inodes.Move(node, to.Inode, Join(to.Path, newName), newName);
         to.Children[newName] = node.Inode;
 
         if (entity is null)
