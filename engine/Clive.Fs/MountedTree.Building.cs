@@ -84,7 +84,7 @@ public sealed partial class MountedTree
                     OverlayKind.Symlink => NodeKind.Symlink,
                     _ => NodeKind.File,
                 };
-                node.Opaque = entry.Kind == OverlayKind.Directory;
+                node.Opaque = entry.Kind == OverlayKind.Directory && entry.Id is null;
                 if (entry.Data is not null && node.Content is null) node.Content = new FileBuffer(entry.Data);
                 if (entry.Id is { } id) node.Id = id;
                 node.Size = -1;

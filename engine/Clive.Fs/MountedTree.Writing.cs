@@ -267,29 +267,19 @@ public sealed partial class MountedTree
         Record(new OverlayEntry(node.Path, OverlayKind.Deleted, null, null, _overlay.NextVersion()), moot);
     }
 
-    /// <summary>What a node holds, as overlay rows for its (current) path and everything below it.</summary>
+    /// <summary>
+    /// What a node holds, as overlay rows for its (current) path and everything below it. A directory
+    /// is one row naming the tree it shows (none for a directory made here) and the rows pending
+    /// below it: moving a directory costs its edits, not a row per file, and what git keeps there that
+    /// the mount does not show (a submodule) moves with its tree.
+    /// </summary>
     private List<OverlayEntry> Describe(Node node)
     {
-        var rows = new List<OverlayEntry>();
-        if (!node.IsDirectory)
-        {
-            rows.Add(Entry(node));
-            return rows;
-        }
-        // Pre-order with its own stack: a moved directory may nest deeper than the thread's stack.
-        var pending = new Stack<Node>();
-        pending.Push(node);
-        while (pending.TryPop(out var next))
-        {
-            if (!next.IsDirectory)
-            {
-                rows.Add(Entry(next));
-                continue;
-            }
-            rows.Add(new OverlayEntry(next.Path, OverlayKind.Directory, null, null, 0));
-            foreach (var (_, inode) in Directory(next.Inode).Children!.Reverse()) pending.Push(Get(inode));
-        }
-        return rows;
+        if (!node.IsDirectory) return [Entry(node)];
+        ObjectId? tree = node.Opaque || node.Id.IsZero ? null : node.Id;
+        var below = node.Path + "/";
+        return [new OverlayEntry(node.Path, OverlayKind.Directory, null, tree, 0),
+            .. _overlay.Rows.Where(r => r.Path.StartsWith(below, StringComparison.Ordinal)).OrderBy(r => r.Path, StringComparer.Ordinal)];
     }
 
     private OverlayEntry Entry(Node node)

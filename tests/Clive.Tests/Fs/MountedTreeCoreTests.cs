@@ -64,9 +64,15 @@ public sealed class MountedTreeCoreTests : IDisposable
     /// <summary>A file of a ref of the store, as git fetches it.</summary>
     private string Show(string refName, string path)
     {
-        if (!Directory.Exists(_sandbox.PathOf("scratch"))) _sandbox.GitOk("", "init", "-q", "scratch");
-        _sandbox.GitOk("scratch", "fetch", "-q", GitSandbox.Url("demo"), refName);
-        return _sandbox.GitOk("scratch", "show", "FETCH_HEAD:" + path).Stdout;
+        Fetch(refName);
+        return _sandbox.GitOk("scratch-ls", "show", "FETCH_HEAD:" + path).Stdout;
+    }
+
+    /// <summary>Fetches a ref of the store into the scratch repository "scratch-ls" (as FETCH_HEAD).</summary>
+    private void Fetch(string refName)
+    {
+        if (!Directory.Exists(_sandbox.PathOf("scratch-ls"))) _sandbox.GitOk("", "init", "-q", "scratch-ls");
+        _sandbox.GitOk("scratch-ls", "fetch", "-q", GitSandbox.Url("demo"), refName);
     }
 
     private string ConflictBranch()
@@ -154,17 +160,57 @@ public sealed class MountedTreeCoreTests : IDisposable
     }
 
     [Fact]
-    public void RenamingADirectory_KeepsInodesBelowIt_AndCommitsTheMove()
+    public void RenamingADirectory_IsOneRowWhateverItHolds_KeepsInodesAndSubmodules_AndCommitsTheMove()
     {
+        Directory.CreateDirectory(_sandbox.PathOf("src/dir/many"));
+        for (int i = 0; i < 300; i++) File.WriteAllText(_sandbox.PathOf($"src/dir/many/f{i}.txt"), $"{i}\n");
+        var submodule = _sandbox.RevParse("src", "main"); // any commit id: git keeps a gitlink without its objects
+        _sandbox.GitOk("src", "add", "dir");
+        _sandbox.GitOk("src", "update-index", "--add", "--cacheinfo", $"160000,{submodule},dir/sub");
+        _sandbox.GitOk("src", "commit", "-q", "-m", "many files and a submodule");
+        _sandbox.GitOk("src", "push", "-q", GitSandbox.Url("demo"), "main");
+
         using var tree = Mount();
+        tree.MoveTo(ObjectId.Parse(_sandbox.RevParse("src", "main")));
         var before = Inode(tree, "dir/c.txt");
+        WriteFile(tree, "dir/many/f7.txt", "edited before the move\n");
         tree.Rename(MountedTree.RootInode, "dir", MountedTree.RootInode, "moved", noReplace: false);
 
         Assert.Equal(before, Inode(tree, "moved/c.txt"));
         Assert.Equal("c\n", Read(tree, "moved/c.txt"));
+        Assert.Equal("edited before the move\n", Read(tree, "moved/many/f7.txt"));
+        using (var store = _sandbox.OpenStore())
+        {
+            var rows = store.Overlay.Load("demo", "refs/heads/main").Select(r => r.Path).ToList();
+            Assert.Equal(["dir", "moved", "moved/many/f7.txt"], rows); // not 302 rows
+        }
         Committed(tree);
-        _sandbox.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "after");
-        Assert.Equal("c\n", File.ReadAllText(_sandbox.PathOf("after/moved/c.txt")));
-        Assert.False(Directory.Exists(_sandbox.PathOf("after/dir")));
+        Fetch("refs/heads/main");
+        var listing = _sandbox.GitOk("scratch-ls", "ls-tree", "-r", "FETCH_HEAD").Stdout;
+        Assert.Contains($"160000 commit {submodule}\tmoved/sub", listing);
+        Assert.Contains("moved/many/f299.txt", listing);
+        Assert.DoesNotContain("\tdir/", listing);
+        Assert.Equal("edited before the move\n", Show("refs/heads/main", "moved/many/f7.txt"));
+    }
+
+    [Fact]
+    public void AMovedDirectoryWithEditsInside_ComesBackAfterTheMountIsKilled()
+    {
+        using (var first = Mount())
+        {
+            WriteFile(first, "dir/c.txt", "edited\n");
+            first.Rename(MountedTree.RootInode, "dir", MountedTree.RootInode, "moved", noReplace: false);
+            var (_, handle) = first.Create(Inode(first, "moved"), "new.txt", executable: false);
+            first.Write(handle, 0, "new\n"u8);
+            first.Release(handle);
+        }
+
+        using var second = Mount();
+        Assert.Equal("edited\n", Read(second, "moved/c.txt"));
+        Assert.Equal("new\n", Read(second, "moved/new.txt"));
+        Assert.Throws<FsException>(() => second.Lookup(MountedTree.RootInode, "dir"));
+        Committed(second);
+        Assert.Equal("edited\n", Show("refs/heads/main", "moved/c.txt"));
+        Assert.Equal("new\n", Show("refs/heads/main", "moved/new.txt"));
     }
 }

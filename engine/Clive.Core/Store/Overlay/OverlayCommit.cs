@@ -94,8 +94,11 @@ public static class OverlayCommit
                     entries.Remove(name);
                     break;
                 case OverlayKind.Directory:
-                    // A new directory: nothing of any older one at this path shows through.
-                    Put(entries, name, TreeEntry.Directory, Build(row.Path, null, store, pack, ids, byParent, touched));
+                    // A new directory: nothing of any older one at this path shows through. A moved
+                    // one: the tree it showed, with the rows below it applied.
+                    var directory = Build(row.Path, row.Id, store, pack, ids, byParent, touched);
+                    if (directory is { } made) ids[row.Path] = made;
+                    Put(entries, name, TreeEntry.Directory, directory);
                     break;
                 default:
                     var mode = row.Kind switch { OverlayKind.Executable => TreeEntry.ExecutableFile, OverlayKind.Symlink => TreeEntry.Symlink, _ => TreeEntry.RegularFile };

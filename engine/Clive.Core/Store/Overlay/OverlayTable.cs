@@ -2,7 +2,10 @@ using Clive.Git;
 
 namespace Clive.Store.Overlay;
 
-/// <summary>What a path is in an overlay: gone, a file, an executable, a symlink, or a new (empty, opaque) directory.</summary>
+/// <summary>
+/// What a path is in an overlay: gone, a file, an executable, a symlink, or a directory: a new,
+/// opaque one without an id; with one, the tree a moved directory shows (the rows below it apply on top).
+/// </summary>
 public enum OverlayKind { Deleted = 0, File = 1, Executable = 2, Symlink = 3, Directory = 4 }
 
 /// <summary>
