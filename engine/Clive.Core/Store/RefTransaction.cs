@@ -47,7 +47,10 @@ public sealed class RefTransaction : IDisposable
         return id;
     }
 
-    /// <summary>Deletes a repo, every ref it has (each change an event) and its entities' declared types. Objects stay until gc. Returns how many refs pointed at commits.</summary>
+    /// <summary>
+    /// Deletes a repo, every ref it has (each change an event), its entities' declared types, its mounts'
+    /// pending edits and its cells' status, runs and models. Objects stay until gc. Returns how many refs pointed at commits.
+    /// </summary>
     public int DeleteRepo(string repo)
     {
         repo = Repos.RepoName.Normalize(repo);
@@ -61,6 +64,8 @@ public sealed class RefTransaction : IDisposable
         _store.Repos.Remove(id);
         // Keyed by name, not by the repo's row: a repo created later under the same name must not inherit these types.
         _store.EntityTypes.ForgetRepo(repo);
+        _store.Overlay.ForgetRepo(repo);
+        _store.Cells.ForgetRepo(repo);
         return refs.Count(r => r.Target is not null);
     }
 

@@ -77,6 +77,35 @@ public sealed class RefTransactionTests : IDisposable
     }
 
     [Fact]
+    public void DeletingARepo_ForgetsItsMountEditsAndCellRows_AndLeavesOtherReposAlone()
+    {
+        using (var store = _sandbox.OpenStore())
+        {
+            foreach (var repo in new[] { "demo", "other" })
+            {
+                store.Overlay.Save(repo, "refs/heads/main", [new Clive.Store.Overlay.OverlayEntry("kept.txt", Clive.Store.Overlay.OverlayKind.File, null, Commit("main"), 1)]);
+                using var rows = store.BeginWrite();
+                store.Cells.SetStatus(new Clive.Store.Cells.CellStatus(repo, "refs/heads/main", "build", "succeeded", [1], Commit("main"), null, Commit("main"),
+                    1, null, null, null, null, null, null));
+                store.Cells.BeginRun(repo, "refs/heads/main", "build", [1], 0, DateTimeOffset.UtcNow);
+                store.Cells.SetModel(new Clive.Store.Cells.ModelStatus(repo, "refs/heads/main", Commit("main"), "loaded", null, 1, DateTimeOffset.UtcNow));
+                rows.Commit();
+            }
+        }
+
+        _sandbox.Clive("repo", "delete", "demo").EnsureSuccess("clive repo delete");
+
+        using var after = _sandbox.OpenStore();
+        foreach (var (repo, expected) in new[] { ("demo", 0), ("other", 1) })
+        {
+            Assert.Equal(expected, after.Overlay.Load(repo, "refs/heads/main").Count);
+            Assert.Equal(expected, after.Cells.Statuses(repo, "refs/heads/main").Count);
+            Assert.Equal(expected, after.Cells.Runs(repo).Count);
+            Assert.Equal(expected, after.Connection.Scalar<long>("SELECT count(*) FROM engine_models WHERE repo=$repo", ("$repo", repo)));
+        }
+    }
+
+    [Fact]
     public void AnAtomicUpdateWithOneStaleRef_WritesNothing()
     {
         var snapshot = _sandbox.StoreSnapshot();

@@ -112,6 +112,17 @@ public sealed class CellTable(CliveStore store)
                 ("$repo", repo), ("$ref", refName), ("$cell", status.Cell));
     }
 
+    /// <summary>
+    /// Forgets a deleted repo's cells (status, run history) and models, inside the caller's
+    /// transaction: a status row names objects gc would keep for ever, and a repo made later under
+    /// the same name must not show the old one's runs. Cached results stay: they are shared by key.
+    /// </summary>
+    internal void ForgetRepo(string repo)
+    {
+        foreach (var table in new[] { "cell_status", "cell_runs", "engine_models" })
+            store.Connection.Execute($"DELETE FROM {table} WHERE repo=$repo", ("$repo", repo));
+    }
+
     /// <summary>Records the start of a run; <paramref name="keyFields"/> (<see cref="CellKey.ToText"/>) is what `clive why` compares.</summary>
     public long BeginRun(string repo, string refName, string cell, byte[] key, long triggerEvent, DateTimeOffset started, string? keyFields = null)
         => store.Connection.Scalar<long>("""

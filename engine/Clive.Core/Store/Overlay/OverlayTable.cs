@@ -51,6 +51,9 @@ public sealed class OverlayTable(CliveStore store)
         transaction.Commit();
     }
 
+    /// <summary>Forgets every mount's pending edits of a deleted repo, inside the caller's transaction (the objects they name would be kept for ever).</summary>
+    internal void ForgetRepo(string repo) => store.Connection.Execute("DELETE FROM overlay WHERE repo=$repo", ("$repo", repo));
+
     /// <summary>Forgets rows (committed elsewhere), unless a newer version replaced them meanwhile.</summary>
     public void Remove(string repo, string refName, IEnumerable<OverlayEntry> entries)
     {
