@@ -5,46 +5,68 @@ namespace Clive.Fs;
 
 /// <summary>
 /// Which paths stay in the mount but out of commits: editors' swap, backup and probe files, and
-/// the patterns of the tree's root <c>.gitignore</c>, read as git reads them: <c>*</c>, <c>?</c>,
-/// <c>[...]</c>, <c>**</c>, a leading or inner <c>/</c> anchors, a trailing <c>/</c> means a
-/// directory, <c>!</c> re-includes, and the last pattern that matches decides. (Nested
-/// .gitignore files are not read yet.)
+/// the patterns of the tree's <c>.gitignore</c> files, read as git reads them: each file's
+/// patterns are relative to its directory, <c>*</c>, <c>?</c>, <c>[...]</c>, <c>**</c>, a leading or
+/// inner <c>/</c> anchors, a trailing <c>/</c> means a directory, <c>!</c> re-includes, and the last
+/// pattern that matches decides, a deeper file's after a shallower one's.
 /// </summary>
 public sealed class IgnoreRules
 {
     /// <summary>vim (.swp, .swx, its "4913" write probe, backups~), emacs (#auto-save#, .#locks), and their kin.</summary>
-    private static readonly string[] BuiltIn = ["*.swp", "*.swo", "*.swx", "*.swpx", "*~", "4913", ".#*", "#*#", ".*.kate-swp", ".DS_Store"];
+    private static readonly List<(Regex Pattern, bool Negated)> BuiltIn =
+        new[] { "*.swp", "*.swo", "*.swx", "*.swpx", "*~", "4913", ".#*", "#*#", ".*.kate-swp", ".DS_Store" }.Select(Compile).OfType<(Regex, bool)>().ToList();
 
-    private readonly List<(Regex Pattern, bool Negated)> _patterns;
+    private readonly Func<string, string?> _gitignoreOf;
+    private readonly Dictionary<string, List<(Regex Pattern, bool Negated)>> _byDirectory = new(StringComparer.Ordinal);
 
-    public IgnoreRules(string? gitignore)
+    /// <summary>Rules from one root <c>.gitignore</c> text.</summary>
+    public IgnoreRules(string? gitignore) : this(directory => directory.Length == 0 ? gitignore : null)
     {
-        _patterns = BuiltIn.Concat((gitignore ?? "").Split('\n')).Select(Compile).OfType<(Regex, bool)>().ToList();
     }
 
-    /// <summary>The rules a mount's tree has now: the built-in ones and its root .gitignore.</summary>
+    /// <param name="gitignoreOf">The text of a directory's <c>.gitignore</c> ("" is the root), or null; read once per directory.</param>
+    public IgnoreRules(Func<string, string?> gitignoreOf) => _gitignoreOf = gitignoreOf;
+
+    /// <summary>The rules a mount's tree has now: the built-in ones and its .gitignore files.</summary>
     public static IgnoreRules Of(MountedTree tree)
-        => new(tree.ReadFile(".gitignore") is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : null);
+        => new(directory => tree.ReadFile(directory.Length == 0 ? ".gitignore" : directory + "/.gitignore") is { } bytes
+            ? System.Text.Encoding.UTF8.GetString(bytes) : null);
 
     public bool IsIgnored(string path, bool isDirectory = false)
     {
-        // As in git, a path inside an ignored directory is ignored whatever later patterns say.
+        // As in git, a path inside an ignored directory is ignored whatever later patterns say
+        // (and that directory's own .gitignore is never read).
         var segments = path.Split('/');
         for (int i = 0; i < segments.Length; i++)
         {
             bool directory = i < segments.Length - 1 || isDirectory;
-            if (Decide(string.Join('/', segments[..(i + 1)]), directory)) return true;
+            if (Decide(segments[..(i + 1)], directory)) return true;
         }
         return false;
     }
 
-    private bool Decide(string path, bool directory)
+    private bool Decide(string[] segments, bool directory)
     {
-        var candidate = directory ? path + "/" : path;
-        bool ignored = false;
-        foreach (var (pattern, negated) in _patterns)
+        string Candidate(int from) => string.Join('/', segments[from..]) + (directory ? "/" : "");
+        bool ignored = Matches(BuiltIn, Candidate(0), false);
+        // Each directory from the root down to the path's own: a deeper .gitignore decides after a shallower one.
+        for (int depth = 0; depth < segments.Length; depth++)
+            ignored = Matches(Patterns(string.Join('/', segments[..depth])), Candidate(depth), ignored);
+        return ignored;
+    }
+
+    private static bool Matches(List<(Regex Pattern, bool Negated)> patterns, string candidate, bool ignored)
+    {
+        foreach (var (pattern, negated) in patterns)
             if (pattern.IsMatch(candidate)) ignored = !negated;
         return ignored;
+    }
+
+    private List<(Regex Pattern, bool Negated)> Patterns(string directory)
+    {
+        if (!_byDirectory.TryGetValue(directory, out var patterns))
+            _byDirectory[directory] = patterns = (_gitignoreOf(directory) ?? "").Split('\n').Select(Compile).OfType<(Regex, bool)>().ToList();
+        return patterns;
     }
 
     private static (Regex, bool)? Compile(string line)

@@ -161,6 +161,32 @@ public sealed class MountEdgeCaseTests : IDisposable
         Assert.False(rules.IsIgnored("main.c"));
     }
 
+    [Fact]
+    public void IgnoreRules_NestedGitignoreFiles_GiveGitsVerdict()
+    {
+        var files = new Dictionary<string, string>
+        {
+            [".gitignore"] = "*.log\n/only-root.txt\ngen/\n",
+            ["sub/.gitignore"] = "!keep.log\nlocal.txt\n/anchored.txt\n*.tmp\n",
+            ["sub/deep/.gitignore"] = "!*.tmp\n",
+        };
+        string[] paths = ["a.log", "sub/a.log", "sub/keep.log", "sub/deep/keep.log", "only-root.txt", "sub/only-root.txt", "sub/local.txt",
+            "sub/deep/local.txt", "local.txt", "sub/anchored.txt", "sub/deep/anchored.txt", "sub/x.tmp", "sub/deep/x.tmp", "x.tmp",
+            "gen/out.c", "sub/gen/out.c", "sub/deep/gen/keep.log"];
+        _sandbox.NewRepo("ignores");
+        foreach (var (path, text) in files.Concat(paths.Select(p => KeyValuePair.Create(p, "x\n"))))
+        {
+            var full = _sandbox.PathOf("ignores/" + path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllText(full, text);
+        }
+        var byGit = _sandbox.Git("ignores", ["check-ignore", "--no-index", .. paths]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        Assert.NotEmpty(byGit);
+
+        var rules = new IgnoreRules(directory => files.GetValueOrDefault(directory.Length == 0 ? ".gitignore" : directory + "/.gitignore"));
+        foreach (var path in paths) Assert.True(byGit.Contains(path) == rules.IsIgnored(path), $"{path}: git says {(byGit.Contains(path) ? "ignored" : "not ignored")}");
+    }
+
     [Theory]
     [InlineData("*.py[cod]", "x.pyc", true)]
     [InlineData("*.py[cod]", "x.py", false)]
