@@ -22,4 +22,9 @@ public sealed record SshDestination(string Host, int? Port)
             throw new UsageException($"'{text}' is not a valid SSH destination");
         return new SshDestination(host, port);
     }
+
+    /// <summary>As written in a clive URL: host, and ":port" when one was given.</summary>
+    public string Text => Port is { } port ? (Host.Contains(':') ? $"[{Host}]:{port}" : $"{Host}:{port}") : Host;
+
+    public override string ToString() => Text;
 }
