@@ -35,7 +35,7 @@ public sealed record WantedEngine(SshDestination Destination, string? Repo, IRea
             }
             catch (CliveException e)
             {
-                throw new ModelException($"{d.DeclaredIn}({d.Line}): Engines.On: {e.Message}");
+                throw new ModelException($"{Printable.Of(d.DeclaredIn, 200)}({d.Line}): Engines.On: {e.Message}");
             }
         }
         return wanted;
