@@ -86,4 +86,28 @@ public sealed class ModelStartsEnginesTests : IDisposable
         Poll.Until(() => !_hostA.Clive("engines").Stdout.Contains("on other hosts"), "A's record of remote engines to empty", 30);
         Assert.Contains("stopped: the engine for 'demo'", EngineLogA());
     }
+
+    [SkippableFact]
+    public void EnginesAModelStarted_OutliveItsEngine_AndItsNextStartStopsThoseNoLongerDeclared()
+    {
+        _hostA.NewRepo("work", ("clive.csx", $$"""Engines.On("{{OnB}}");"""));
+        _hostA.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        var up = _network.OnA(_hostA.Root, _hostA.Environment, Binaries.Clive, "up", "--detach", "--repo", "demo", "--jobs", "1");
+        Assert.True(up.ExitCode == 0, up.Output);
+        Poll.Until(() => EngineOnB()?.GetProperty("state").GetString() == "running", "B's engine to run", 120, () => "A's engine log:\n" + EngineLogA());
+        int pidOnB = EngineOnB()!.Value.GetProperty("pid").GetInt32();
+        Poll.Until(() => _hostA.Clive("engines").Stdout.Contains("started by this store"), "A to record what it started", 30);
+
+        // A's engine stops: B's keeps running (other models' cells may run there).
+        _hostA.Clive("down").EnsureSuccess("clive down on A");
+        Assert.Equal("running", EngineOnB()?.GetProperty("state").GetString());
+        Assert.Equal(pidOnB, EngineOnB()!.Value.GetProperty("pid").GetInt32());
+
+        // While A is down the declaration goes; A's next start finds its record and stops what it started.
+        _hostA.Commit("work", "clive.csx", "Cells.Command(\"hello\").Run(\"true\");\n");
+        _hostA.GitOk("work", "push", "-q", GitSandbox.Url("demo"), "main");
+        up = _network.OnA(_hostA.Root, _hostA.Environment, Binaries.Clive, "up", "--detach", "--repo", "demo", "--jobs", "1");
+        Assert.True(up.ExitCode == 0, up.Output);
+        Poll.Until(() => EngineOnB()?.GetProperty("state").GetString() == "stopped", "B's engine to stop", 120, () => "A's engine log:\n" + EngineLogA());
+    }
 }
