@@ -70,6 +70,7 @@ internal static class EngineCommands
                 Branches = result.GetValue(branches) ?? [],
                 Jobs = result.GetValue(jobs),
                 Log = result.GetValue(quiet) ? TextWriter.Null : Console.Error,
+                ManagesRemoteEngines = true,
             };
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, options);

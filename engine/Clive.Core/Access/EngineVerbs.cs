@@ -34,6 +34,9 @@ public sealed class EngineVerbs(Principal principal, string? storeDirectory, Act
             reply($"running: the engine of {Environment.MachineName} already runs for '{repo}' (pid {running.Pid}; labels {string.Join(", ", running.Labels)})");
             return 0;
         }
+        // Its owner's engine, for repos the caller may know nothing of: neither named nor touched.
+        if (EngineLock.Probe(Directory).Running)
+            throw new CliveException($"the engine of {Environment.MachineName} runs for other repos: a store has one engine, and that one is its owner's to change");
         var (exitCode, message) = Launch(repo, labels, jobs);
         // Another engine-up for this repo may have won the race to the store's engine lock: what was asked holds.
         if (RunningFor(repo) is { } advert)
@@ -52,14 +55,17 @@ public sealed class EngineVerbs(Principal principal, string? storeDirectory, Act
         if (arguments.Count != 1 || arguments[0].StartsWith('-')) throw new UsageException($"usage: {Down} <repo>");
         var repo = CheckedRepo(arguments[0]);
         DemandRun(repo);
-        var liveness = EngineLock.Probe(Directory);
-        if (!liveness.Running)
+        var advert = EngineLock.Probe(Directory).Running
+            ? LocalAdvert() ?? throw new CliveException($"the engine of {Environment.MachineName} is just starting: try again in a moment")
+            : null;
+        // None runs for it (none at all, or the owner's for other repos): what was asked holds.
+        if (advert is null || !advert.AllRepos && !advert.Repos.Contains(repo))
         {
             reply($"not-running: no engine runs for '{repo}' on {Environment.MachineName}");
             return 0;
         }
-        if (LocalAdvert() is not { } advert || advert.AllRepos || advert.Repos.Count != 1 || advert.Repos[0] != repo)
-            throw new CliveException($"the engine of {Environment.MachineName} runs for other repos too (or is just starting): it is its owner's to stop; not stopped");
+        if (advert.AllRepos || advert.Repos.Count != 1)
+            throw new CliveException($"the engine of {Environment.MachineName} runs for other repos too: it is its owner's to stop; not stopped");
         var outcome = EngineShutdown.Stop(Directory, StopWithin);
         reply(outcome.Pid is { } pid
             ? $"stopped: the engine for '{repo}' on {Environment.MachineName} (pid {pid}{(outcome.Killed ? ", killed after a clean stop timed out" : "")})"

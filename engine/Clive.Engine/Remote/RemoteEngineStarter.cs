@@ -25,6 +25,7 @@ public sealed class RemoteEngineStarter : IAsyncDisposable
     private readonly object _gate = new();
     private List<RemoteEngineRecord> _records;
     private Task _tail = Task.CompletedTask;
+    private readonly HashSet<string> _declaring = new(StringComparer.Ordinal);
 
     public RemoteEngineStarter(string storeDirectory, RemoteEngines engines, Action<string> log)
     {
@@ -40,8 +41,10 @@ public sealed class RemoteEngineStarter : IAsyncDisposable
         var resolved = wanted.Select(w => (w.Destination, Repo: w.Repo ?? modelRepo, w.Labels, w.Jobs)).ToList();
         lock (_gate)
         {
-            // A source with nothing declared and nothing on record costs no work (every model without Engines.On).
-            if (resolved.Count == 0 && !_records.Any(r => r.Source == source)) return;
+            // A source that never declared an engine costs no work (every model without Engines.On);
+            // one that did is reconciled even before its record is written, which its first change queued.
+            if (resolved.Count > 0) _declaring.Add(source);
+            else if (!_declaring.Contains(source) && !_records.Any(r => r.Source == source)) return;
             _tail = _tail.ContinueWith(_ => ReconcileAsync(source, resolved), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
         }
     }
@@ -54,7 +57,7 @@ public sealed class RemoteEngineStarter : IAsyncDisposable
         foreach (var source in gone) Declare(source, "", []);
     }
 
-    /// <summary>Waits until every change handed in so far is done (tests and `clive run` may want that).</summary>
+    /// <summary>Completes once every change handed in so far is done.</summary>
     public Task Settled()
     {
         lock (_gate) return _tail;

@@ -92,6 +92,36 @@ public sealed class EngineVerbTests : IDisposable
     }
 
     [SkippableFact]
+    public void TheOwnersEngine_ForOtherRepos_IsNeitherNamedNorTouched()
+    {
+        _host.Clive("up", "--detach", "--jobs", "1", "--repo", "private-work", "--repo", "demo").EnsureSuccess("the owner's engine");
+        int pid = EngineLock.Probe(_host.StoreDirectory).Pid!.Value;
+
+        // It watches demo: up says it runs; down refuses, since it runs for another repo too.
+        var up = _ssh.SshAs("alice", "engine-up", "demo");
+        Assert.True(up.ExitCode == 0, up.Output);
+        Assert.StartsWith("running: ", up.Stdout);
+        var down = _ssh.SshAs("alice", "engine-down", "demo");
+        Assert.NotEqual(0, down.ExitCode);
+        Assert.Contains("runs for other repos too: it is its owner's to stop", down.Stderr);
+        Assert.DoesNotContain("private-work", down.Output);
+        Assert.Equal(pid, EngineLock.Probe(_host.StoreDirectory).Pid);
+        Assert.True(EngineRuns());
+
+        // An identity with run elsewhere learns nothing of it and cannot replace it.
+        _host.Clive("grant", "carol", "run", "other").EnsureSuccess("grant carol");
+        var refused = _ssh.SshAs("carol", "engine-up", "other");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("runs for other repos: a store has one engine", refused.Stderr);
+        Assert.DoesNotContain("private-work", refused.Output);
+        var quiet = _ssh.SshAs("carol", "engine-down", "other");
+        Assert.True(quiet.ExitCode == 0, quiet.Output);
+        Assert.StartsWith("not-running: ", quiet.Stdout);
+        Assert.Equal(pid, EngineLock.Probe(_host.StoreDirectory).Pid);
+        Assert.True(EngineRuns());
+    }
+
+    [SkippableFact]
     public void EngineVerbs_RefuseHostileArguments_InOneLine_AndStartNothing()
     {
         string[][] hostile =
