@@ -27,6 +27,12 @@ public sealed record EngineOptions
     public int Jobs { get; init; } = Environment.ProcessorCount;
 
     public TextWriter Log { get; init; } = TextWriter.Null;
+
+    /// <summary>
+    /// Start and stop the engines that models declare on other hosts (<c>Engines.On</c>): `clive up`
+    /// does; `clive run`, a one-off that nothing would follow up, does not.
+    /// </summary>
+    public bool ManagesRemoteEngines { get; init; }
 }
 
 /// <summary>
@@ -56,6 +62,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Slots = new SlotPool(Sandbox, WorkRoot, Log, slotsPerDomain: Coordinator.Jobs + 1);
         _resultReaders = new ResultReaders(_pipelines.Values, Log);
         Merges = new EntityMerges(store, Log);
+        Starter = options.ManagesRemoteEngines ? new Remote.RemoteEngineStarter(store.Store.Directory, RemoteEngines, Log) : null;
     }
 
     internal EngineStore Store { get; }
@@ -73,6 +80,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
     /// <summary>Engines on other hosts this one may hand cells to.</summary>
     public Remote.RemoteEngines RemoteEngines { get; } = new();
 
+    /// <summary>Starts and stops the engines that models declare on other hosts.</summary>
+    internal Remote.RemoteEngineStarter? Starter { get; }
+
     /// <summary>When set, the output of forced runs is copied here as it happens.</summary>
     public TextWriter? Echo { get; init; }
 
@@ -89,6 +99,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
         var flusher = FlushLoopAsync(_stopping.Token);
         long last = Store.Use(s => s.Store.Events.Latest());
         foreach (var (repo, refName, commit) in Store.Use(WatchedHeads)) Pipeline(repo, refName).Update(commit, last);
+        // Engines started for a ref that is gone (or no longer watched) while this engine was down are stopped now.
+        Starter?.Forget(_pipelines.Values.Select(p => p.ToString()).ToHashSet(StringComparer.Ordinal));
         Log($"clive up: watching {(_pipelines.Count == 0 ? "no refs yet (push a repo)" : string.Join(", ", _pipelines.Values))}; {Coordinator.Jobs} jobs at once");
         try
         {
@@ -379,6 +391,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     {
         _stopping.Cancel();
         await Services.StopAllAsync().ConfigureAwait(false);
+        if (Starter is not null) await Starter.DisposeAsync().ConfigureAwait(false);
         Slots.Dispose();
         Board.Flush();
         Board.Dispose();

@@ -51,7 +51,7 @@ internal static class EngineCommands
             var watched = result.GetValue(repos) ?? [];
             if (watched.Length == 0 && !result.GetValue(all)) throw new UsageException("say which repos to watch: --repo NAME (repeatable) or --all");
             if (watched.Length > 0 && result.GetValue(all)) throw new UsageException("--repo and --all do not go together");
-            var advertised = EnginePresence.Labels(result.GetValue(labels) ?? []);
+            var advertised = Clive.Core.Store.Engines.EngineLabels.WithPlatform(result.GetValue(labels) ?? []);
             using var store = new EngineStore(GlobalOptions.OpenOrCreateStore(result));
             if (result.GetValue(detach))
             {
@@ -70,6 +70,7 @@ internal static class EngineCommands
                 Branches = result.GetValue(branches) ?? [],
                 Jobs = result.GetValue(jobs),
                 Log = result.GetValue(quiet) ? TextWriter.Null : Console.Error,
+                ManagesRemoteEngines = true,
             };
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, options);

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using Clive.Core.Store.Engines;
 using Clive.Engine;
 using Clive.Engine.Execution;
@@ -12,7 +10,7 @@ namespace Clive.EngineHost;
 /// A running `clive up` as others see it: its advert (labels, job slots, repos) in the store's engine
 /// registry, written when it starts and when it stops, and a heartbeat in between.
 /// </summary>
-internal sealed partial class EnginePresence : IDisposable
+internal sealed class EnginePresence : IDisposable
 {
     private readonly EngineStore _store;
     private readonly EngineAdvert _advert;
@@ -50,29 +48,4 @@ internal sealed partial class EnginePresence : IDisposable
     }
 
     public void Dispose() => _heartbeat.Dispose();
-
-    /// <summary>
-    /// The labels to advertise: this machine's os-arch (<c>linux-x64</c>, as a .NET runtime
-    /// identifier names it, so a model can ask for the platform its build targets) and the owner's.
-    /// </summary>
-    public static IReadOnlyList<string> Labels(IEnumerable<string> given)
-    {
-        var labels = new List<string> { PlatformLabel() };
-        foreach (var label in given)
-        {
-            if (!LabelPattern().IsMatch(label))
-                throw new UsageException($"invalid label '{Clive.Printable.Of(label)}': letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit");
-            if (!labels.Contains(label)) labels.Add(label);
-        }
-        return labels;
-    }
-
-    private static string PlatformLabel()
-    {
-        var os = OperatingSystem.IsLinux() ? "linux" : OperatingSystem.IsMacOS() ? "osx" : OperatingSystem.IsFreeBSD() ? "freebsd" : OperatingSystem.IsWindows() ? "win" : "unknown";
-        return $"{os}-{RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}";
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-    private static partial Regex LabelPattern();
 }

@@ -5,8 +5,8 @@ namespace Clive.Access;
 
 /// <summary>
 /// One SSH session of an identity, run by the forced command <c>clive serve --identity NAME --key
-/// FINGERPRINT</c>: git's services for fetch and push, and the rights commands an identity may
-/// use on this host. Anything else is refused.
+/// FINGERPRINT</c>: git's services for fetch and push, the rights commands an identity may
+/// use on this host, and the engine verbs (<see cref="EngineVerbs"/>). Anything else is refused.
 /// Replies of the rights commands go to <paramref name="output"/>; <paramref name="messages"/>
 /// (stderr) is for the user's terminal.
 /// </summary>
@@ -64,8 +64,14 @@ public sealed class ServeSession(Principal principal, string keyFingerprint, str
                     Reply($"{g.Identity} {g.Right.Name()} {g.Scope}");
                 return 0;
             }
+            case EngineVerbs.Up:
+                return new EngineVerbs(principal, storeDirectory, Reply).StartEngine(request.Arguments);
+            case EngineVerbs.Down:
+                return new EngineVerbs(principal, storeDirectory, Reply).StopEngine(request.Arguments);
+            case EngineVerbs.List:
+                return new EngineVerbs(principal, storeDirectory, Reply).ListEngines(request.Arguments);
             default:
-                throw new UsageException($"'{request.Verb}' is not something this key may run (git fetch/push, grant, revoke, grants, trust, distrust)");
+                throw new UsageException($"'{request.Verb}' is not something this key may run (git fetch/push, grant, revoke, grants, trust, distrust, engine-up, engine-down, engines)");
         }
     }
 

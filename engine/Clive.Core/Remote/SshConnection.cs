@@ -14,12 +14,18 @@ public sealed class SshConnection
     public const string RemoteCommandVariable = "CLIVE_REMOTE_COMMAND";
 
     public static ProcessStartInfo Command(SshDestination destination, string service, string repo, string? remoteName)
+        => Command(destination, [service, repo], remoteName);
+
+    /// <summary>
+    /// Runs <c>clive serve WORD…</c> there: a git service, or a verb such as <c>engine-up demo --label x</c>.
+    /// </summary>
+    public static ProcessStartInfo Command(SshDestination destination, IReadOnlyList<string> serveWords, string? remoteName)
     {
         var remoteClive = GitSettings.Get(RemoteCommandVariable,
             remoteName is null ? ["clive.remoteCommand"] : [$"remote.{remoteName}.cliveCommand", "clive.remoteCommand"]) ?? "clive";
-        // The remote sshd hands this string to a shell. Service and repo are validated to plain
-        // words already; quoting them anyway keeps that true if the rules ever loosen.
-        var remoteCommand = $"{remoteClive} serve {Quote(service)} {Quote(repo)}";
+        // The remote sshd hands this string to a shell. Services, repos and labels are validated to
+        // plain words already; quoting them anyway keeps that true if the rules ever loosen.
+        var remoteCommand = $"{remoteClive} serve {string.Join(' ', serveWords.Select(Quote))}";
 
         var sshArgs = new List<string>();
         if (destination.Port is { } port) sshArgs.AddRange(["-p", port.ToString()]);

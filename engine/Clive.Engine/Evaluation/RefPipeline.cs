@@ -104,6 +104,7 @@ internal sealed class RefPipeline
             _engine.Services.StopMissing(this, model.Graph.ByName.Values.Where(c => c.Kind == CellKind.Service).Select(c => c.Name).ToHashSet());
             Entities.Keep(model.Graph.ByName.Keys);
             _engine.EntityTypesDeclared(this, commit, model);
+            _engine.Starter?.Declare(ToString(), Repo, model.Engines);
             // The old version unloads once no generation or run holds its functions.
             if (!ReferenceEquals(old, LoadedModel.Empty)) old.Dispose();
         }
@@ -154,5 +155,7 @@ internal sealed class RefPipeline
         Current?.Supersede();
         Current = null;
         _engine.Services.StopMissing(this, new HashSet<string>());
+        // The ref is gone: so are the engines its model declared.
+        _engine.Starter?.Declare(ToString(), Repo, []);
     }
 }

@@ -73,6 +73,20 @@ public sealed class HostReply
     [Key(10)] public int FollowId { get; set; }
     /// <summary>Merge: the merge function found the versions in conflict, for this reason.</summary>
     [Key(11)] public string? Conflict { get; set; }
+    /// <summary>Load: the engines on other hosts the scripts declare (unchecked: the engine checks them).</summary>
+    [Key(12)] public List<DeclaredEngine>? Engines { get; set; }
+}
+
+/// <summary>A declared remote engine (<c>Engines.On</c>) as the model host saw it: hostile until checked.</summary>
+[MessagePackObject]
+public sealed class DeclaredEngine
+{
+    [Key(0)] public string Destination { get; set; } = "";
+    [Key(1)] public List<string> Labels { get; set; } = [];
+    [Key(2)] public string? Repo { get; set; }
+    [Key(3)] public int? Jobs { get; set; }
+    [Key(4)] public string DeclaredIn { get; set; } = "";
+    [Key(5)] public int Line { get; set; }
 }
 
 /// <summary>A declared entity as data: its name, its type's schema (JSON, see ValueSchemas) and whether the model merges it.</summary>

@@ -68,6 +68,7 @@ public static class ModelHostServer
     {
         var cells = new List<CellMessage>();
         var declared = new List<DeclaredEntity>();
+        var engines = new List<DeclaredEngine>();
         var errors = new List<string>();
         foreach (var script in request.Scripts ?? [])
         {
@@ -87,13 +88,16 @@ public static class ModelHostServer
                     declared.Add(EntityMerger.Describe(entity));
                     entities[entity.Name] = entity;
                 }
+                foreach (var engine in instance.Engines)
+                    engines.Add(new DeclaredEngine { Destination = engine.Destination, Labels = engine.Labels.ToList(), Repo = engine.Repo, Jobs = engine.Jobs,
+                        DeclaredIn = engine.DeclaredIn, Line = engine.Line });
             }
             catch (ModelException e)
             {
                 errors.Add(e.Message);
             }
         }
-        return new HostReply { Id = request.Id, Cells = cells, Entities = declared, Error = errors.Count > 0 ? string.Join('\n', errors) : null };
+        return new HostReply { Id = request.Id, Cells = cells, Entities = declared, Engines = engines, Error = errors.Count > 0 ? string.Join('\n', errors) : null };
     }
 
     private static HostReply Compute(HostRequest request, Dictionary<string, ComputeCell> functions, EngineQuestions engine, CancellationToken cancel)

@@ -13,16 +13,20 @@ public sealed class ModelInstance : IDisposable
 {
     private readonly AssemblyLoadContext _context;
 
-    private ModelInstance(AssemblyLoadContext context, IReadOnlyList<Cell> cells, IReadOnlyList<Entity> entities)
+    private ModelInstance(AssemblyLoadContext context, IReadOnlyList<Cell> cells, IReadOnlyList<Entity> entities, IReadOnlyList<EngineDeclaration> engines)
     {
         _context = context;
         Cells = cells;
         Entities = entities;
+        Engines = engines;
     }
 
     public IReadOnlyList<Cell> Cells { get; }
 
     public IReadOnlyList<Entity> Entities { get; }
+
+    /// <summary>The engines on other hosts it declares (<c>Engines.On</c>).</summary>
+    public IReadOnlyList<EngineDeclaration> Engines { get; }
 
     /// <summary>Loads a compiled script and runs it, collecting the cells and entities it declares.</summary>
     public static ModelInstance Run(byte[] assembly, string scriptPath, TimeSpan timeout)
@@ -46,7 +50,7 @@ public sealed class ModelInstance : IDisposable
             {
                 throw new ModelException($"{scriptPath}: the script failed: {inner.GetType().Name}: {inner.Message}{Where(inner)}");
             }
-            return new ModelInstance(context, collector.Cells.ToList(), collector.Entities.ToList());
+            return new ModelInstance(context, collector.Cells.ToList(), collector.Entities.ToList(), collector.Engines.ToList());
         }
         catch
         {

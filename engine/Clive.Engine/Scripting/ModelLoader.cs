@@ -7,13 +7,17 @@ using Microsoft.CodeAnalysis;
 
 namespace Clive.Engine.Scripting;
 
-/// <summary>A model ready to evaluate: its cells, the entities it declares, and the model host that holds its code.</summary>
-public sealed class LoadedModel(string digest, CellGraph graph, ModelHost? host, IReadOnlyList<DeclaredEntity>? entities = null) : IDisposable
+/// <summary>A model ready to evaluate: its cells, the entities and remote engines it declares, and the model host that holds its code.</summary>
+public sealed class LoadedModel(string digest, CellGraph graph, ModelHost? host, IReadOnlyList<DeclaredEntity>? entities = null,
+    IReadOnlyList<Remote.WantedEngine>? engines = null) : IDisposable
 {
     public static readonly LoadedModel Empty = new("", CellGraph.Empty, null);
 
     /// <summary>The entities its scripts declare, with their types' schemas.</summary>
     public IReadOnlyList<DeclaredEntity> Entities { get; } = entities ?? [];
+
+    /// <summary>The engines on other hosts its scripts declare (<c>Engines.On</c>), checked.</summary>
+    public IReadOnlyList<Remote.WantedEngine> Engines { get; } = engines ?? [];
 
     /// <summary>A digest of every script's sources: equal digests are the same model.</summary>
     public string Digest { get; } = digest;
@@ -131,7 +135,7 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
                 var function = cell.Kind == CellKind.Compute ? script.Describe(cell.DeclaredIn, cell.Line) : null;
                 cells.Add(new CellDefinition(cell, function));
             }
-            return new LoadedModel(digest, CellGraph.Build(cells), host, Distinct(declared.Entities ?? []));
+            return new LoadedModel(digest, CellGraph.Build(cells), host, Distinct(declared.Entities ?? []), Remote.WantedEngine.Check(declared.Engines ?? []));
         }
         catch
         {

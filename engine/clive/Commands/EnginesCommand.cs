@@ -14,13 +14,14 @@ internal static class EnginesCommand
     public static Command Create()
     {
         var json = GlobalOptions.Json();
-        var command = new Command("engines", "List the engines the store knows: host, pid, labels, job slots, repos, state and last heartbeat") { json };
+        var command = new Command("engines", "List the engines the store knows: host, pid, labels, job slots, repos, state and last heartbeat; "
+            + "then the engines its models declared on other hosts (Engines.On) and how starting them went") { json };
         command.SetAction(result =>
         {
             using var store = GlobalOptions.OpenStore(result);
             var engines = EngineRegistry.List(store);
             if (result.GetValue(json)) JsonOutput.Write(engines.Select(ToJson).ToList(), EnginesJsonContext.Default.ListEngineEntryJson);
-            else Console.Out.Write(Render(engines, DateTimeOffset.UtcNow));
+            else Console.Out.Write(Render(engines, DateTimeOffset.UtcNow) + RenderRemote(StartedEngines.Read(store.Directory)));
             return 0;
         });
         return command;
@@ -42,6 +43,26 @@ internal static class EnginesCommand
             text.AppendLine($"  labels {string.Join(", ", e.Advert.Labels)}; {e.Advert.Jobs} job slots");
             text.AppendLine($"  repos {(e.Advert.AllRepos ? "all (--all)" : string.Join(", ", e.Advert.Repos))}");
             if (e.Heartbeat is { } beat) text.AppendLine($"  last heartbeat {Local(beat)} ({Math.Max(0, (now - beat).TotalSeconds):0} s ago)");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>The engines this store's models declared on other hosts (<c>Engines.On</c>), and how starting them went.</summary>
+    private static string RenderRemote(IReadOnlyList<RemoteEngineRecord> records)
+    {
+        if (records.Count == 0) return "";
+        var text = new StringBuilder("\non other hosts, declared by models here:\n");
+        foreach (var r in records.OrderBy(r => r.Destination, StringComparer.Ordinal).ThenBy(r => r.Repo, StringComparer.Ordinal))
+        {
+            var state = r.State switch
+            {
+                RemoteEngineState.Up => r.StartedHere ? "started by this store" : "running (started by its owner)",
+                RemoteEngineState.Failed => "not started",
+                _ => "no longer declared, not stopped",
+            };
+            text.AppendLine($"{r.Destination} for '{r.Repo}': {state}, declared by {r.Source} ({Local(r.At)})");
+            if (r.Labels.Count > 0) text.AppendLine($"  labels {string.Join(", ", r.Labels)}");
+            if (r.Message is { } message) text.AppendLine($"  {Clive.Printable.Of(message, 400)}");
         }
         return text.ToString();
     }
