@@ -31,15 +31,25 @@ internal static class Sha1Block
     /// Compresses <paramref name="block"/> (64 bytes) into <paramref name="ihv"/>, leaving its expanded
     /// message in <paramref name="w"/> and the states before steps 58 and 65 in the last two.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Compress(ref Sha1State ihv, ReadOnlySpan<byte> block, ref ExpandedBlock w, ref Sha1State before58, ref Sha1State before65)
+    public static unsafe void Compress(ref Sha1State ihv, ReadOnlySpan<byte> block, ref ExpandedBlock w, ref Sha1State before58, ref Sha1State before65)
     {
-        Span<uint> x = w;
-        Expand(block, x);
+        if (block.Length < 64) throw new ArgumentException("a SHA-1 block has 64 bytes", nameof(block));
+        // Pointers: this runs once per 64 bytes of every object, and bounds checks cost a third.
+        fixed (byte* m = block)
+        fixed (uint* x = (Span<uint>)w)
+        {
+            Expand(m, x);
+            Steps(ref ihv, x, ref before58, ref before65);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Steps(ref Sha1State ihv, uint* x, ref Sha1State before58, ref Sha1State before65)
+    {
         uint a = ihv[0], b = ihv[1], c = ihv[2], d = ihv[3], e = ihv[4];
 
         // Five steps per pass: the variables' roles rotate back to where they started.
-        for (int t = 0; t < 20; t += 5)
+        for (nint t = 0; t < 20; t += 5)
         {
             e += Rotl(a, 5) + Choose(b, c, d) + K1 + x[t]; b = Rotl(b, 30);
             d += Rotl(e, 5) + Choose(a, b, c) + K1 + x[t + 1]; a = Rotl(a, 30);
@@ -47,7 +57,7 @@ internal static class Sha1Block
             b += Rotl(c, 5) + Choose(d, e, a) + K1 + x[t + 3]; d = Rotl(d, 30);
             a += Rotl(b, 5) + Choose(c, d, e) + K1 + x[t + 4]; c = Rotl(c, 30);
         }
-        for (int t = 20; t < 40; t += 5)
+        for (nint t = 20; t < 40; t += 5)
         {
             e += Rotl(a, 5) + (b ^ c ^ d) + K2 + x[t]; b = Rotl(b, 30);
             d += Rotl(e, 5) + (a ^ b ^ c) + K2 + x[t + 1]; a = Rotl(a, 30);
@@ -55,7 +65,7 @@ internal static class Sha1Block
             b += Rotl(c, 5) + (d ^ e ^ a) + K2 + x[t + 3]; d = Rotl(d, 30);
             a += Rotl(b, 5) + (c ^ d ^ e) + K2 + x[t + 4]; c = Rotl(c, 30);
         }
-        for (int t = 40; t < 55; t += 5)
+        for (nint t = 40; t < 55; t += 5)
         {
             e += Rotl(a, 5) + Majority(b, c, d) + K3 + x[t]; b = Rotl(b, 30);
             d += Rotl(e, 5) + Majority(a, b, c) + K3 + x[t + 1]; a = Rotl(a, 30);
@@ -71,7 +81,7 @@ internal static class Sha1Block
         b += Rotl(c, 5) + Majority(d, e, a) + K3 + x[58]; d = Rotl(d, 30);
         a += Rotl(b, 5) + Majority(c, d, e) + K3 + x[59]; c = Rotl(c, 30);
 
-        for (int t = 60; t < 80; t += 5)
+        for (nint t = 60; t < 80; t += 5)
         {
             if (t == 65) { before65[0] = a; before65[1] = b; before65[2] = c; before65[3] = d; before65[4] = e; }
             e += Rotl(a, 5) + (b ^ c ^ d) + K4 + x[t]; b = Rotl(b, 30);
@@ -112,10 +122,10 @@ internal static class Sha1Block
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Expand(ReadOnlySpan<byte> block, Span<uint> x)
+    private static unsafe void Expand(byte* block, uint* x)
     {
-        for (int t = 0; t < 16; t++) x[t] = BinaryPrimitives.ReadUInt32BigEndian(block[(4 * t)..]);
-        for (int t = 16; t < 80; t++) x[t] = Rotl(x[t - 3] ^ x[t - 8] ^ x[t - 14] ^ x[t - 16], 1);
+        for (nint t = 0; t < 16; t++) x[t] = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(block + 4 * t));
+        for (nint t = 16; t < 80; t++) x[t] = Rotl(x[t - 3] ^ x[t - 8] ^ x[t - 14] ^ x[t - 16], 1);
     }
 
     private static uint Round(int t, uint b, uint c, uint d) => t switch
