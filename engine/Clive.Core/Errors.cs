@@ -21,3 +21,10 @@ public sealed class StoreNotFoundException(string directory)
 public sealed class ProtocolException(string message) : CliveException(message);
 
 public sealed class UsageException(string message) : CliveException(message);
+
+/// <summary>
+/// Data whose SHA-1 shows the marks of a collision attack (git's sha1dc verdict, in git's words):
+/// refusing it keeps two different contents from ever sharing a name in the store.
+/// </summary>
+public sealed class CollisionAttackException(string hash)
+    : CliveException($"SHA-1 appears to be part of a collision attack: {hash}");

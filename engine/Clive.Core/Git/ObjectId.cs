@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
+using Clive.Git.Sha1;
 
 namespace Clive.Git;
 
@@ -77,15 +77,32 @@ public readonly struct ObjectId : IEquatable<ObjectId>, IComparable<ObjectId>
         _ => -1,
     };
 
+    // One hasher per thread: objects are hashed one at a time, millions per push.
+    [ThreadStatic] private static CollisionDetectingSha1? t_hasher;
+
+    /// <summary>
+    /// The id git gives this object. Every id computed from content goes through collision
+    /// detection, as in git: content can always have come from outside.
+    /// </summary>
+    /// <exception cref="CollisionAttackException">The content is one half of a SHA-1 collision attack.</exception>
     public static ObjectId HashObject(ObjectType type, ReadOnlySpan<byte> content)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        var hash = t_hasher ??= new CollisionDetectingSha1();
+        hash.Reset();
         Span<byte> header = stackalloc byte[32];
-        hash.AppendData(header[..ObjectHeader.Write(header, type, content.Length)]);
-        hash.AppendData(content);
+        hash.Append(header[..ObjectHeader.Write(header, type, content.Length)]);
+        hash.Append(content);
+        return Finish(hash);
+    }
+
+    /// <summary>The id whose content <paramref name="hash"/> has taken in (header first); refuses a collision attack.</summary>
+    public static ObjectId Finish(CollisionDetectingSha1 hash)
+    {
         Span<byte> digest = stackalloc byte[ByteLength];
-        hash.GetHashAndReset(digest);
-        return new ObjectId(digest);
+        bool collision = hash.Finish(digest);
+        var id = new ObjectId(digest);
+        if (collision) throw new CollisionAttackException(id.ToString());
+        return id;
     }
 
     public override string ToString()

@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using Clive.Git.Sha1;
 using Clive.Compression;
 
 namespace Clive.Packs;
@@ -37,7 +37,7 @@ public static class EntryInflater
     /// Inflates into a hash (or nowhere, to find the entry's end) without keeping the bytes;
     /// returns the compressed length.
     /// </summary>
-    public static long InflateInto(Inflater inflater, IPackBytes pack, long position, long size, IncrementalHash? hash)
+    public static long InflateInto(Inflater inflater, IPackBytes pack, long position, long size, CollisionDetectingSha1? hash)
     {
         var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
         try
@@ -53,7 +53,7 @@ public static class EntryInflater
                 bool end = inflater.Inflate(input, output, out int consumed, out int produced);
                 pos += consumed;
                 if (remaining == 0 && produced > 0) throw new InvalidPackException($"object at {position} is longer than its header says");
-                hash?.AppendData(output[..produced]);
+                hash?.Append(output[..produced]);
                 remaining -= produced;
                 if (end)
                 {

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using Clive.Compression;
 using Clive.Git;
+using Clive.Git.Sha1;
 using Clive.Progress;
 using Clive.Store;
 
@@ -104,9 +104,8 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
 
         var entries = new List<IndexedEntry>();
         var meter = ProgressMeter.Start("Unpacking objects", count, progress);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        var hash = new CollisionDetectingSha1();
         Span<byte> objectHeader = stackalloc byte[32];
-        Span<byte> digest = stackalloc byte[ObjectId.ByteLength];
         long pos = HeaderLength;
         for (int i = 0; i < count; i++)
         {
@@ -126,10 +125,9 @@ public sealed class PackIndexer(IObjectSource store, Action<string>? progress = 
             else if (entryHeader.Type == ObjectType.Blob)
             {
                 // Blobs can be huge and nothing needs their bytes now: hash them as they inflate.
-                hash.AppendData(objectHeader[..ObjectHeader.Write(objectHeader, ObjectType.Blob, entryHeader.Size)]);
+                hash.Append(objectHeader[..ObjectHeader.Write(objectHeader, ObjectType.Blob, entryHeader.Size)]);
                 compressed = EntryInflater.InflateInto(_inflater, buffer, dataPos, entryHeader.Size, hash);
-                hash.GetHashAndReset(digest);
-                entry.Id = new ObjectId(digest);
+                entry.Id = ObjectId.Finish(hash);
                 entry.Type = ObjectType.Blob;
                 entry.Resolved = true;
             }

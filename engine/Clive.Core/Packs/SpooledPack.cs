@@ -31,7 +31,9 @@ public sealed class SpooledPack : IPackBytes, IDisposable
     private readonly Dictionary<long, LinkedListNode<(long Page, byte[] Data, int Length)>> _pages = [];
     private readonly LinkedList<(long Page, byte[] Data, int Length)> _pageOrder = new();
     // The pack's checksum, hashed as bytes go by; the last 20 received may be the trailer, so
-    // hashing always lags that far behind until the pack's end is known.
+    // hashing always lags that far behind until the pack's end is known. Plain SHA-1, not the
+    // collision-detecting one: this checksum catches damage in transit, and names nothing. Every
+    // object inside is hashed with detection (ObjectId), so a colliding pack gains an attacker nothing.
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
     private long _hashed;
 
