@@ -15,7 +15,8 @@ namespace Clive.Engine.Remote;
 /// whose labels fit; any other command cell only asks the remote engines for a claim on its job,
 /// so a result another engine already has is not computed again. Whatever does not deliver
 /// (refused, untrusted, cut off) is logged with its reason and the next engine is tried; last
-/// comes this engine, when its own labels fit.
+/// comes this engine, when its own labels fit. A remote engine busy with another job is passed
+/// over when this one fits, so cells spread over both.
 /// </summary>
 internal sealed class Dispatcher(ReactiveEngine engine)
 {
@@ -47,6 +48,8 @@ internal sealed class Dispatcher(ReactiveEngine engine)
             var session = await Task.Run(() => SessionFor(pipeline, remote), cancel).ConfigureAwait(false);
             if (session is null) continue;
             bool fits = wanted.Count > 0 && wanted.All(session.Labels.Contains);
+            // Its one job at a time is taken and this engine could run the cell: it runs here instead of queueing (two engines share the work).
+            if (fits && fitsHere && session.Busy) continue;
             tried.Add($"{session.Host} ({string.Join(", ", session.Labels)})");
             job ??= JobAction.Write(engine.Store, cell, layout);
             var request = new DispatchRequest

@@ -43,6 +43,9 @@ public sealed class RemoteSession : IDisposable
 
     public bool Broken { get; private set; }
 
+    /// <summary>Whether a job is in flight on it now (one at a time per session).</summary>
+    public bool Busy => _gate.CurrentCount == 0;
+
     /// <summary>Connects and says hello (the remote side checks the run right now).</summary>
     public static RemoteSession Open(RemoteEngine engine)
     {
