@@ -89,7 +89,9 @@ public sealed class EngineSessionServer(Principal principal, string? storeDirect
             Submit(store, repo, repoId, job, request);
             known = WaitForResult(store, repoId, job);
         }
-        SendResult(store, repo, cell, key, job, known);
+        // Walking, packing and signing a large result takes a while: the dispatcher hears "waiting" meanwhile, not silence.
+        var reply = WhileBeating(() => ResultReply(store, repo, cell, key, job, known));
+        DispatchChannel.Write(output, reply);
     }
 
     /// <summary>Asks for the objects this identity cannot already read here, ingests them as a push would, and puts the job under its ref.</summary>
@@ -145,8 +147,35 @@ public sealed class EngineSessionServer(Principal principal, string? storeDirect
         }
     }
 
+    /// <summary>Runs <paramref name="work"/> while another thread says "waiting" every <see cref="Heartbeat"/>.</summary>
+    private T WhileBeating<T>(Func<T> work)
+    {
+        using var done = new ManualResetEventSlim();
+        var beat = new Thread(() =>
+        {
+            try
+            {
+                while (!done.Wait(Heartbeat)) DispatchChannel.Write(output, new DispatchReply { Kind = DispatchReply.Waiting });
+            }
+            catch (IOException)
+            {
+                // The dispatcher went away; the result's own write says so.
+            }
+        }) { IsBackground = true };
+        beat.Start();
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            done.Set();
+            beat.Join();
+        }
+    }
+
     /// <summary>The result with this host's signed claim about it, and the objects of it the job's closure does not hold.</summary>
-    private void SendResult(CliveStore store, string repo, string cell, string key, ObjectId job, ObjectId result)
+    private static DispatchReply ResultReply(CliveStore store, string repo, string cell, string key, ObjectId job, ObjectId result)
     {
         var tree = CommitParser.Parse(store.Objects.Read(result, ObjectType.Commit)).Tree;
         ObjectId? outputTree = null, value = null;
@@ -163,12 +192,12 @@ public sealed class EngineSessionServer(Principal principal, string? storeDirect
         var sending = new ObjectWalk(store.Objects).Run([result], [], null).Objects.Where(id => !held.Contains(id)).ToList();
         using var pack = new MemoryStream();
         new PackWriter(store.Objects).Write(pack, sending, null, null);
-        DispatchChannel.Write(output, new DispatchReply
+        return new DispatchReply
         {
             Kind = DispatchReply.Result,
             Claim = claim.CanonicalText(),
             Signature = signed.Signature,
             Pack = pack.ToArray(),
-        });
+        };
     }
 }

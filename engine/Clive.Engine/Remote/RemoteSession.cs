@@ -21,7 +21,7 @@ public sealed class RemoteSession : IDisposable
         int.TryParse(Environment.GetEnvironmentVariable("CLIVE_DISPATCH_SILENCE_MS"), out var ms) && ms > 0 ? ms : 15_000);
 
     private readonly Process _ssh;
-    private readonly Stream _fromRemote;
+    private readonly CountingStream _fromRemote;
     private readonly Stream _toRemote;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -29,7 +29,7 @@ public sealed class RemoteSession : IDisposable
     {
         Engine = engine;
         _ssh = ssh;
-        _fromRemote = ssh.StandardOutput.BaseStream;
+        _fromRemote = new CountingStream(ssh.StandardOutput.BaseStream);
         _toRemote = ssh.StandardInput.BaseStream;
     }
 
@@ -128,12 +128,22 @@ public sealed class RemoteSession : IDisposable
         return Receive();
     }
 
-    /// <summary>The next reply, or a failure when none comes within <see cref="Silence"/>: the link is taken for cut, the ssh process is killed.</summary>
+    /// <summary>
+    /// The next reply, or a failure when no byte comes for <see cref="Silence"/> (a large result may
+    /// take longer than that to arrive, as long as it keeps arriving): the link is taken for cut,
+    /// the ssh process is killed.
+    /// </summary>
     private DispatchReply Receive()
     {
         var read = Task.Run(() => DispatchChannel.Read<DispatchReply>(_fromRemote));
-        if (Task.WhenAny(read, Task.Delay(Silence)).GetAwaiter().GetResult() != read)
+        long seen = _fromRemote.Count;
+        while (Task.WhenAny(read, Task.Delay(Silence)).GetAwaiter().GetResult() != read)
         {
+            if (_fromRemote.Count != seen)
+            {
+                seen = _fromRemote.Count;
+                continue;
+            }
             Break();
             throw new DispatchFailure($"{Where}: no word for {Silence.TotalSeconds:0.#} s: taken for cut off");
         }
@@ -166,5 +176,36 @@ public sealed class RemoteSession : IDisposable
         Break();
         _ssh.Dispose();
         _gate.Dispose();
+    }
+}
+
+/// <summary>A read-only stream that counts the bytes read through it, so a waiting reader can tell a slow answer from none.</summary>
+internal sealed class CountingStream(Stream inner) : Stream
+{
+    private long _count;
+
+    public long Count => Interlocked.Read(ref _count);
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        int n = inner.Read(buffer, offset, count);
+        Interlocked.Add(ref _count, n);
+        return n;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
     }
 }

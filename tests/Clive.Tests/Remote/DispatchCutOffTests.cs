@@ -59,7 +59,8 @@ public sealed class DispatchCutOffTests : IDisposable
             "--remote", $"{Environment.UserName}@{TwoHosts.AddressB}:{_sshB.Port}/demo");
         _engines.Add(engineA);
 
-        X
+        // Long: A compiles its model first, and a loaded machine makes that slow.
+        engineA.Wait(() => engineB.Log.Contains("running for another engine"), "B to run the job (B's log:\n" + engineB.Log + ")", 180);
         _network.CutOffB();
 
         engineA.WaitForCells("demo", CellState.Succeeded, "slow");
