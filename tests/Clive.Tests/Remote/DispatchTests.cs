@@ -174,6 +174,33 @@ public sealed class DispatchTests : IDisposable
     }
 
     [SkippableFact]
+    public void EngineSession_RefusesHostileFrames_InOneLine_StoreUnchanged()
+    {
+        _hostB.Clive("grant", "alice", "run", "demo").EnsureSuccess("grant run on B");
+        var before = _hostB.StoreSnapshot();
+
+        // A frame that says it is 2 GiB long: refused before anything is allocated.
+        var huge = _sshB.SshAs("alice", [0x7f, 0xff, 0xff, 0xff, 1, 2, 3], "engine-session", "demo");
+        Assert.Equal(1, huge.ExitCode);
+        Assert.Contains("over the limit", huge.Stdout);
+
+        // A job whose key is not a key, and one with a cell name holding a newline (it would forge a claim's line).
+        foreach (var (request, refusal) in new[]
+        {
+            (new DispatchRequest { Kind = DispatchRequest.Job, Cell = "shout", Key = "../../etc", Commit = new byte[20], Run = true }, "not lower-case hex"),
+            (new DispatchRequest { Kind = DispatchRequest.Job, Cell = "shout\nhost evil", Key = new string('a', 64), Commit = new byte[20], Run = true }, "control character"),
+        })
+        {
+            using var frame = new MemoryStream();
+            DispatchChannel.Write(frame, request);
+            var refused = _sshB.SshAs("alice", frame.ToArray(), "engine-session", "demo");
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains(refusal, refused.Stdout);
+        }
+        Assert.Equal(before, _hostB.StoreSnapshot());
+    }
+
+    [SkippableFact]
     public void SecondEngine_ReusesBsClaim_WithoutRunningTheCellAgain()
     {
         _hostB.Clive("grant", "alice", "run", "demo").EnsureSuccess("grant run on B");
