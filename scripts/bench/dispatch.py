@@ -219,6 +219,7 @@ def reuse(root, path):
     a, b, sshd = setup(root, path)
     model = 'Cells.Command("big").Files("seed").On("far").Run("head -c 100000000 /dev/urandom > $CLIVE_OUT/big; cat seed > $CLIVE_OUT/seed");\n'
     seed = f"{time.time_ns()}\n"
+    others = []
     try:
         a.push({"clive.csx": model, "seed": seed})
         a.up("--remote", sshd.remote())
@@ -228,6 +229,7 @@ def reuse(root, path):
         timings = {}
         for mode in ("claim", "local"):
             c = Store(root, f"c-{mode}", path)
+            others.append(c)
             c.env["GIT_SSH_COMMAND"] = sshd.ssh
             (c.dir / "b.pub").write_text(b.clive("trust", "key"))
             host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()).lstrip(".") or "localhost"
@@ -243,6 +245,8 @@ def reuse(root, path):
             c.down()
             progress(f"reuse: C by {mode}: {timings[mode]:.2f} s (engine start included)")
     finally:
+        for c in others:
+            c.down()
         a.down(); b.down(); sshd.stop()
     return {"output_mb": 100, "first_dispatch_s": first, "claim_reuse_s": timings["claim"], "local_run_s": timings["local"]}
 
