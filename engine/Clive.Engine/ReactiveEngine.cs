@@ -26,6 +26,9 @@ public sealed record EngineOptions
 
     public int Jobs { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>What this engine advertises it can run (os-arch first): a cell's <c>.On</c> labels must all be here for it to run here.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
     public TextWriter Log { get; init; } = TextWriter.Null;
 
     /// <summary>
@@ -63,7 +66,11 @@ public sealed class ReactiveEngine : IAsyncDisposable
         _resultReaders = new ResultReaders(_pipelines.Values, Log);
         Merges = new EntityMerges(store, Log);
         Starter = options.ManagesRemoteEngines ? new Remote.RemoteEngineStarter(store.Store.Directory, RemoteEngines, Log) : null;
+        Dispatch = new Remote.Dispatcher(this);
+        _jobs = new Remote.JobRunner(this, _stopping.Token);
     }
+
+    private readonly Remote.JobRunner _jobs;
 
     internal EngineStore Store { get; }
     internal ModelLoader Loader { get; }
@@ -76,6 +83,10 @@ public sealed class ReactiveEngine : IAsyncDisposable
     internal SlotPool Slots { get; }
     internal string LogRoot { get; }
     internal EntityMerges Merges { get; }
+    internal Remote.Dispatcher Dispatch { get; }
+
+    /// <summary>This engine's labels (<see cref="EngineOptions.Labels"/>).</summary>
+    internal IReadOnlyList<string> Labels => _options.Labels;
 
     /// <summary>Engines on other hosts this one may hand cells to.</summary>
     public Remote.RemoteEngines RemoteEngines { get; } = new();
@@ -101,6 +112,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         foreach (var (repo, refName, commit) in Store.Use(WatchedHeads)) Pipeline(repo, refName).Update(commit, last);
         // Engines started for a ref that is gone (or no longer watched) while this engine was down are stopped now.
         Starter?.Forget(_pipelines.Values.Select(p => p.ToString()).ToHashSet(StringComparer.Ordinal));
+        _jobs.StartPending(_options.AllRepos ? Store.Use(s => s.Store.Repos.List().Select(r => r.Name).ToList()) : _options.Repos);
         Log($"clive up: watching {(_pipelines.Count == 0 ? "no refs yet (push a repo)" : string.Join(", ", _pipelines.Values))}; {Coordinator.Jobs} jobs at once");
         try
         {
@@ -182,10 +194,30 @@ public sealed class ReactiveEngine : IAsyncDisposable
                 null, null, pid, startTime, null)),
         };
         var begun = clock.Elapsed;
+        var inputs = layout();
+        if (Dispatch.Concerns(pipeline, cell))
+        {
+            CellResult? elsewhere;
+            try
+            {
+                elsewhere = await Dispatch.RunAsync(pipeline, cell, key, keyText, inputs, runId, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException || ErrorPolicy.IsUsersProblem(e))
+            {
+                Store.Write(s => s.Store.Cells.EndRun(runId, e is OperationCanceledException ? CellState.Cancelled : CellState.Failed, DateTimeOffset.UtcNow));
+                throw;
+            }
+            if (elsewhere is not null)
+            {
+                slot.Dispose();
+                Coordinator.Remember(keyText, elsewhere);
+                return elsewhere;
+            }
+        }
         RunOutcome outcome;
         try
         {
-            outcome = await runner.RunAsync(new RunRequest(cell, keyText, layout(), values, host, entities), cancel).ConfigureAwait(false);
+            outcome = await runner.RunAsync(new RunRequest(cell, keyText, inputs, values, host, entities), cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -271,6 +303,12 @@ public sealed class ReactiveEngine : IAsyncDisposable
         foreach (var e in events)
         {
             last = e.Sequence;
+            if (e.Ref.StartsWith(Clive.Dispatch.JobRefs.JobPrefix, StringComparison.Ordinal) || e.Ref.StartsWith(Clive.Dispatch.JobRefs.ResultPrefix, StringComparison.Ordinal))
+            {
+                // Another engine's job, filed here to run (only in the repos this engine watches: watching a repo is running what is pushed to it).
+                if (!e.New.IsZero && (_options.AllRepos || _options.Repos.Contains(e.Repo, StringComparer.Ordinal))) _jobs.Filed(e.Repo, e.Ref, e.New);
+                continue;
+            }
             if (EntityVersions.NameOf(e.Ref) is { } entity)
             {
                 // An entity moved: the models whose cells read or followed it evaluate again.
@@ -392,6 +430,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         _stopping.Cancel();
         await Services.StopAllAsync().ConfigureAwait(false);
         if (Starter is not null) await Starter.DisposeAsync().ConfigureAwait(false);
+        Dispatch.Dispose();
         Slots.Dispose();
         Board.Flush();
         Board.Dispose();

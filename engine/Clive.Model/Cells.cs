@@ -88,6 +88,28 @@ public class CommandCell : Cell<CommandCell>
         Timeout = timeout;
         return this;
     }
+
+    private readonly List<string> _placement = [];
+
+    /// <summary>The labels an engine must advertise to run this command (<see cref="On"/>); empty: the engine that evaluates the model runs it.</summary>
+    public IReadOnlyList<string> Placement => _placement;
+
+    /// <summary>
+    /// Runs the command only on an engine that advertises every one of <paramref name="labels"/>
+    /// (<c>clive up --label</c>): one on another host when one fits, else this one if its labels fit.
+    /// </summary>
+    public CommandCell On(params string[] labels)
+    {
+        foreach (var label in labels)
+        {
+            if (!IsLabel(label)) throw new ArgumentException($"cell {Name}: '{label}' is not an engine label (letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit)");
+            if (!_placement.Contains(label)) _placement.Add(label);
+        }
+        return this;
+    }
+
+    private static bool IsLabel(string label)
+        => label.Length is > 0 and <= 64 && char.IsAsciiLetterOrDigit(label[0]) && label.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 }
 
 /// <summary>A long-running process. Stopped with SIGTERM, then killed after <see cref="GracePeriod"/>.</summary>

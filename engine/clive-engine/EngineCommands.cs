@@ -39,10 +39,15 @@ internal static class EngineCommands
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print nothing but errors" };
         var tools = new Option<string[]>("--tool") { Description = "A path every cell may read besides the system's programs (repeatable; e.g. /opt/toolchain)" };
         var labels = new Option<string[]>("--label") { Description = "Advertise this label (repeatable; e.g. big-memory, docker); the os-arch (linux-x64) is always advertised" };
+        var remotes = new Option<string[]>("--remote")
+        {
+            Description = "Hand cells to the engine of another host: [user@]host[:port][/repo] (repeatable; repo defaults to each watched repo). "
+                + "Cells with .On(labels) run there when its labels fit; other command cells reuse its signed results (trust its key first: clive trust add)",
+        };
         var detach = new Option<bool>(DetachedStart.Flag) { Description = "Run in the background (its own session, log in <store>/logs/engine.log); return once it runs. `clive down` stops it" };
         var command = new Command("up", "Run the engine: follow ref changes and run the cells of each watched ref's clive.csx whose inputs changed, until Ctrl-C (or `clive down`)")
         {
-            repos, all, branches, jobs, quiet, tools, labels, detach,
+            repos, all, branches, jobs, quiet, tools, labels, remotes, detach,
         };
         command.SetAction((result, cancel) =>
         {
@@ -52,6 +57,7 @@ internal static class EngineCommands
             if (watched.Length == 0 && !result.GetValue(all)) throw new UsageException("say which repos to watch: --repo NAME (repeatable) or --all");
             if (watched.Length > 0 && result.GetValue(all)) throw new UsageException("--repo and --all do not go together");
             var advertised = Clive.Core.Store.Engines.EngineLabels.WithPlatform(result.GetValue(labels) ?? []);
+            var declared = RemoteOption.Parse(result.GetValue(remotes) ?? [], watched);
             using var store = new EngineStore(GlobalOptions.OpenOrCreateStore(result));
             if (result.GetValue(detach))
             {
@@ -69,11 +75,13 @@ internal static class EngineCommands
                 Tools = Sandbox.ValidateTools(result.GetValue(tools) ?? [], store.Store.Directory),
                 Branches = result.GetValue(branches) ?? [],
                 Jobs = result.GetValue(jobs),
+                Labels = advertised,
                 Log = result.GetValue(quiet) ? TextWriter.Null : Console.Error,
                 ManagesRemoteEngines = true,
             };
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, options);
+            engine.RemoteEngines.Declare(RemoteOption.Source, declared);
             using var presence = EnginePresence.Start(store, engineLock, options, advertised);
             try
             {

@@ -6,7 +6,7 @@ namespace Clive.Access;
 /// <summary>
 /// One SSH session of an identity, run by the forced command <c>clive serve --identity NAME --key
 /// FINGERPRINT</c>: git's services for fetch and push, the rights commands an identity may
-/// use on this host, and the engine verbs (<see cref="EngineVerbs"/>). Anything else is refused.
+/// use on this host, the engine verbs (<see cref="EngineVerbs"/>) and engine sessions (cells dispatched here). Anything else is refused.
 /// Replies of the rights commands go to <paramref name="output"/>; <paramref name="messages"/>
 /// (stderr) is for the user's terminal.
 /// </summary>
@@ -57,6 +57,10 @@ public sealed class ServeSession(Principal principal, string keyFingerprint, str
                 }
                 return 0;
             }
+            case "engine-session":
+                // Another host's engine hands cells to this store's engine (run right checked inside, per job).
+                if (request.Arguments.Count != 1) throw new UsageException("usage: engine-session <repo>");
+                return new Dispatch.EngineSessionServer(principal, storeDirectory, input, output).Run(request.Arguments[0].TrimStart('/'));
             case "grants":
             {
                 using var store = CliveStore.Open(storeDirectory);
@@ -71,7 +75,7 @@ public sealed class ServeSession(Principal principal, string keyFingerprint, str
             case EngineVerbs.List:
                 return new EngineVerbs(principal, storeDirectory, Reply).ListEngines(request.Arguments);
             default:
-                throw new UsageException($"'{request.Verb}' is not something this key may run (git fetch/push, grant, revoke, grants, trust, distrust, engine-up, engine-down, engines)");
+                throw new UsageException($"'{request.Verb}' is not something this key may run (git fetch/push, grant, revoke, grants, trust, distrust, engine-up, engine-down, engines, engine-session)");
         }
     }
 

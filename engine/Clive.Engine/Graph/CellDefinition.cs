@@ -65,6 +65,10 @@ public sealed class CellDefinition
             foreach (var output in command.Outputs) text.Append("output ").Append(Quote(output)).Append('\n');
             if (command.Timeout is { } timeout) text.Append("timeout ").Append(timeout.Ticks).Append('\n');
             if (command.UsesNetwork) text.Append("network\n");
+            // Where it may run is part of what it is (a linux-arm64 build is not a linux-x64 one), so
+            // the labels are in the key; which fitting engine ran it is not. Absent when none are
+            // given, so cells without .On keep their keys.
+            if (command.Placement.Count > 0) text.Append("on ").Append(QuoteAll(command.Placement.Order(StringComparer.Ordinal))).Append('\n');
         }
         if (cell is ServiceCell service) text.Append("grace ").Append(service.GracePeriod.Ticks).Append('\n');
         if (cell is ComputeCell compute)

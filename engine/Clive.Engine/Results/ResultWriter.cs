@@ -71,6 +71,26 @@ public sealed class ResultWriter(EngineStore store)
         return pending.Result;
     }
 
+    /// <summary>
+    /// Stores a job another engine handed over: its result commit under <paramref name="refName"/>
+    /// in <paramref name="repo"/>, never in the cache of this engine's own cells (the job's
+    /// key is the dispatcher's word; its action and inputs are the job commit's).
+    /// </summary>
+    public CellResult SaveJob(string repo, string refName, string cell, byte[] job, RunOutcome outcome)
+    {
+        var result = Prepare(cell, job, outcome);
+        store.Write(s =>
+        {
+            using var transaction = s.Store.BeginRefTransaction(Who, "job result");
+            transaction.Add(outcome.Objects);
+            var current = s.Store.Repos.TryGetId(repo) is { } id ? s.Store.Refs.Get(id, refName) ?? ObjectId.Zero : ObjectId.Zero;
+            var applied = transaction.Update(repo, [new RefUpdate(refName, current, result.Commit)], atomic: true);
+            if (applied.FirstOrDefault(r => !r.Succeeded) is { } failed) throw new CliveException($"could not file the job's result: {failed.Message}");
+            transaction.Commit();
+        });
+        return result;
+    }
+
     /// <summary>The result commit of a run, its objects added to the run's pack: store reads only, outside the write lock.</summary>
     private CellResult Prepare(string cell, byte[] key, RunOutcome outcome)
     {

@@ -29,6 +29,7 @@ public static class CellDeclarations
             message.Outputs = command.Outputs.ToList();
             message.TimeoutTicks = command.Timeout?.Ticks;
             message.UsesNetwork = command.UsesNetwork;
+            message.Placement = command.Placement.ToList();
         }
         if (cell is ServiceCell service) message.GraceTicks = service.GracePeriod.Ticks;
         if (cell is ComputeCell compute) message.Maintains = compute.Maintained.ToList();
@@ -81,6 +82,7 @@ public static class CellDeclarations
         if (message.Outputs.Count > 0) cell.Output([.. message.Outputs]);
         if (message.TimeoutTicks is { } timeout) cell.WithTimeout(TimeSpan.FromTicks(timeout));
         if (message.UsesNetwork) cell.Network();
+        if (message.Placement.Count > 0) cell.On([.. message.Placement]);
         return cell;
     }
 

@@ -122,6 +122,8 @@ public sealed class CellMessage
     [Key(13)] public string Script { get; set; } = "";
     /// <summary>A compute cell: the entities it maintains.</summary>
     [Key(14)] public List<string> Maintains { get; set; } = [];
+    /// <summary>A command cell: the labels of the engines it may run on (<c>.On</c>).</summary>
+    [Key(15)] public List<string> Placement { get; set; } = [];
 }
 
 [MessagePackObject]

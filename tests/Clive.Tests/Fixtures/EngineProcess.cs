@@ -13,10 +13,18 @@ public sealed class EngineProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    public EngineProcess(GitSandbox sandbox, params string[] options)
+    public EngineProcess(GitSandbox sandbox, params string[] options) : this(sandbox, null, options) { }
+
+    /// <summary>An engine on a test host: inside network namespace <paramref name="networkNamespace"/> (see <see cref="TwoHosts"/>).</summary>
+    public static EngineProcess InNamespace(GitSandbox sandbox, string networkNamespace, params string[] options) => new(sandbox, networkNamespace, options);
+
+    private EngineProcess(GitSandbox sandbox, string? networkNamespace, string[] options)
     {
         Sandbox = sandbox;
-        _process = ProcessRunner.Start(Binaries.Clive, ["up", "--jobs", "2", .. (options.Contains("--repo") ? options : ["--all", .. options])], sandbox.Root, sandbox.Environment);
+        string[] up = [Binaries.Clive, "up", "--jobs", "2", .. (options.Contains("--repo") ? options : ["--all", .. options])];
+        _process = networkNamespace is null
+            ? ProcessRunner.Start(up[0], up[1..], sandbox.Root, sandbox.Environment)
+            : ProcessRunner.Start("ip", ["netns", "exec", networkNamespace, .. up], sandbox.Root, sandbox.Environment);
         _process.StandardInput.Close();
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };

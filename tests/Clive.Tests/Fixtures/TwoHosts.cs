@@ -31,6 +31,11 @@ public sealed class TwoHosts : IDisposable
         }
     }
 
+    private string LinkB => "vb" + NamespaceB[^6..];
+
+    /// <summary>Cuts B off: its end of the link goes down, and nothing more passes between the hosts.</summary>
+    public void CutOffB() => Ip("-n", NamespaceB, "link", "set", LinkB, "down").EnsureSuccess("ip link set down");
+
     public string NamespaceA { get; }
     public string NamespaceB { get; }
 
