@@ -4,22 +4,24 @@ namespace Clive.Store.Maintenance;
 
 /// <summary>
 /// What pushes, fetches and gc agree on, so that gc runs beside them and waits for them only at
-/// two short points.
+/// two points, and makes no push or fetch wait longer than its own short sweep.
 /// <para>
 /// A push decides what it may lean on (the objects its refs reach, a thin pack's delta bases)
 /// before its write transaction; gc decides what to drop in its sweep. A sweep between the two
-/// could drop an object the push then commits a ref over. So pushes hold <see cref="Push"/>
-/// from that decision to their commit, and the sweep holds <see cref="Sweep"/>.
+/// could drop an object the push then commits a ref over. So a push holds a shared lock on
+/// <c>gc.push.inflight</c> from that decision to its commit, and the sweep an exclusive one. The
+/// sweep first waits for a moment when no push is in flight; if pushes overlap for longer than its
+/// patience, it closes the gate (an exclusive lock on <c>gc.push.gate</c>, which every push passes
+/// with a shared one) so that the pushes in flight drain and no new one starts until it is done.
 /// </para>
 /// <para>
 /// A fetch may have learnt where an object lay before the sweep moved it; the pack it read from
-/// stays readable until gc deletes it. So fetches hold <see cref="Fetch"/>, and gc deletes the
-/// packs it retired under <see cref="DeleteRetired"/>.
+/// stays readable until gc deletes it. So a fetch holds a shared lock on <c>gc.fetch.inflight</c>,
+/// and gc deletes retired packs only once it has seen that lock free: every fetch in flight then
+/// started after the sweep, and reads nothing retired. If fetches overlap for longer than its
+/// patience, the retired packs are left for the next gc.
 /// </para>
-/// Each pair is a gate and an in-flight lock: a client passes the gate (shared) and holds the
-/// in-flight lock (shared); gc closes the gate (exclusive), so a stream of clients cannot starve
-/// it, then waits for those in flight (exclusive). Clients wait only while gc holds both. Locks
-/// are flocks: the kernel drops them however their process ends.
+/// Locks are flocks: the kernel drops them however their process ends.
 /// </summary>
 public sealed class GcGate : IDisposable
 {
@@ -37,10 +39,28 @@ public sealed class GcGate : IDisposable
     public static GcGate Fetch(string storeDirectory) => Pass(storeDirectory, Fetches);
 
     /// <summary>Held by gc's sweep: no push is between its decision and its commit, and none starts one.</summary>
-    public static GcGate Sweep(string storeDirectory) => Close(storeDirectory, Pushes);
+    public static GcGate Sweep(string storeDirectory, TimeSpan patience, Action<string>? progress)
+    {
+        if (WaitForNoneInFlight(storeDirectory, Pushes, patience, progress, "pushes") is { } quiet) return quiet;
+        progress?.Invoke("Closing the gate to new pushes until those in flight are done\n");
+        int gate = Take(storeDirectory, Pushes + ".gate", Flock.Exclusive);
+        try
+        {
+            return new GcGate([gate, Take(storeDirectory, Pushes + ".inflight", Flock.Exclusive)]);
+        }
+        catch
+        {
+            Flock.Close(gate);
+            throw;
+        }
+    }
 
-    /// <summary>Held by gc while it deletes retired packs: no fetch that could still read them is in flight.</summary>
-    public static GcGate DeleteRetired(string storeDirectory) => Close(storeDirectory, Fetches);
+    /// <summary>Whether no fetch that began before the sweep is still in flight (so retired packs may go), seen within <paramref name="patience"/>.</summary>
+    public static bool FetchesBeforeSweepAreDone(string storeDirectory, TimeSpan patience, Action<string>? progress)
+    {
+        using var seen = WaitForNoneInFlight(storeDirectory, Fetches, patience, progress, "fetches");
+        return seen is not null;
+    }
 
     /// <summary>Held for a whole gc: two at once would each drop the pack the other is writing.</summary>
     public static GcGate Running(string storeDirectory)
@@ -66,18 +86,26 @@ public sealed class GcGate : IDisposable
         }
     }
 
-    private static GcGate Close(string storeDirectory, string name)
+    /// <summary>The in-flight lock taken exclusively at a moment when nobody holds it, or null once <paramref name="patience"/> is spent.</summary>
+    private static GcGate? WaitForNoneInFlight(string storeDirectory, string name, TimeSpan patience, Action<string>? progress, string what)
     {
-        int gate = Take(storeDirectory, name + ".gate", Flock.Exclusive);
-        try
+        var path = Path.Combine(storeDirectory, name + ".inflight");
+        int fd = Flock.OpenLockFile(path);
+        var deadline = DateTime.UtcNow + patience;
+        bool told = false;
+        // Polled, not waited for: a blocking request would not stop new clients taking the shared lock, and could wait forever.
+        while (!Flock.Lock(fd, Flock.Exclusive | Flock.NonBlocking, path))
         {
-            return new GcGate([gate, Take(storeDirectory, name + ".inflight", Flock.Exclusive)]);
+            if (DateTime.UtcNow >= deadline)
+            {
+                Flock.Close(fd);
+                return null;
+            }
+            if (!told) progress?.Invoke($"Waiting for the {what} in flight\n");
+            told = true;
+            Thread.Sleep(20);
         }
-        catch
-        {
-            Flock.Close(gate);
-            throw;
-        }
+        return new GcGate([fd]);
     }
 
     private static int Take(string storeDirectory, string name, int operation)

@@ -93,6 +93,8 @@ internal sealed class PackSwap(CliveStore store)
         return dropped;
     }
 
+    public bool AnyRetired() => store.Connection.Scalar<long>("SELECT count(*) FROM packs WHERE size < 0") > 0;
+
     /// <summary>Deletes the retired packs (and any a killed gc left), a few chunks per transaction.</summary>
     public void DeleteRetired()
     {

@@ -28,17 +28,21 @@ public sealed class StoreCompactor(CliveStore store, Action<string>? progress)
     /// <summary>How long gc keeps a cached result no ref shows: two weeks, as git keeps unreachable objects (gc.pruneExpire).</summary>
     public static readonly TimeSpan DefaultKeepResults = TimeSpan.FromDays(14);
 
-    public GcReport Run() => Run(DefaultKeepResults);
+    /// <summary>How long gc waits for a moment with no push (or fetch) in flight before it closes the gate to new pushes (or leaves retired packs for the next gc).</summary>
+    public static readonly TimeSpan DefaultPatience = TimeSpan.FromMinutes(1);
+
+    public GcReport Run() => Run(DefaultKeepResults, DefaultPatience);
 
     /// <param name="keepResults">Cached results that finished this long ago or less are kept; zero keeps only those a ref or row shows.</param>
-    public GcReport Run(TimeSpan keepResults)
+    /// <param name="patience">See <see cref="DefaultPatience"/>.</param>
+    public GcReport Run(TimeSpan keepResults, TimeSpan patience)
     {
         using var running = GcGate.Running(store.Directory);
         long bytesBefore = FileSize();
         var cutoff = DateTimeOffset.UtcNow - keepResults;
         var swap = new PackSwap(store);
         // What a gc killed before it finished left behind.
-        DeleteRetired(swap);
+        DeleteRetired(swap, patience);
         var temp = Path.Combine(store.Directory, $"gc-{Environment.ProcessId}.pack.tmp");
         try
         {
@@ -61,8 +65,8 @@ public sealed class StoreCompactor(CliveStore store, Action<string>? progress)
                 gcPack = swap.Copy(file, index.Count);
             }
             swap.Relocate(gcPack, index);
-            var (added, dropped, resultsDropped) = Sweep(swap, gcPack, marked.ToHashSet(), cutoff, temp);
-            DeleteRetired(swap);
+            var (added, dropped, resultsDropped) = Sweep(swap, gcPack, marked.ToHashSet(), cutoff, temp, patience);
+            DeleteRetired(swap, patience);
             swap.Vacuum();
             store.Connection.Execute("PRAGMA wal_checkpoint(TRUNCATE)");
             return new GcReport(packsBefore, stats.Total + added, stats.Deltas, bytesBefore, FileSize(), dropped, resultsDropped);
@@ -78,9 +82,9 @@ public sealed class StoreCompactor(CliveStore store, Action<string>? progress)
     /// into a pack of its own, every pack but the two is retired, and cached results naming a
     /// dropped object are forgotten. Returns how many objects it added, dropped, and results it forgot.
     /// </summary>
-    private (long Added, long Dropped, long ResultsDropped) Sweep(PackSwap swap, long gcPack, HashSet<ObjectId> kept, DateTimeOffset cutoff, string temp)
+    private (long Added, long Dropped, long ResultsDropped) Sweep(PackSwap swap, long gcPack, HashSet<ObjectId> kept, DateTimeOffset cutoff, string temp, TimeSpan patience)
     {
-        using var gate = GcGate.Sweep(store.Directory);
+        using var gate = GcGate.Sweep(store.Directory, patience, progress);
         using var transaction = store.BeginWrite();
         var cache = TableReferences.CellResults(store);
         var beyond = Reachability.From(store, Roots(cache, cutoff), null, kept);
@@ -101,10 +105,12 @@ public sealed class StoreCompactor(CliveStore store, Action<string>? progress)
         return (beyond.Count, dropped, resultsDropped);
     }
 
-    private void DeleteRetired(PackSwap swap)
+    /// <summary>Deletes the packs a sweep retired, once no fetch that could still read them is in flight; else the next gc will.</summary>
+    private void DeleteRetired(PackSwap swap, TimeSpan patience)
     {
-        using var gate = GcGate.DeleteRetired(store.Directory);
-        swap.DeleteRetired();
+        if (!swap.AnyRetired()) return;
+        if (GcGate.FetchesBeforeSweepAreDone(store.Directory, patience, progress)) swap.DeleteRetired();
+        else progress?.Invoke("Fetches kept reading: the retired packs are left for the next gc\n");
     }
 
     /// <summary>The objects rows name that gc keeps besides refs' (which <see cref="Reachability"/> reads itself).</summary>
