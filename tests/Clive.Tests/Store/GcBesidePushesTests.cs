@@ -74,22 +74,53 @@ public sealed class GcBesidePushesTests(ITestOutputHelper output) : IDisposable
         Assert.False(_sandbox.Git("after.git", "rev-parse", "--verify", "-q", "refs/heads/garbage").ExitCode == 0);
     }
 
+    [Fact]
+    public void Gc_KilledAtItsSweep_LeavesAWholeStore_ThatTheNextGcCompacts()
+    {
+        var mainTip = StoreWithHistoryAndGarbage(commits: 60);
+        var (held, heldCommit, rest) = HoldPushInFlight(mainTip);
+        var gc = Start(Binaries.Clive, "gc", "--wait", "10m");
+        var gcErr = new StringBuilder();
+        gc.ErrorDataReceived += (_, e) => { lock (gcErr) gcErr.AppendLine(e.Data); };
+        gc.BeginErrorReadLine();
+        string GcSays() { lock (gcErr) return gcErr.ToString(); }
+        Poll.Until(() => GcSays().Contains("Waiting for the pushes in flight"), "gc to reach its sweep", 120, GcSays);
+
+        // Killed with its pack copied in and the index moved to it, the old packs not yet retired.
+        gc.Kill();
+        gc.WaitForExit();
+        held.StandardInput.BaseStream.Write(rest);
+        held.StandardInput.Close();
+        Assert.Contains("ok refs/heads/held", held.StandardOutput.ReadToEnd());
+        _sandbox.Clive("fsck").EnsureSuccess("clive fsck after a killed gc");
+
+        var again = _sandbox.Clive("gc").EnsureSuccess("the next gc");
+        Assert.Matches(@"[1-9]\d* unreachable dropped", again.Stderr);
+        _sandbox.Clive("fsck").EnsureSuccess("clive fsck after the next gc");
+        _sandbox.GitOk("", "clone", "-q", "--mirror", Url, "after.git");
+        _sandbox.GitOk("after.git", "fsck", "--full", "--no-dangling");
+        Assert.Equal(heldCommit, _sandbox.RevParse("after.git", "refs/heads/held"));
+        Assert.Equal(mainTip, _sandbox.RevParse("after.git", "refs/heads/main"));
+        using var store = _sandbox.OpenStore();
+        Assert.Equal(1, store.Objects.PackCount());
+    }
+
     /// <summary>main with a history to keep, and a deleted branch's history for gc to drop. Returns main's tip.</summary>
-    private string StoreWithHistoryAndGarbage()
+    private string StoreWithHistoryAndGarbage(int commits = 300)
     {
         Directory.CreateDirectory(_sandbox.PathOf("src.git"));
         _sandbox.GitOk("src.git", "init", "-q", "--bare", "-b", "main");
-        FastImport("src.git", History(1, "main"));
-        FastImport("src.git", History(2, "garbage"));
+        FastImport("src.git", History(1, "main", commits));
+        FastImport("src.git", History(2, "garbage", commits));
         _sandbox.GitOk("src.git", "push", "-q", Url, "main", "garbage");
         _sandbox.GitOk("src.git", "push", "-q", Url, ":garbage");
         return _sandbox.RevParse("src.git", "main");
     }
 
-    private byte[] History(int seed, string branch)
+    private byte[] History(int seed, string branch, int commits)
     {
         var history = ProcessRunner.Run("python3", [Path.Combine(SourceTree.Root, "scripts/bench/make_history.py"),
-                "--commits", "300", "--files", "200", "--seed", seed.ToString()],
+                "--commits", commits.ToString(), "--files", "200", "--seed", seed.ToString()],
             _sandbox.Root, _sandbox.Environment).EnsureSuccess("make_history.py");
         return Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(history.StdoutBytes).Replace("refs/heads/main", "refs/heads/" + branch));
     }

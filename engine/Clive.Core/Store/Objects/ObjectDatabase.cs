@@ -43,6 +43,9 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     public long Count() => _connection.Scalar<long>("SELECT count(*) FROM objects");
 
+    /// <summary>The packs the store reads from (not those gc is writing or has retired).</summary>
+    public long PackCount() => _connection.Scalar<long>("SELECT count(*) FROM packs WHERE size >= 0");
+
     public bool TryLocate(ObjectId id, out ObjectLocation location)
     {
         if (_preloaded is null && ++_pointLookups == PointLookupsBeforePreload) Preload();
