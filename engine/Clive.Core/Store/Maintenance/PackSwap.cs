@@ -57,8 +57,6 @@ internal sealed class PackSwap(CliveStore store)
     /// <summary>Points the index at the copies in <paramref name="packId"/>; the old copies stay readable meanwhile.</summary>
     public void Relocate(long packId, IReadOnlyList<PackedObject> entries)
     {
-        // In the index's order: each transaction then rewrites a run of neighbouring pages.
-        entries = entries.OrderBy(e => e.Id).ToList();
         for (int start = 0; start < entries.Count; start += RowsPerTransaction)
         {
             using var transaction = store.BeginWrite();

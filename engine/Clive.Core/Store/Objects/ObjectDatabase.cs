@@ -275,10 +275,7 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             (relocate ? "INSERT OR REPLACE" : "INSERT OR IGNORE") + " INTO objects(oid, pack_id, offset, length, type) VALUES($oid, $pack, $offset, $length, $type)",
             ("$oid", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0L), ("$type", 0));
         insertObject.Prepare();
-        // In id order, the index's order: rows then go in at the right edge of the b-tree's pages
-        // rather than splitting pages all over it, so a big push into a new store leaves its pages
-        // full (about 10% of the index smaller) and touches each page once.
-        foreach (var entry in entries.OrderBy(e => e.Id))
+        foreach (var entry in entries)
         {
             insertObject.Parameters["$oid"].Value = entry.Id.ToBytes();
             insertObject.Parameters["$offset"].Value = entry.Offset;
