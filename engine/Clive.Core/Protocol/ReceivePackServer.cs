@@ -5,6 +5,7 @@ using Clive.Git;
 using Clive.Transfer;
 using Clive.Packs;
 using Clive.Store;
+using Clive.Store.Maintenance;
 using Clive.Store.Refs;
 using Clive.Store.Repos;
 
@@ -40,6 +41,8 @@ public sealed class ReceivePackServer(CliveStore store, string repo, Stream inpu
         IReadOnlyList<RefUpdateResult> results;
         string unpackStatus = "ok";
         IndexedPack? pack = null;
+        // From here to the commit no gc sweep runs: what this push reads as there stays there.
+        using var gcGate = GcGate.Push(store.Directory);
         try
         {
             // What this pusher may build on: the objects the refs it may read reach in THIS repo.

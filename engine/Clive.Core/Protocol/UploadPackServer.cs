@@ -3,6 +3,7 @@ using Clive.Access;
 using Clive.Git;
 using Clive.Packs;
 using Clive.Store;
+using Clive.Store.Maintenance;
 using Clive.Store.Refs;
 using Clive.Transfer;
 
@@ -26,6 +27,8 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
     {
         repo = Clive.Store.Repos.RepoName.Normalize(repo);
         store.Access.DemandAny(principal, Right.Read, repo);
+        // gc deletes no pack while a fetch runs: where this one learnt an object lies stays readable.
+        using var gcGate = GcGate.Fetch(store.Directory);
         _repoId = store.Repos.GetId(repo);
         _readable = store.Access.ReadableRefs(principal, repo);
         // One per connection, like the rights above: negotiation rounds share what the walk found.

@@ -14,15 +14,21 @@ internal static partial class GcCommand
             Description = "Keep the engine's cached results that finished within this age even when no ref shows them (2w, 3d, 12h, 30m, now)",
             DefaultValueFactory = _ => "2w",
         };
-        var command = new Command("gc", "Compact the store: merge packs into one, drop objects no ref, pending edit or kept cell result reaches")
-            { json, keepResults };
+        var wait = new Option<string>("--wait")
+        {
+            Description = "How long to wait for a moment with no push in flight before holding new pushes back until those in flight are done (2w, 3d, 12h, 30m, 10s, now)",
+            DefaultValueFactory = _ => "1m",
+        };
+        var command = new Command("gc", "Compact the store: merge packs into one, drop objects no ref, pending edit or kept cell result reaches. Pushes and fetches go on meanwhile")
+            { json, keepResults, wait };
         command.SetAction(result =>
         {
             // Parsed before the store is opened: a bad age changes nothing.
-            var keep = ParseAge(result.GetValue(keepResults)!);
+            var keep = ParseAge(result.GetValue(keepResults)!, "--keep-results");
+            var patience = ParseAge(result.GetValue(wait)!, "--wait");
             using var store = GlobalOptions.OpenStore(result);
             bool asJson = result.GetValue(json);
-            var report = new StoreCompactor(store, asJson ? null : Console.Error.Write).Run(keep);
+            var report = new StoreCompactor(store, asJson ? null : Console.Error.Write).Run(keep, patience);
             if (asJson)
                 JsonOutput.Write(report, CliveJson.Default.GcReport);
             else
@@ -35,12 +41,12 @@ internal static partial class GcCommand
     }
 
     /// <summary>An age as gc takes it: a number and a unit (s, m, h, d, w), or "now".</summary>
-    internal static TimeSpan ParseAge(string text)
+    internal static TimeSpan ParseAge(string text, string option)
     {
         if (text == "now") return TimeSpan.Zero;
         var match = AgePattern().Match(text);
         if (!match.Success || !int.TryParse(match.Groups[1].Value, out int n))
-            throw new CliveException($"--keep-results: '{Printable.Of(text)}' is not an age (e.g. 2w, 3d, 12h, 30m, now)");
+            throw new CliveException($"{option}: '{Printable.Of(text)}' is not an age (e.g. 2w, 3d, 12h, 30m, now)");
         return match.Groups[2].Value switch
         {
             "s" => TimeSpan.FromSeconds(n),

@@ -9,7 +9,11 @@ internal static class Reachability
     /// Objects that rows of the store name (<see cref="TableReferences"/>). One already missing is
     /// passed over: nothing can keep it now, and fsck names the row. A ref's target must be there.
     /// </param>
-    public static List<ObjectId> From(CliveStore store, IEnumerable<ObjectId> otherRoots, Action<string>? progress)
+    /// <param name="known">
+    /// Objects found before, with everything they reach (a closed set): passed over, not returned.
+    /// gc's sweep walks only what refs and rows reach now beyond what its mark found.
+    /// </param>
+    public static List<ObjectId> From(CliveStore store, IEnumerable<ObjectId> otherRoots, Action<string>? progress, IReadOnlySet<ObjectId>? known = null)
     {
         var found = new List<ObjectId>();
         var seen = new HashSet<ObjectId>();
@@ -25,7 +29,7 @@ internal static class Reachability
         var meter = Progress.ProgressMeter.Start("Counting objects", 0, progress);
         while (stack.TryPop(out var id))
         {
-            if (!seen.Add(id)) continue;
+            if (known?.Contains(id) == true || !seen.Add(id)) continue;
             found.Add(id);
             meter?.Report(found.Count);
             if (!store.Objects.TryLocate(id, out var location))

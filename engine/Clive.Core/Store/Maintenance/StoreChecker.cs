@@ -30,7 +30,7 @@ public sealed class StoreChecker(CliveStore store, Action<string>? progress)
 
     private long CheckPacks()
     {
-        var packs = store.Connection.Rows("SELECT id, size FROM packs ORDER BY id").Select(r => (Id: r.GetInt64(0), Size: r.GetInt64(1))).ToList();
+        var packs = store.Connection.Rows("SELECT id, size FROM packs WHERE size >= 0 ORDER BY id").Select(r => (Id: r.GetInt64(0), Size: r.GetInt64(1))).ToList();
         var meter = ProgressMeter.Start("Checking packs", packs.Count, progress);
         foreach (var (id, size) in packs)
         {

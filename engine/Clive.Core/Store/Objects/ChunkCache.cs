@@ -35,11 +35,11 @@ internal sealed class ChunkCache(SqliteConnection connection, long budgetBytes =
     }
 
     /// <summary>
-    /// No chunk: past the end of the pack (read as empty), or the whole pack is gone, deleted by a
-    /// gc in another process after this one learnt where an object was.
+    /// No chunk: past the end of the pack (read as empty), or the whole pack is gone, retired or
+    /// deleted by a gc in another process after this one learnt where an object was.
     /// </summary>
     private byte[] EndOf(long packId)
-        => connection.Scalar<long>("SELECT count(*) FROM packs WHERE id=$pack", ("$pack", packId)) > 0 ? [] : throw new PackGoneException(packId);
+        => connection.Scalar<long>("SELECT count(*) FROM packs WHERE id=$pack AND size >= 0", ("$pack", packId)) > 0 ? [] : throw new PackGoneException(packId);
 
     /// <summary>Forgets a deleted pack's chunks (gc reuses no ids, but be exact anyway).</summary>
     public void Forget(long packId)

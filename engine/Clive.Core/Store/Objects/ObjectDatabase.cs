@@ -43,6 +43,9 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
 
     public long Count() => _connection.Scalar<long>("SELECT count(*) FROM objects");
 
+    /// <summary>The packs the store reads from (not those gc is writing or has retired).</summary>
+    public long PackCount() => _connection.Scalar<long>("SELECT count(*) FROM packs WHERE size >= 0");
+
     public bool TryLocate(ObjectId id, out ObjectLocation location)
     {
         if (_preloaded is null && ++_pointLookups == PointLookupsBeforePreload) Preload();
@@ -77,14 +80,16 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     /// object into a new pack and deleted the old ones. Pack ids are never reused, so cached chunks
     /// of deleted packs are merely unused, never wrong.
     /// </summary>
-    private void ForgetLocations()
+    internal void ForgetLocations()
     {
         _preloaded = null;
         _pointLookups = 0;
         _bases.Clear();
     }
 
-    public bool TryRead(ObjectId id, out ObjectType type, out byte[] data)
+    public bool TryRead(ObjectId id, out ObjectType type, out byte[] data) => TryRead(id, out type, out data, retried: false);
+
+    private bool TryRead(ObjectId id, out ObjectType type, out byte[] data, bool retried)
     {
         if (!TryLocate(id, out var location))
         {
@@ -96,11 +101,12 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
         {
             data = ReadAt(location.PackId, location.Offset, out type);
         }
-        catch (PackGoneException) when (_preloaded is not null)
+        catch (PackGoneException) when (!retried)
         {
-            // The preloaded map led to a pack gc deleted: ask SQLite where the object is now (once: the map is gone).
+            // The location (preloaded, or asked of SQLite just before) was in a pack that a gc in
+            // another process retired since: the object moved to gc's pack. Ask SQLite again, once.
             ForgetLocations();
-            return TryRead(id, out type, out data);
+            return TryRead(id, out type, out data, retried: true);
         }
         return true;
     }
@@ -119,7 +125,9 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
     /// A blob's content as a forward-only stream: inflated as read when stored whole, resolved in
     /// memory when stored as a delta (small and rare for big files).
     /// </summary>
-    public Stream OpenBlob(ObjectId id)
+    public Stream OpenBlob(ObjectId id) => OpenBlob(id, retried: false);
+
+    private Stream OpenBlob(ObjectId id, bool retried)
     {
         if (!TryLocate(id, out var location)) throw new CliveException($"object {id} is missing from the store");
         Stream stream;
@@ -128,10 +136,10 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
         {
             stream = OpenAt(location.PackId, location.Offset, out type);
         }
-        catch (PackGoneException) when (_preloaded is not null)
+        catch (PackGoneException) when (!retried)
         {
             ForgetLocations();
-            return OpenBlob(id);
+            return OpenBlob(id, retried: true);
         }
         if (type == ObjectType.Blob) return stream;
         stream.Dispose();
@@ -287,19 +295,15 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
             .Select(r => (new ObjectId((byte[])r.GetValue(0)),
                 new ObjectLocation(r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), (ObjectType)r.GetInt32(4))));
 
-    /// <summary>Drops every pack but <paramref name="keep"/>. Call inside a write transaction.</summary>
-    internal void DeletePacksExcept(long keep)
+    /// <summary>Forgets what this connection cached of packs gc retired.</summary>
+    internal void Forget(IEnumerable<long> packs)
     {
-        foreach (var id in _connection.Rows("SELECT id FROM packs WHERE id != $keep", ("$keep", keep)).Select(r => r.GetInt64(0)).ToList())
+        foreach (long id in packs)
         {
             _chunks.Forget(id);
             _packs.Remove(id);
         }
-        _bases.Clear();
-        _preloaded = null;
-        _connection.Execute("DELETE FROM objects WHERE pack_id != $keep", ("$keep", keep));
-        _connection.Execute("DELETE FROM pack_chunks WHERE pack_id != $keep", ("$keep", keep));
-        _connection.Execute("DELETE FROM packs WHERE id != $keep", ("$keep", keep));
+        ForgetLocations();
     }
 
     public void Dispose()
