@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Side by side: git-remote-clive against git's own transport to a bare repository on the same disk.
 
-Measures push (to an empty remote), clone (--mirror, over file:// with --no-local for git), a
-partial clone (--filter=blob:none),
-no-op fetch, one-commit fetch, and the size of the store against `git gc`'s pack of the same
-objects. With --ssh, both go through one real sshd on 127.0.0.1 instead: git's ssh:// to a
+Measures push (every ref, to an empty remote), clone (--mirror, over file:// with --no-local for
+git), the same clone again (clive then serves it from the reachability bitmaps the first one
+saved), a partial clone (--filter=blob:none), no-op fetch, one-commit fetch, and the size of the
+store against `git gc`'s pack of the same objects. With --ssh, both go through one real sshd on 127.0.0.1 instead: git's ssh:// to a
 bare repository against clive::host/repo with a forced-command identity. Prints a table of
 medians and ratios (clive / git), or JSON with --json.
 
     scripts/bench/transport.py                 # a generated history of ~156,000 objects
     scripts/bench/transport.py --ssh           # the same over SSH
-    scripts/bench/transport.py --repo ~/linux  # any real repository (its HEAD branch)
+    scripts/bench/transport.py --repo ~/linux  # any real repository (all its branches and tags)
 """
 import argparse
 import getpass
@@ -191,16 +191,20 @@ def measure(args, work: Path, env, transport):
     src = prepare_source(args, work, env)
     branch = subprocess.run(["git", "-C", str(src), "symbolic-ref", "--short", "HEAD"], env=env,
                             capture_output=True, text=True, check=True).stdout.strip()
-    objects = int(subprocess.run(["git", "-C", str(src), "rev-list", "--objects", "--count", branch], env=env,
+    objects = int(subprocess.run(["git", "-C", str(src), "rev-list", "--objects", "--count", "--all"], env=env,
                                  capture_output=True, text=True, check=True).stdout.strip() or 0)
-    times = {k: {"git": [], "clive": []} for k in ("push", "clone", "partial_clone", "noop_fetch", "one_commit_fetch")}
+    refs = len(subprocess.run(["git", "-C", str(src), "for-each-ref"], env=env,
+                              capture_output=True, text=True, check=True).stdout.splitlines())
+    load = [os.getloadavg()]
+    times = {k: {"git": [], "clive": []} for k in ("push", "clone", "clone_again", "partial_clone", "noop_fetch", "one_commit_fetch")}
     sizes = {}
     for i in range(args.runs):
         progress(f"run {i + 1}/{args.runs}")
         bare, store = work / "bare.git", work / "store"
         git_clone, clive_clone = work / "git-clone.git", work / "clive-clone.git"
         git_partial, clive_partial = work / "git-partial.git", work / "clive-partial.git"
-        for p in (bare, store, git_clone, clive_clone, git_partial, clive_partial, work / "edit"):
+        git_again, clive_again = work / "git-again.git", work / "clive-again.git"
+        for p in (bare, store, git_clone, clive_clone, git_again, clive_again, git_partial, clive_partial, work / "edit"):
             shutil.rmtree(p, ignore_errors=True)
         run(["git", "init", "-q", "--bare", str(bare)], env=env)
         # A partial clone needs the server's consent in git (clive always serves filters).
@@ -209,11 +213,19 @@ def measure(args, work: Path, env, transport):
         genv, cenv = transport.git_env(), transport.clive_env(store)
         git_url, clive_url = transport.git_url(bare), transport.clive_url("bench")
 
-        times["push"]["git"].append(timed(["git", "-C", str(src), "push", "-q", git_url, branch], env=genv))
-        times["push"]["clive"].append(timed(["git", "-C", str(src), "push", "-q", clive_url, branch], env=cenv))
+        times["push"]["git"].append(timed(["git", "-C", str(src), "push", "-q", "--mirror", git_url], env=genv))
+        times["push"]["clive"].append(timed(["git", "-C", str(src), "push", "-q", "--mirror", clive_url], env=cenv))
 
         times["clone"]["git"].append(timed(["git", "clone", "-q", "--mirror", "--no-local", git_url, str(git_clone)], env=genv))
         times["clone"]["clive"].append(timed(["git", "clone", "-q", "--mirror", clive_url, str(clive_clone)], env=cenv))
+        times["clone_again"]["git"].append(timed(["git", "clone", "-q", "--mirror", "--no-local", git_url, str(git_again)], env=genv))
+        times["clone_again"]["clive"].append(timed(["git", "clone", "-q", "--mirror", clive_url, str(clive_again)], env=cenv))
+        if i == 0:
+            # The clones must hold the same objects, or the times compare different work.
+            counts = [subprocess.run(["git", "-C", str(d), "rev-list", "--objects", "--all", "--count"], env=env,
+                                     capture_output=True, text=True, check=True).stdout.strip() for d in (git_clone, clive_clone, clive_again)]
+            if len(set(counts)) != 1:
+                sys.exit(f"transport.py: clones differ: git {counts[0]} objects, clive {counts[1]}, clive again {counts[2]}")
 
         # Partial clone: commits and trees only (what monorepo users start from).
         times["partial_clone"]["git"].append(timed(["git", "clone", "-q", "--bare", "--filter=blob:none", "--no-local", git_url, str(git_partial)], env=genv))
@@ -243,9 +255,12 @@ def measure(args, work: Path, env, transport):
             run(["clive", "gc"], env=cenv)
             sizes["clive_store_after_gc"] = du(store)
 
+    load.append(os.getloadavg())
     medians = {k: {side: statistics.median(v) for side, v in sides.items()} for k, sides in times.items()}
     return {
         "objects": objects,
+        "refs": refs,
+        "load_average_start_end": [round(l[0], 2) for l in load],
         "runs": args.runs,
         "seconds": medians,
         "ratios": {k: m["clive"] / m["git"] for k, m in medians.items()},
@@ -258,7 +273,8 @@ def measure(args, work: Path, env, transport):
 
 
 def print_table(r):
-    print(f"{r['objects']} objects, median of {r['runs']} runs, transport: {r['transport']}")
+    print(f"{r['objects']} objects, {r['refs']} refs, median of {r['runs']} runs, transport: {r['transport']}, "
+          f"load average {r['load_average_start_end'][0]} at start, {r['load_average_start_end'][1]} at end")
     print(f"{'':18} {'git (s)':>10} {'clive (s)':>10} {'ratio':>7}")
     for k, m in r["seconds"].items():
         print(f"{k:18} {m['git']:10.3f} {m['clive']:10.3f} {r['ratios'][k]:7.2f}")

@@ -168,7 +168,10 @@ public sealed class UploadPackServer(CliveStore store, string repo, Stream input
         // A shallow line naming a commit this client cannot read is ignored, as git ignores one it does not have.
         var shallow = new ShallowRequest(depth, relative, since, deepenNot, clientShallow.Where(IsReadableCommit).ToHashSet());
         Trace.Write($"fetch: {wants.Count} wants, {common.Count} common haves, depth {depth}; readable objects checked: {_readableObjects.Cost}");
-        var walk = new ObjectWalk(store.Objects).Run(wants, common, shallow, filter, null);
+        var walk = common.Count == 0 && filter is null && !shallow.Reports
+            // A whole clone: the objects the wants reach, from the reachability bitmaps.
+            ? new WalkResult(new ReachabilityIndex(store).Reachable(wants), [], [], [])
+            : new ObjectWalk(store.Objects).Run(wants, common, shallow, filter, null);
         if (shallow.Reports)
         {
             _writer.WriteLine("shallow-info");

@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 9;
+    private const int SchemaVersion = 10;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -154,6 +154,8 @@ public sealed class CliveStore : IDisposable
         if (version < 8) connection.Execute("ALTER TABLE cell_results ADD COLUMN followed TEXT");
         // Version 9: which hosts' keys are trusted to sign results for which repos.
         if (version < 9) connection.Execute(Clive.Claims.HostTrust.Schema);
+        // Version 10: reachability bitmaps, which a clone reads instead of walking the whole history.
+        if (version < 10) connection.Execute(Clive.Transfer.ReachabilityIndex.Schema);
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

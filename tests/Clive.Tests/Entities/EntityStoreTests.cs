@@ -142,7 +142,7 @@ public sealed class EntityStoreTests : IDisposable
         {
             raw.Open();
             using var command = raw.CreateCommand();
-            command.CommandText = "DROP TABLE entity_types; ALTER TABLE cell_results DROP COLUMN followed; DROP TABLE host_trust; PRAGMA user_version=6;";
+            command.CommandText = "DROP TABLE entity_types; ALTER TABLE cell_results DROP COLUMN followed; DROP TABLE host_trust; DROP TABLE reach_bitmaps; PRAGMA user_version=6;";
             command.ExecuteNonQuery();
         }
         using (var store = _sandbox.OpenStore())

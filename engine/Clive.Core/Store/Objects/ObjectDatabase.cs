@@ -289,6 +289,9 @@ public sealed class ObjectDatabase : IObjectSource, IDisposable
         return packId;
     }
 
+    /// <summary>Numbers every stored object by its place in its pack, for reachability bitmaps.</summary>
+    internal ObjectNumbering Number() => ObjectNumbering.Scan(_index);
+
     /// <summary>Every stored object, in pack order (the order that reads them fastest).</summary>
     internal IEnumerable<(ObjectId Id, ObjectLocation Location)> All()
         => _connection.Rows("SELECT oid, pack_id, offset, length, type FROM objects ORDER BY pack_id, offset")

@@ -55,6 +55,31 @@ internal sealed class ObjectIndexQueries(SqliteConnection connection) : IDisposa
         return map;
     }
 
+    /// <summary>
+    /// Every row's id, pack and offset, in pack order (by pack, then offset): the order an object's
+    /// number follows. Sorted here, not by SQLite: no index has that order, and a temporary B-tree
+    /// of every row costs seconds on a loaded machine where an array sort costs milliseconds.
+    /// </summary>
+    public (ObjectId Id, long PackId, long Offset)[] LoadInPackOrder()
+    {
+        var rows = new List<(ObjectId Id, long PackId, long Offset)>();
+        var statement = Prepare("SELECT oid, pack_id, offset FROM objects");
+        try
+        {
+            int rc;
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+                rows.Add((new ObjectId(raw.sqlite3_column_blob(statement, 0)), raw.sqlite3_column_int64(statement, 1), raw.sqlite3_column_int64(statement, 2)));
+            if (rc != raw.SQLITE_DONE) Check(rc);
+        }
+        finally
+        {
+            raw.sqlite3_finalize(statement);
+        }
+        var sorted = rows.ToArray();
+        Array.Sort(sorted, (a, b) => a.PackId != b.PackId ? a.PackId.CompareTo(b.PackId) : a.Offset.CompareTo(b.Offset));
+        return sorted;
+    }
+
     private static ObjectLocation ReadLocation(sqlite3_stmt statement, int first)
         => new(raw.sqlite3_column_int64(statement, first), raw.sqlite3_column_int64(statement, first + 1),
             raw.sqlite3_column_int64(statement, first + 2), (ObjectType)raw.sqlite3_column_int(statement, first + 3));
