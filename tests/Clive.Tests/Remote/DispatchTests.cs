@@ -30,6 +30,9 @@ public sealed class DispatchTests : IDisposable
         _hostB.NewRepo("b-work", ("README", "b\n"));
         _hostB.GitOk("b-work", "push", "-q", GitSandbox.Url("demo"), "main");
         _hostA.Environment["GIT_SSH_COMMAND"] = _sshB.SshCommand("alice");
+        // No test here cuts a host off (DispatchCutOffTests does): a session starved by the rest of
+        // the suite for 15 s must not count as a cut and send the cell elsewhere.
+        _hostA.Environment["CLIVE_DISPATCH_SILENCE_MS"] = "120000";
     }
 
     public void Dispose()
@@ -94,13 +97,14 @@ public sealed class DispatchTests : IDisposable
     public void UntrustedHost_ClaimIsRefused_AndTheCellRunsHere()
     {
         _hostB.Clive("grant", "alice", "run", "demo").EnsureSuccess("grant run on B");
-        Engine(_hostB, "--label", "b-label");
+        var engineB = Engine(_hostB, "--label", "b-label");
         PushModelToA(_hostA);
         var engineA = Engine(_hostA, "--remote", RemoteB, "--label", "b-label");
 
         engineA.WaitForCells("demo", CellState.Succeeded, "shout");
 
-        Assert.Contains($"claim refused: host '{EngineRegistry.LocalName}' is not trusted for 'demo'", engineA.Log);
+        Assert.True(engineA.Log.Contains($"claim refused: host '{EngineRegistry.LocalName}' is not trusted for 'demo'"),
+            $"A's log:\n{engineA.Log}\nB's log:\n{engineB.Log}");
         var fromB = Assert.Single(JobResultsOnB()).Value;
         Assert.NotEqual(fromB, engineA.Status("demo", "shout")!.Result?.ToString());
         using var storeA = _hostA.OpenStore();
