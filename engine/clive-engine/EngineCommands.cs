@@ -12,7 +12,8 @@ namespace Clive.EngineHost;
 
 /// <summary>
 /// `clive up` and `clive run`: `clive` (compiled ahead of time) hands these two to this executable,
-/// which has the JIT that compiling and loading models needs. Same arguments, same errors.
+/// which has the JIT that compiling and loading models needs. Same arguments, same errors. And
+/// `clive serve --identity` for an engine session (<see cref="EngineSessionCommand"/>).
 /// </summary>
 internal static class EngineCommands
 {
@@ -22,7 +23,7 @@ internal static class EngineCommands
         // Named "clive", not after this executable: users type `clive up`, and help and errors say so.
         var root = new Command("clive", "clive's engine: `clive up` and `clive run`.")
         {
-            GlobalOptions.Store, new System.CommandLine.Help.HelpOption(), Up(), RunCell(),
+            GlobalOptions.Store, new System.CommandLine.Help.HelpOption(), Up(), RunCell(), EngineSessionCommand.Create(),
         };
         return CommandLineHost.Run(root, args);
     }

@@ -12,6 +12,12 @@ namespace Clive.Access;
 /// </summary>
 public sealed class ServeSession(Principal principal, string keyFingerprint, string? storeDirectory, Stream input, Stream output, TextWriter messages)
 {
+    /// <summary>
+    /// Serves an engine session (identity, repo, input, output): the engine's executable does,
+    /// which has the JIT its messages need; `clive`, compiled ahead of time, hands the session to it.
+    /// </summary>
+    public Func<Principal, string, Stream, Stream, int>? EngineSessions { get; init; }
+
     public int Run(string? originalCommand)
     {
         // First of all: the key sshd admitted must still be this identity's (see AccessControl.DemandKey).
@@ -60,7 +66,8 @@ public sealed class ServeSession(Principal principal, string keyFingerprint, str
             case "engine-session":
                 // Another host's engine hands cells to this store's engine (run right checked inside, per job).
                 if (request.Arguments.Count != 1) throw new UsageException("usage: engine-session <repo>");
-                return new Dispatch.EngineSessionServer(principal, storeDirectory, input, output).Run(request.Arguments[0].TrimStart('/'));
+                return EngineSessions?.Invoke(principal, request.Arguments[0].TrimStart('/'), input, output)
+                    ?? throw new CliveException("this host's clive cannot serve engine sessions");
             case "grants":
             {
                 using var store = CliveStore.Open(storeDirectory);

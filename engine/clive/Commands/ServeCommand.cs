@@ -36,7 +36,12 @@ internal static class ServeCommand
                 // even after the identity was given another one, so it must be installed again.
                 var fingerprint = result.GetValue(key)
                     ?? throw new UsageException("this authorized_keys line has no --key: the machine owner installs `clive keys authorized-keys` again");
-                var session = new ServeSession(Principal.Identity(name), fingerprint, store, stdin, stdout, Console.Error);
+                string[] engineArguments = [.. store is null ? [] : new[] { "--store", store }, "serve", "--identity", name, "--key", fingerprint];
+                var session = new ServeSession(Principal.Identity(name), fingerprint, store, stdin, stdout, Console.Error)
+                {
+                    // Nothing of stdin is read before the verb is known: the engine gets the channel untouched.
+                    EngineSessions = (_, _, _, _) => EngineLauncher.Exec(engineArguments),
+                };
                 return session.Run(Environment.GetEnvironmentVariable("SSH_ORIGINAL_COMMAND"));
             }
             if (result.GetValue(service) is not { } s || result.GetValue(repo) is not { } r)

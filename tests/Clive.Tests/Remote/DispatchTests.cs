@@ -164,13 +164,13 @@ public sealed class DispatchTests : IDisposable
             p.wait()
             """);
         _hostA.Environment["GIT_SSH_COMMAND"] = "python3 " + mitm + " " + _sshB.SshCommand("alice");
-        Engine(_hostB, "--label", "b-label");
+        var engineB = Engine(_hostB, "--label", "b-label");
         PushModelToA(_hostA);
         var engineA = Engine(_hostA, "--remote", RemoteB);
 
         engineA.WaitForCells("demo", CellState.Failed, "shout");
 
-        Assert.Contains("claim refused: the claim's signature does not verify", engineA.Log);
+        Assert.True(engineA.Log.Contains("claim refused: the claim's signature does not verify"), $"A's log:\n{engineA.Log}\nB's log:\n{engineB.Log}");
         var fromB = Assert.Single(JobResultsOnB()).Value;
         using var storeA = _hostA.OpenStore();
         Assert.False(storeA.Objects.Contains(Clive.Git.ObjectId.Parse(fromB)), "B's result commit must not enter A's store");
