@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using MessagePack;
 
 namespace Clive.Engine.Sandboxing;
@@ -153,46 +152,12 @@ public static class HostChannel
 {
     public const int MaxFrame = 512 << 20;
 
-    private static readonly MessagePackSerializerOptions Options = MessagePackSerializerOptions.Standard
-        .WithSecurity(MessagePackSecurity.UntrustedData);
+    private static readonly MessageFrames Frames = new("a model host message", MaxFrame, why => new InvalidDataException(why));
 
-    public static void Write<T>(Stream stream, T message)
-    {
-        var payload = MessagePackSerializer.Serialize(message, Options);
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, payload.Length);
-        stream.Write(length);
-        stream.Write(payload);
-        stream.Flush();
-    }
+    public static void Write<T>(Stream stream, T message) => Frames.Write(stream, message);
 
     /// <summary>The next message, or null at the end of the stream.</summary>
-    public static T? Read<T>(Stream stream) where T : class
-    {
-        Span<byte> length = stackalloc byte[4];
-        if (!Fill(stream, length)) return null;
-        int size = BinaryPrimitives.ReadInt32BigEndian(length);
-        if (size is < 0 or > MaxFrame) throw new InvalidDataException($"a model host message of {size} bytes is over the limit");
-        var payload = new byte[size];
-        if (!Fill(stream, payload)) throw new InvalidDataException("a model host message was cut short");
-        return MessagePackSerializer.Deserialize<T>(payload, Options);
-    }
-
-    private static bool Fill(Stream stream, Span<byte> buffer)
-    {
-        int filled = 0;
-        while (filled < buffer.Length)
-        {
-            int n = stream.Read(buffer[filled..]);
-            if (n == 0)
-            {
-                if (filled == 0) return false;
-                throw new InvalidDataException("a model host message was cut short");
-            }
-            filled += n;
-        }
-        return true;
-    }
+    public static T? Read<T>(Stream stream) where T : class => Frames.Read<T>(stream);
 }
 
 /// <summary>The engine's answer to a followed <see cref="Clive.Model.GitRef"/>: the ref's commit and the files asked for.</summary>
