@@ -114,7 +114,7 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
         {
             try
             {
-                images.Add(new ScriptImage { Path = script.MainPath, Assembly = compiler.Compile(script, out _) });
+                if (compiler.Compile(script, out _) is { } assembly) images.Add(new ScriptImage { Path = script.MainPath, Assembly = assembly });
             }
             catch (ModelException e)
             {
@@ -122,6 +122,7 @@ public sealed class ModelLoader(TreeReader trees, ScriptCompiler compiler)
             }
         }
         if (errors.Count > 0) throw new ModelException(string.Join('\n', errors));
+        if (images.Count == 0) return new LoadedModel(digest, CellGraph.Empty, null);
         var (host, declared) = ModelHost.Start(sandbox, images);
         try
         {

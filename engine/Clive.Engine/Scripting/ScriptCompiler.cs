@@ -25,8 +25,12 @@ public sealed class ScriptCompiler(string cacheDirectory)
         new("compile-options", "", $"{OptimizationLevel.Release} deterministic nullable usings {string.Join(',', Imports)}"),
     ];
 
-    /// <summary>The assembly for <paramref name="sources"/>, from the cache or compiled now; throws <see cref="ModelException"/> with the compiler's errors.</summary>
-    public byte[] Compile(ScriptSources sources, out bool fromCache)
+    /// <summary>
+    /// The assembly for <paramref name="sources"/>, from the cache or compiled now; null when the
+    /// script holds no code (only comments, usings, directives): it declares nothing. Throws
+    /// <see cref="ModelException"/> with the compiler's errors.
+    /// </summary>
+    public byte[]? Compile(ScriptSources sources, out bool fromCache)
     {
         var digest = sources.Digest;
         var cached = Path.Combine(cacheDirectory, digest + ".dll");
@@ -41,8 +45,14 @@ public sealed class ScriptCompiler(string cacheDirectory)
         // Embedded PDB: an exception thrown by a script then names its file and line.
         var emitted = compilation.Emit(image, options: new Microsoft.CodeAnalysis.Emit.EmitOptions(debugInformationFormat: Microsoft.CodeAnalysis.Emit.DebugInformationFormat.Embedded));
         var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
-        if (!emitted.Success || errors.Count > 0)
-            throw new ModelException(string.Join('\n', errors.Take(20).Select(Format)));
+        if (errors.Count > 0) throw new ModelException(string.Join('\n', errors.Take(20).Select(Format)));
+        if (!emitted.Success)
+        {
+            // Roslyn fails to emit a script submission with no members and says nothing: a script
+            // whose every line is commented out is an empty model, not an error.
+            if (compilation.SyntaxTrees.All(tree => tree.GetCompilationUnitRoot().Members.Count == 0)) return null;
+            throw new ModelException($"{sources.MainPath}: the compiler failed without naming an error");
+        }
         var bytes = image.ToArray();
         Directory.CreateDirectory(cacheDirectory);
         var temporary = cached + "." + Environment.ProcessId + ".tmp";

@@ -168,6 +168,22 @@ public sealed class EngineTests : IDisposable
     }
 
     [Fact]
+    public void AScriptWhoseEveryLineIsCommentedOutIsAnEmptyModelNotAnError()
+    {
+        using var engine = StartOnModel();
+        engine.WaitIdle("demo");
+
+        // Roslyn emits nothing for a script without members and names no error: this once showed as
+        // "does not load" with an empty reason.
+        Push("clive.csx", "// every cell commented out for now\n// Cells.Command(\"other\").Run(\"true\");\n");
+        var commit = _sandbox.RevParse("work", "HEAD");
+        engine.Wait(() => { using var s = _sandbox.OpenStore(); return s.Cells.Models("demo").Single().Source.ToString() == commit; }, "the commented-out model");
+        var model = _sandbox.OpenStore().Cells.Models("demo").Single();
+        Assert.Equal(("ok", null, 0), (model.State, model.Diagnostics, model.Cells));
+        Assert.Equal(0, _sandbox.Clive("status").ExitCode);
+    }
+
+    [Fact]
     public void AFailingCellBlocksItsDependentsAndEverythingElseGoesOn()
     {
         const string model = """

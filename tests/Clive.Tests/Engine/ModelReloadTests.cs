@@ -60,7 +60,7 @@ public sealed class ModelReloadTests(ITestOutputHelper output) : IDisposable
             if (!images.TryGetValue(source, out var image))
             {
                 var sources = ScriptSources.Read(trees, roots[source], "/clive.csx", (path, blob) => ScriptSources.Parse(path, store.Objects.Read(blob, ObjectType.Blob)));
-                images[source] = image = compiler.Compile(sources, out _);
+                images[source] = image = compiler.Compile(sources, out _)!;
             }
             unloaded.Add(LoadRunAndDrop(image, source));
             if (version == 19)
