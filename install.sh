@@ -68,21 +68,10 @@ publish git-remote-clive/git-remote-clive.csproj git-remote-clive
 publish clive-fs/clive-fs.csproj clive-fs
 rm -f "$staging/aot.log" "$staging"/*.dbg
 # The engine compiles models with Roslyn and loads them at run time: it needs the JIT, so it is a
-# framework-dependent build in its own directory, where `clive up` and `clive run` find it. Its
-# assemblies (Roslyn's too) are precompiled (ReadyToRun): otherwise the first thousands of cells
-# after a start run unoptimised code while the JIT compiles it twice over, which cost a third of the
-# engine's CPU in a first run of 2,000 cells (docs/benchmarks.md). The JIT still handles models.
-if [ -n "$rid" ] && dotnet publish "$here/engine/clive-engine/clive-engine.csproj" -c Release -r "$rid" --self-contained false \
-     -p:PublishReadyToRun=true -o "$staging/engine" --nologo -v quiet >"$staging/r2r.log" 2>&1; then
-  say "clive-engine: precompiled (ReadyToRun), with the JIT for models"
-else
-  [ -z "$rid" ] || { say "clive-engine: precompiling unavailable, plain JIT build (slower for its first cells). It said:"; tail -n 5 "$staging/r2r.log" >&2 || true; }
-  rm -rf "$staging/engine"
-  dotnet publish "$here/engine/clive-engine/clive-engine.csproj" -c Release -o "$staging/engine" --nologo -v quiet >/dev/null \
-    || die "build of clive-engine failed (run: dotnet publish engine/clive-engine -c Release)"
-  say "clive-engine: JIT (it compiles clive.csx models at run time)"
-fi
-rm -f "$staging/r2r.log"
+# framework-dependent build in its own directory, where `clive up` and `clive run` find it.
+dotnet publish "$here/engine/clive-engine/clive-engine.csproj" -c Release -o "$staging/engine" --nologo -v quiet >/dev/null \
+  || die "build of clive-engine failed (run: dotnet publish engine/clive-engine -c Release)"
+say "clive-engine: JIT (it compiles clive.csx models at run time)"
 [ -x "$staging/engine/clive-slot" ] \
   || say "clive-slot was not built (no clang or cc): every cell will get a sandbox of its own, which is slower"
 # The model API, for editors: a clive.csx that says #r "<this path>" gets completion and errors.
