@@ -1,9 +1,10 @@
 namespace Clive.Store;
 
 /// <summary>
-/// Wakes a follower when any process commits a ref change: one inotify watch on the store's signal
-/// file for as long as the follower lives (setting one up per wait would add its cost to every
-/// event, and an engine publishing results makes many). A slow poll covers a missed wake-up.
+/// Wakes a follower when any process commits a ref change: one inotify watch on the directory of the
+/// store's signal file for as long as the follower lives (setting one up per wait would add its cost
+/// to every event, and an engine publishing results makes many). The directory holds that file only,
+/// so the watch wakes for signals, not for the database's writes. A slow poll covers a missed wake-up.
 /// </summary>
 public sealed class EventFollower : IDisposable
 {
@@ -14,7 +15,9 @@ public sealed class EventFollower : IDisposable
     internal EventFollower(EventLog events, string storeDirectory)
     {
         _events = events;
-        _watcher = new FileSystemWatcher(storeDirectory, EventLog.SignalFileName)
+        var directory = EventLog.SignalDirectory(storeDirectory);
+        StorePermissions.CreateDirectory(directory);
+        _watcher = new FileSystemWatcher(directory, EventLog.SignalFileName)
         {
             NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
         };

@@ -13,7 +13,16 @@ public sealed class EventLog(CliveStore store)
 {
     public const string SignalFileName = "events.signal";
 
-    private string SignalPath => Path.Combine(store.Directory, SignalFileName);
+    /// <summary>
+    /// The signal file lives in a directory of its own: inotify watches directories, and in the store
+    /// directory every write to the database's log (thousands a second while an engine stores results)
+    /// would wake every follower's watcher only to be filtered out.
+    /// </summary>
+    public const string SignalDirectoryName = "signal";
+
+    internal static string SignalDirectory(string storeDirectory) => Path.Combine(storeDirectory, SignalDirectoryName);
+
+    private string SignalPath => Path.Combine(SignalDirectory(store.Directory), SignalFileName);
 
     internal void Append(string repo, string refName, ObjectId old, ObjectId @new, string who, string why)
         => store.Connection.Execute(
@@ -26,10 +35,17 @@ public sealed class EventLog(CliveStore store)
     {
         try
         {
-            using var file = StorePermissions.CreateFile(SignalPath);
-            file.Write(System.Text.Encoding.ASCII.GetBytes(Latest().ToString()));
+            var latest = System.Text.Encoding.ASCII.GetBytes(Latest().ToString());
+            FileStream file;
+            try { file = StorePermissions.CreateFile(SignalPath); }
+            catch (DirectoryNotFoundException)
+            {
+                StorePermissions.CreateDirectory(SignalDirectory(store.Directory));
+                file = StorePermissions.CreateFile(SignalPath);
+            }
+            using (file) file.Write(latest);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A follower also polls; a failed wake-up only delays it.
         }

@@ -141,6 +141,21 @@ public sealed class StoreCommandTests : IDisposable
     }
 
     [Fact]
+    public void Events_SignalFile_IsAloneInTheDirectoryFollowersWatch()
+    {
+        // inotify watches a directory: next to the database, every write to its log would wake every follower.
+        Pushed();
+        using var store = _sandbox.OpenStore();
+        using var follower = store.Events.Follow();
+        _sandbox.Commit("src", "a", "another");
+        Pushed();
+
+        var watched = Path.Combine(_sandbox.StoreDirectory, Clive.Store.EventLog.SignalDirectoryName);
+        Assert.Equal([Clive.Store.EventLog.SignalFileName], Directory.GetFileSystemEntries(watched).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(_sandbox.StoreDirectory, Clive.Store.EventLog.SignalFileName));
+    }
+
+    [Fact]
     public void Fsck_FindsACorruptedChunk()
     {
         Pushed();
