@@ -222,7 +222,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
             if (onFarm is var (farmOutcome, farmSource))
             {
                 slot.Dispose();
-                var stored = Writer.Save(cell.Name, key, farmOutcome, runId);
+                var where = farmSource == Remote.Reapi.ReapiSource.CacheHit ? $"action cache hit on {farm.Settings.Endpoint.Name}" : $"ran on {farm.Settings.Endpoint.Name}";
+                var stored = Writer.Save(cell.Name, key, farmOutcome, runId) with { Where = where };
                 Coordinator.Remember(keyText, stored);
                 var how = farmSource == Remote.Reapi.ReapiSource.CacheHit ? "action cache hit" : "ran there";
                 Log($"{pipeline}: {cell.Name}: {stored.State} on {farm.Settings.Endpoint.Name} ({how}) in {FormatDuration(farmOutcome.Duration)}"

@@ -39,6 +39,7 @@ public sealed class ReapiExecutionTests : IDisposable
         return sandbox;
     }
 
+    // The engine's log reaches the test through a pipe and may trail the status in the store: tests wait for its lines.
     private EngineProcess Engine(GitSandbox sandbox, params string[] options)
     {
         // Each test disposes its engines itself (using), before the stores they run on.
@@ -72,7 +73,7 @@ public sealed class ReapiExecutionTests : IDisposable
         {
             engine.WaitForCells("demo", CellState.Succeeded, "upper", "count", "listing");
             foreach (var cell in new[] { "upper", "count", "listing" })
-                Assert.Contains($"{cell}: succeeded on {worker.Endpoint} (ran there)", engine.Log);
+                engine.WaitForLog($"{cell}: succeeded on {worker.Endpoint} (ran there)");
         }
         foreach (var cell in new[] { "upper", "count", "listing" })
             Assert.Equal(OutputTree(local, cell), OutputTree(farmed, cell));
@@ -89,8 +90,10 @@ public sealed class ReapiExecutionTests : IDisposable
         {
             engine.WaitForCells("demo", CellState.Succeeded, "upper", "count", "listing");
             foreach (var cell in new[] { "upper", "count", "listing" })
-                Assert.Contains($"{cell}: succeeded on {worker.Endpoint} (action cache hit)", engine.Log);
+                engine.WaitForLog($"{cell}: succeeded on {worker.Endpoint} (action cache hit)");
             Assert.DoesNotContain("(ran there)", engine.Log);
+            Assert.Equal($"action cache hit on {worker.Endpoint}", engine.Status("demo", "listing")!.Message);
+            Assert.Contains($"action cache hit on {worker.Endpoint}", second.Clive("status", "demo").Stdout);
         }
         Assert.Equal(OutputTree(local, "listing"), OutputTree(second, "listing"));
 
@@ -101,8 +104,8 @@ public sealed class ReapiExecutionTests : IDisposable
         {
             var head = second.RevParse("work", "HEAD");
             engine.WaitAtCommit("demo", head, CellState.Succeeded, "upper", "count", "listing");
-            Assert.Contains($"upper: succeeded on {worker.Endpoint} (ran there)", engine.Log);
-            Assert.Contains($"count: succeeded on {worker.Endpoint} (ran there)", engine.Log);
+            engine.WaitForLog($"upper: succeeded on {worker.Endpoint} (ran there)");
+            engine.WaitForLog($"count: succeeded on {worker.Endpoint} (ran there)");
             Assert.DoesNotContain("listing: succeeded on", engine.Log);
         }
         Assert.Equal("CHANGED\nWORLD\n", Show(second, "upper", "out/upper.txt"));
@@ -119,8 +122,9 @@ public sealed class ReapiExecutionTests : IDisposable
         using var engine = Engine(store, "--reapi", worker.Endpoint);
         engine.WaitForCells("demo", CellState.Failed, "broken");
         engine.WaitForCells("demo", CellState.Blocked, "after");
-        Assert.Contains($"broken: failed on {worker.Endpoint} (ran there)", engine.Log);
-        Assert.Contains("(exit code 3)", engine.Log);
+        engine.WaitForLog($"broken: failed on {worker.Endpoint} (ran there)");
+        engine.WaitForLog("(exit code 3)");
+        Assert.Equal($"exit code 3, ran on {worker.Endpoint}", engine.Status("demo", "broken")!.Message);
         Assert.Contains("no such thing", Show(store, "broken", "stderr"));
     }
 
@@ -139,7 +143,7 @@ public sealed class ReapiExecutionTests : IDisposable
         engine.WaitForLog("running it here instead");
         Assert.Contains($"REAPI {worker.Endpoint}", engine.Log);
         Assert.Contains("Unavailable", engine.Log);
-        Assert.Contains($"attempt {Clive.Engine.Remote.Reapi.ReapiExecutor.Attempts} of {Clive.Engine.Remote.Reapi.ReapiExecutor.Attempts}", engine.Log);
+        engine.WaitForLog($"attempt {Clive.Engine.Remote.Reapi.ReapiExecutor.Attempts} of {Clive.Engine.Remote.Reapi.ReapiExecutor.Attempts}");
         // The local run is a sandboxed one (its $CLIVE_OUT is the sandbox's): the cell succeeds here.
         engine.WaitForCells("demo", CellState.Succeeded, "slow");
         Assert.Equal("here\n", Show(store, "slow", "out/r"));
