@@ -36,6 +36,9 @@ public sealed record EngineOptions
     /// does; `clive run`, a one-off that nothing would follow up, does not.
     /// </summary>
     public bool ManagesRemoteEngines { get; init; }
+
+    /// <summary>A Remote Execution API farm for command cells (<c>clive up --reapi</c>); null: none.</summary>
+    public Remote.Reapi.ReapiSettings? Reapi { get; init; }
 }
 
 /// <summary>
@@ -67,6 +70,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Merges = new EntityMerges(store, Log);
         Starter = options.ManagesRemoteEngines ? new Remote.RemoteEngineStarter(store.Store.Directory, RemoteEngines, Log) : null;
         Dispatch = new Remote.Dispatcher(this);
+        Farm = options.Reapi is { } farm ? new Remote.Reapi.ReapiExecutor(store, farm) : null;
         _jobs = new Remote.JobRunner(this, _stopping.Token);
     }
 
@@ -84,6 +88,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
     internal string LogRoot { get; }
     internal EntityMerges Merges { get; }
     internal Remote.Dispatcher Dispatch { get; }
+    internal Remote.Reapi.ReapiExecutor? Farm { get; }
 
     /// <summary>This engine's labels (<see cref="EngineOptions.Labels"/>).</summary>
     internal IReadOnlyList<string> Labels => _options.Labels;
@@ -195,6 +200,37 @@ public sealed class ReactiveEngine : IAsyncDisposable
         };
         var begun = clock.Elapsed;
         var inputs = layout();
+        if (Farm is { } farm && farm.Concerns(cell))
+        {
+            var request = new RunRequest(cell, keyText, inputs, values, host, entities);
+            (RunOutcome Outcome, Remote.Reapi.ReapiSource Source)? onFarm = null;
+            try
+            {
+                onFarm = await farm.RunAsync(request, line => Log($"{pipeline}: {cell.Name}: {line}"), cancel).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
+                Log($"{pipeline}: {cell.Name}: cancelled (a newer change made it obsolete)");
+                throw;
+            }
+            catch (Clive.Reapi.ReapiException e)
+            {
+                // The farm failed the cell's run, not the cell: it runs here, as it would without a farm.
+                Log($"{pipeline}: {cell.Name}: {e.Message}; running it here instead");
+            }
+            if (onFarm is var (farmOutcome, farmSource))
+            {
+                slot.Dispose();
+                var where = farmSource == Remote.Reapi.ReapiSource.CacheHit ? $"action cache hit on {farm.Settings.Endpoint.Name}" : $"ran on {farm.Settings.Endpoint.Name}";
+                var stored = Writer.Save(cell.Name, key, farmOutcome, runId) with { Where = where };
+                Coordinator.Remember(keyText, stored);
+                var how = farmSource == Remote.Reapi.ReapiSource.CacheHit ? "action cache hit" : "ran there";
+                Log($"{pipeline}: {cell.Name}: {stored.State} on {farm.Settings.Endpoint.Name} ({how}) in {FormatDuration(farmOutcome.Duration)}"
+                    + $"{(stored.ExitCode is { } farmCode and not 0 ? $" (exit code {farmCode})" : "")}");
+                return stored;
+            }
+        }
         if (Dispatch.Concerns(pipeline, cell))
         {
             CellResult? elsewhere;
@@ -431,6 +467,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
         await Services.StopAllAsync().ConfigureAwait(false);
         if (Starter is not null) await Starter.DisposeAsync().ConfigureAwait(false);
         Dispatch.Dispose();
+        Farm?.Dispose();
         Slots.Dispose();
         Board.Flush();
         Board.Dispose();

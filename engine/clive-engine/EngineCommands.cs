@@ -45,10 +45,22 @@ internal static class EngineCommands
             Description = "Hand cells to the engine of another host: [user@]host[:port][/repo] (repeatable; repo defaults to each watched repo). "
                 + "Cells with .On(labels) run there when its labels fit; other command cells reuse its signed results (trust its key first: clive trust add)",
         };
+        var reapi = new Option<string?>("--reapi")
+        {
+            Description = "Run command cells as Remote Execution API actions on this farm: grpc://host:port or grpcs://host:port (Buildbarn, BuildBuddy, "
+                + "NativeLink, Bazel's worker); a farm that fails runs the cell here",
+        };
+        var reapiInstance = new Option<string>("--reapi-instance") { Description = "The farm's instance name", DefaultValueFactory = _ => "" };
+        var reapiHeaders = new Option<string[]>("--reapi-header") { Description = "A header sent with every farm call, name=value (repeatable; e.g. authorization=Bearer …)" };
+        var reapiLabels = new Option<string[]>("--reapi-label")
+        {
+            Description = "Send only cells whose .On(labels) are all among these (repeatable; default: every command cell without network)",
+        };
+        var reapiJobs = new Option<int>("--reapi-jobs") { Description = "Actions on the farm at once", DefaultValueFactory = _ => 64 };
         var detach = new Option<bool>(DetachedStart.Flag) { Description = "Run in the background (its own session, log in <store>/logs/engine.log); return once it runs. `clive down` stops it" };
         var command = new Command("up", "Run the engine: follow ref changes and run the cells of each watched ref's clive.csx whose inputs changed, until Ctrl-C (or `clive down`)")
         {
-            repos, all, branches, jobs, quiet, tools, labels, remotes, detach,
+            repos, all, branches, jobs, quiet, tools, labels, remotes, reapi, reapiInstance, reapiHeaders, reapiLabels, reapiJobs, detach,
         };
         command.SetAction((result, cancel) =>
         {
@@ -59,6 +71,11 @@ internal static class EngineCommands
             if (watched.Length > 0 && result.GetValue(all)) throw new UsageException("--repo and --all do not go together");
             var advertised = Clive.Core.Store.Engines.EngineLabels.WithPlatform(result.GetValue(labels) ?? []);
             var declared = RemoteOption.Parse(result.GetValue(remotes) ?? [], watched);
+            if (result.GetValue(reapiJobs) < 1) throw new UsageException("--reapi-jobs must be at least 1");
+            var farm = result.GetValue(reapi) is { } endpoint
+                ? new Clive.Engine.Remote.Reapi.ReapiSettings(Clive.Reapi.ReapiEndpoint.Parse(endpoint, result.GetValue(reapiInstance) ?? "", result.GetValue(reapiHeaders) ?? []),
+                    result.GetValue(reapiLabels) ?? [], result.GetValue(reapiJobs))
+                : null;
             using var store = new EngineStore(GlobalOptions.OpenOrCreateStore(result));
             if (result.GetValue(detach))
             {
@@ -79,6 +96,7 @@ internal static class EngineCommands
                 Labels = advertised,
                 Log = result.GetValue(quiet) ? TextWriter.Null : Console.Error,
                 ManagesRemoteEngines = true,
+                Reapi = farm,
             };
             using var stop = StopOnSignals(cancel);
             var engine = new ReactiveEngine(store, options);

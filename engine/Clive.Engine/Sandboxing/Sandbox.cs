@@ -118,6 +118,9 @@ public sealed class Sandbox(IReadOnlyList<string> tools)
     /// A clean environment: nothing of the engine's leaks in (its store path, tokens, SSH agent).
     /// HOME is the sandbox's own /tmp, so tools that keep caches there (dotnet, pip) work.
     /// </summary>
+    /// <summary>The same clean environment, for executors that run a cell elsewhere (a REAPI farm).</summary>
+    internal static IReadOnlyList<(string Name, string Value)> CleanEnvironment => BaseEnvironment;
+
     private static readonly (string, string)[] BaseEnvironment =
     [
         ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),

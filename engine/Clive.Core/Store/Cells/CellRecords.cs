@@ -29,6 +29,12 @@ public sealed record CellResult(byte[] Key, string Cell, string State, ObjectId?
     /// the key, which is known before the run, but a condition of reusing the result: each must still be at its version.
     /// </summary>
     public IReadOnlyList<KeyField> Followed { get; init; } = [];
+
+    /// <summary>
+    /// Where this evaluation got it when not from a run here ("ran on grpc://…", "action cache hit
+    /// on grpc://…"), for the status; null for a local run or a result read back from the store.
+    /// </summary>
+    public string? Where { get; init; }
 }
 
 /// <summary>A cell as `clive status` shows it, for one watched ref.</summary>
