@@ -15,27 +15,26 @@ internal sealed class KeptAttributes
     private readonly List<string> _stagedRemovals = [];
     private readonly List<(string From, string To)> _stagedMoves = [];
 
+    /// <summary>The paths of fifos, sockets and devices, which have no other record: a directory's listing looks them up here.</summary>
+    private readonly HashSet<string> _special = new(StringComparer.Ordinal);
+
     public bool TryGet(string path, out EntryAttributes row) => _rows.TryGetValue(path, out row!);
 
     public void Load(IEnumerable<EntryAttributes> rows)
     {
-        foreach (var row in rows) _rows[row.Path] = row;
+        foreach (var row in rows) Set(row);
     }
 
-    /// <summary>Rows for fifos, sockets and devices directly in a directory: they have no other record.</summary>
+    /// <summary>Rows for fifos, sockets and devices directly in a directory.</summary>
     public IEnumerable<EntryAttributes> SpecialIn(string directory)
-        => _rows.Values.Where(r => PosixMode.KindOf(r.Mode) is { } kind && kind is not (NodeKind.File or NodeKind.ExecutableFile)
-            && Clive.Store.Overlay.OverlayCommit.Parent(r.Path) == directory);
-
-    /// <summary>The paths sharing a hard-link group.</summary>
-    public IEnumerable<string> Linked(long link) => link == 0 ? [] : _rows.Values.Where(r => r.Link == link).Select(r => r.Path);
+        => _special.Count == 0 ? [] : _special.Where(p => OverlayCommit.Parent(p) == directory).Select(p => _rows[p]).ToList();
 
     /// <summary>The highest hard-link group in use, so new groups never repeat one.</summary>
     public long MaxLink => _rows.Values.Select(r => r.Link).DefaultIfEmpty(0).Max();
 
     public void Put(EntryAttributes row)
     {
-        _rows[row.Path] = row;
+        Set(row);
         _stagedRows.RemoveAll(r => r.Path == row.Path);
         _stagedRows.Add(row);
     }
@@ -43,7 +42,7 @@ internal sealed class KeptAttributes
     /// <summary>Forgets a path's row and those below it.</summary>
     public void Remove(string path)
     {
-        foreach (var p in Below(path)) _rows.Remove(p);
+        foreach (var p in Below(path)) Unset(p);
         _stagedRows.RemoveAll(r => IsAtOrBelow(r.Path, path));
         _stagedRemovals.Add(path);
     }
@@ -51,12 +50,12 @@ internal sealed class KeptAttributes
     /// <summary>Moves a path's row and those below it (a rename); what was at the new path goes.</summary>
     public void Move(string from, string to)
     {
-        foreach (var p in Below(to)) _rows.Remove(p);
+        foreach (var p in Below(to)) Unset(p);
         foreach (var p in Below(from))
         {
             var row = _rows[p];
-            _rows.Remove(p);
-            _rows[to + p[from.Length..]] = row with { Path = to + p[from.Length..] };
+            Unset(p);
+            Set(row with { Path = to + p[from.Length..] });
         }
         // Staged rows are written after the moves: they must name the paths as they are now.
         for (int i = 0; i < _stagedRows.Count; i++)
@@ -81,6 +80,19 @@ internal sealed class KeptAttributes
         _stagedRemovals.Clear();
         _stagedMoves.Clear();
         return changes;
+    }
+
+    private void Set(EntryAttributes row)
+    {
+        _rows[row.Path] = row;
+        if (PosixMode.KindOf(row.Mode) is NodeKind.File or NodeKind.ExecutableFile or null) _special.Remove(row.Path);
+        else _special.Add(row.Path);
+    }
+
+    private void Unset(string path)
+    {
+        _rows.Remove(path);
+        _special.Remove(path);
     }
 
     private List<string> Below(string path) => _rows.Keys.Where(p => IsAtOrBelow(p, path)).ToList();
