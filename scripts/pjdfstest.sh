@@ -52,7 +52,7 @@ for category in "$@"; do
 done
 
 if $json; then
-    awk 'BEGIN{printf "{\"categories\": {"} {printf "%s\"%s\": {\"passed\": %d, \"total\": %d}", NR>1?", ":"", $1, $2, $3; p+=$2; t+=$3}
+    awk 'BEGIN{printf "{\"categories\": {"} {printf "%s\"%s\": {\"passed\": %d, \"total\": %d}", (NR > 1 ? ", " : ""), $1, $2, $3; p+=$2; t+=$3}
          END{printf "}, \"passed\": %d, \"total\": %d}\n", p, t}' "$results"
 else
     awk '{printf "%-18s %6d / %-6d\n", $1, $2, $3; p+=$2; t+=$3} END{printf "%-18s %6d / %-6d\n", "total", p, t}' "$results"
