@@ -219,6 +219,28 @@ public sealed class MountedTreePosixTests : IDisposable
     }
 
     [Fact]
+    public void NestedDirectoriesEmptiedByACommit_ThenFilledAgain_Commit()
+    {
+        // Found by pjdfstest: directories git dropped once empty, then implied again by a new file
+        // deep below them, were built twice and the second build read a tree not yet stored.
+        using var tree = Mount();
+        var a = tree.MakeDirectory(MountedTree.RootInode, "a").Inode;
+        var b = tree.MakeDirectory(a, "b").Inode;
+        var (_, handle) = tree.Create(b, "f", executable: false);
+        tree.Release(handle);
+        Assert.NotNull(tree.CommitOverlay((_, _) => false, "test", out _));
+        tree.Unlink(b, "f");
+        Assert.NotNull(tree.CommitOverlay((_, _) => false, "test", out _));
+        Assert.DoesNotContain("a/b", LsTree());
+
+        (_, handle) = tree.Create(b, "g", executable: false);
+        tree.Write(handle, 0, "g\n"u8);
+        tree.Release(handle);
+        Assert.NotNull(tree.CommitOverlay((_, _) => false, "test", out var status));
+        Assert.Contains("\ta/b/g", LsTree());
+    }
+
+    [Fact]
     public void Rename_CarriesTheAttributes_AndMovesCtime()
     {
         using (var tree = Mount())
