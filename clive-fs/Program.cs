@@ -18,11 +18,15 @@ const string Usage = """
     options:
       -f, --foreground   stay in the foreground (Ctrl-C unmounts)
       --commit-delay S   seconds of quiet before saved edits become a commit (default 1)
+      -o OPTIONS         mount options, comma-separated: allow_other (other users may enter,
+                         with the access the modes give them; a non-root user needs
+                         user_allow_other in /etc/fuse.conf), default_permissions (always on)
       --store DIR        the store (default: $CLIVE_STORE, else ~/.local/share/clive)
       -h, --help         show this help
     """;
 
 bool foreground = false;
+bool allowOther = false;
 double commitDelay = 1.0;
 string? storeDirectory = null;
 var positional = new List<string>();
@@ -33,6 +37,17 @@ for (int i = 0; i < args.Length; i++)
         case "-h" or "--help": Console.WriteLine(Usage); return 0;
         case "-f" or "--foreground": foreground = true; break;
         case "--store" when i + 1 < args.Length: storeDirectory = args[++i]; break;
+        case "-o" when i + 1 < args.Length:
+            foreach (var option in args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (option == "allow_other") allowOther = true;
+                else if (option != "default_permissions")
+                {
+                    Console.Error.WriteLine($"error: unknown mount option '{option}' (known: allow_other, default_permissions)\n\n{Usage}");
+                    return 129;
+                }
+            }
+            break;
         case "--commit-delay" when i + 1 < args.Length && double.TryParse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture, out commitDelay) && commitDelay >= 0:
             i++;
             break;
@@ -60,15 +75,18 @@ return ErrorPolicy.Run(() =>
 
     // The background mount says who its commits name in its log; a made-up identity is worth a line here too.
     if (!foreground && Clive.Git.UserIdentity.Resolve() is { FromGit: false } made) Console.Error.WriteLine($"warning: the mount {made}");
-    return foreground ? Serve(target, mountpoint, storeDirectory, TimeSpan.FromSeconds(commitDelay)) : StartInBackground(args, mountpoint, storeDirectory);
+    return foreground ? Serve(target, mountpoint, storeDirectory, TimeSpan.FromSeconds(commitDelay), allowOther) : StartInBackground(args, mountpoint, storeDirectory);
 });
 
-static int Serve(MountTarget target, string mountpoint, string? storeDirectory, TimeSpan commitDelay)
+static int Serve(MountTarget target, string mountpoint, string? storeDirectory, TimeSpan commitDelay, bool allowOther)
 {
     void Log(string line) => Console.Error.WriteLine($"clive-fs: {line}");
     var identity = Clive.Git.UserIdentity.Resolve();
-    using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref, identity.Identity, new ConflictNotices(Log));
-    var options = $"default_permissions,fsname=clive:{tree.Repo},subtype=clive";
+    using var tree = new MountedTree(CliveStore.Open(storeDirectory, create: false), target.Repo, target.Ref, identity.Identity, new ConflictNotices(Log),
+        new Caller(LibC.GetUid(), LibC.GetGid()));
+    // default_permissions always: the kernel checks every access against the modes, owners and
+    // groups the mount shows, as it does on a local disk.
+    var options = $"default_permissions,{(allowOther ? "allow_other," : "")}fsname=clive:{tree.Repo},subtype=clive";
     using var mount = new FuseMount(tree, mountpoint, options, Log);
     // A background thread that cannot go on stops the mount (unmounts it) rather than leave it quietly wrong.
     var failure = new MountFailure(Log, mount.Stop);

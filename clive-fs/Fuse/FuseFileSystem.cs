@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Clive.Fs;
+using Clive.Store.Overlay;
 
 namespace Clive.FsHost.Fuse;
 
@@ -21,13 +22,7 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private const double Timeout = 3600.0;
     private const int O_ACCMODE = 3;
     private const int O_TRUNC = 0x200;
-    private const uint S_IFMT = 0xF000;
-    private const uint S_IFREG = 0x8000;
-    private const uint ExecuteBit = 0x40; // S_IXUSR: git keeps one exec bit
     private const uint RENAME_NOREPLACE = 1;
-
-    private static readonly uint Uid = LibC.GetUid();
-    private static readonly uint Gid = LibC.GetGid();
 
     /// <summary>The callback table libfuse calls; unused slots stay null (libfuse answers ENOSYS or its default).</summary>
     public static nint* CreateOperations()
@@ -142,9 +137,10 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private static void Create(nint request, ulong parent, byte* name, uint mode, LibFuse.FileInfo* info)
     {
         var text = Utf8(name);
+        var caller = CallerOf(request);
         Handle(request, fs =>
         {
-            var (attributes, handle) = fs.Tree.Create(parent, text, (mode & ExecuteBit) != 0);
+            var (attributes, handle) = fs.Tree.Create(parent, text, mode, caller);
             var entry = Entry(attributes);
             info->Handle = handle;
             info->Bits |= LibFuse.KeepCache;
@@ -156,13 +152,12 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private static void MkNod(nint request, ulong parent, byte* name, uint mode, ulong device)
     {
         var text = Utf8(name);
+        var caller = CallerOf(request);
         Handle(request, fs =>
         {
-            // Git keeps files, not device nodes, fifos or sockets.
-            if ((mode & S_IFMT) != S_IFREG) throw new FsException(FsError.NotPermitted, "git cannot store device nodes, fifos or sockets");
-            var (attributes, handle) = fs.Tree.Create(parent, text, (mode & ExecuteBit) != 0);
-            fs.Tree.Release(handle);
-            var entry = Entry(attributes);
+            // Fifos, sockets and device nodes live in the mount and never in a commit; the kernel
+            // has checked that the caller may make a device node (CAP_MKNOD).
+            var entry = Entry(fs.Tree.MakeNode(parent, text, mode, device, caller));
             LibFuse.ReplyEntry(request, &entry);
         });
     }
@@ -195,22 +190,22 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private static void SetAttr(nint request, ulong inode, LibFuse.Stat* attr, int toSet, LibFuse.FileInfo* info)
     {
         var set = (LibFuse.SetAttrFlags)toSet;
-        long? size = set.HasFlag(LibFuse.SetAttrFlags.Size) ? attr->Size : null;
-        bool? executable = set.HasFlag(LibFuse.SetAttrFlags.Mode) ? (attr->Mode & ExecuteBit) != 0 : null;
-        var (seconds, nanoseconds) = (attr->ModifySeconds, attr->ModifyNanoseconds);
-        uint uid = attr->Uid, gid = attr->Gid;
+        var given = *attr;
         Handle(request, fs =>
         {
-            // Inside the handler: a time out of range is EINVAL, not an exception in native code.
-            DateTimeOffset? modified = set.HasFlag(LibFuse.SetAttrFlags.MtimeNow) ? DateTimeOffset.UtcNow
-                : set.HasFlag(LibFuse.SetAttrFlags.Mtime) ? Time(seconds, nanoseconds)
-                : null;
-            // Git has no owners to keep: "changing" to the owner everything already has is fine
-            // (tar and cp -a do it), any other owner is refused.
-            if ((set.HasFlag(LibFuse.SetAttrFlags.Uid) && uid != Uid) || (set.HasFlag(LibFuse.SetAttrFlags.Gid) && gid != Gid))
-                throw new FsException(FsError.NotPermitted, "git cannot store file owners");
+            // The kernel has checked who may change what (default_permissions): chown as root,
+            // chgrp to one's own groups, setgid cleared for others; the tree keeps what it is given.
+            var change = new AttributeChange(
+                Size: set.HasFlag(LibFuse.SetAttrFlags.Size) ? given.Size : null,
+                Mode: set.HasFlag(LibFuse.SetAttrFlags.Mode) ? given.Mode : null,
+                Uid: set.HasFlag(LibFuse.SetAttrFlags.Uid) ? given.Uid : null,
+                Gid: set.HasFlag(LibFuse.SetAttrFlags.Gid) ? given.Gid : null,
+                Accessed: set.HasFlag(LibFuse.SetAttrFlags.AtimeNow) ? FileTime.Now
+                    : set.HasFlag(LibFuse.SetAttrFlags.Atime) ? Time(given.AccessSeconds, given.AccessNanoseconds) : null,
+                Modified: set.HasFlag(LibFuse.SetAttrFlags.MtimeNow) ? FileTime.Now
+                    : set.HasFlag(LibFuse.SetAttrFlags.Mtime) ? Time(given.ModifySeconds, given.ModifyNanoseconds) : null);
             var stat = new LibFuse.Stat();
-            Fill(&stat, fs.Tree.SetAttributes(inode, size, executable, modified));
+            Fill(&stat, fs.Tree.SetAttributes(inode, change));
             LibFuse.ReplyAttr(request, &stat, Timeout);
         });
     }
@@ -230,9 +225,10 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private static void MkDir(nint request, ulong parent, byte* name, uint mode)
     {
         var text = Utf8(name);
+        var caller = CallerOf(request);
         Handle(request, fs =>
         {
-            var entry = Entry(fs.Tree.MakeDirectory(parent, text));
+            var entry = Entry(fs.Tree.MakeDirectory(parent, text, mode, caller));
             LibFuse.ReplyEntry(request, &entry);
         });
     }
@@ -253,9 +249,10 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     {
         var target = System.Text.Encoding.UTF8.GetBytes(Utf8(link));
         var text = Utf8(name);
+        var caller = CallerOf(request);
         Handle(request, fs =>
         {
-            var entry = Entry(fs.Tree.Symlink(parent, text, target));
+            var entry = Entry(fs.Tree.Symlink(parent, text, target, caller));
             LibFuse.ReplyEntry(request, &entry);
         });
     }
@@ -274,18 +271,32 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void Link(nint request, ulong inode, ulong newParent, byte* newName)
-        // Git has no hard links: a second name would silently become a second copy.
-        => LibFuse.ReplyError(request, Errno.EPERM);
+    {
+        var text = Utf8(newName);
+        Handle(request, fs =>
+        {
+            // One inode, two names in the mount; a commit records the file under each name.
+            var entry = Entry(fs.Tree.Link(inode, newParent, text));
+            LibFuse.ReplyEntry(request, &entry);
+        });
+    }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
     private static void SetXattr(nint request, ulong inode, byte* name, byte* value, nuint size, int flags)
         // Git keeps no extended attributes.
         => LibFuse.ReplyError(request, Errno.EOPNOTSUPP);
 
-    private static DateTimeOffset Time(long seconds, long nanoseconds)
+    private static FileTime Time(long seconds, long nanoseconds)
     {
-        if (seconds < -62135596800 || seconds > 253402300799) throw new FsException(FsError.InvalidArgument, "time out of range");
-        return DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100);
+        if (nanoseconds is < 0 or > 999_999_999) throw new FsException(FsError.InvalidArgument, "nanoseconds out of range");
+        return new FileTime(seconds, (uint)nanoseconds);
+    }
+
+    /// <summary>Who made the request: what they make is theirs.</summary>
+    private static Caller CallerOf(nint request)
+    {
+        var context = LibFuse.RequestContext(request);
+        return new Caller(context->Uid, context->Gid);
     }
 
     private static double TimeoutFor(NodeAttributes attributes) => attributes.Volatile ? 0 : Timeout;
@@ -379,12 +390,12 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
                             else if (plus)
                             {
                                 // "." and "..": no lookup is counted for them, so no attributes are given.
-                                var entry = new LibFuse.EntryParam { Attr = new LibFuse.Stat { Ino = attributes.Inode, Mode = ModeOf(attributes.Kind) } };
+                                var entry = new LibFuse.EntryParam { Attr = new LibFuse.Stat { Ino = attributes.Inode, Mode = attributes.Mode } };
                                 needed = LibFuse.AddDirectoryEntryPlus(request, p + used, size - used, n, &entry, i + 1);
                             }
                             else
                             {
-                                var stat = new LibFuse.Stat { Ino = attributes.Inode, Mode = ModeOf(attributes.Kind) };
+                                var stat = new LibFuse.Stat { Ino = attributes.Inode, Mode = attributes.Mode };
                                 needed = LibFuse.AddDirectoryEntry(request, p + used, size - used, n, &stat, i + 1);
                             }
                         }
@@ -403,24 +414,18 @@ internal sealed unsafe class FuseFileSystem(MountedTree tree, Action<string> log
     private static void Fill(LibFuse.Stat* stat, NodeAttributes attributes)
     {
         stat->Ino = attributes.Inode;
-        stat->Mode = ModeOf(attributes.Kind);
-        stat->Nlink = attributes.Kind == NodeKind.Directory ? 2u : 1u;
-        stat->Uid = Uid;
-        stat->Gid = Gid;
+        stat->Mode = attributes.Mode;
+        stat->Nlink = attributes.Links;
+        stat->Uid = attributes.Uid;
+        stat->Gid = attributes.Gid;
+        stat->Rdev = attributes.Device;
         stat->Size = attributes.Size;
         stat->BlockSize = 4096;
         stat->Blocks = (attributes.Size + 511) / 512;
-        long seconds = attributes.Modified.ToUnixTimeSeconds();
-        stat->AccessSeconds = stat->ModifySeconds = stat->ChangeSeconds = seconds;
+        (stat->AccessSeconds, stat->AccessNanoseconds) = (attributes.Accessed.Seconds, attributes.Accessed.Nanoseconds);
+        (stat->ModifySeconds, stat->ModifyNanoseconds) = (attributes.Modified.Seconds, attributes.Modified.Nanoseconds);
+        (stat->ChangeSeconds, stat->ChangeNanoseconds) = (attributes.Changed.Seconds, attributes.Changed.Nanoseconds);
     }
-
-    private static uint ModeOf(NodeKind kind) => kind switch
-    {
-        NodeKind.Directory => 0x4000 | 0x1ED,     // S_IFDIR | 0755
-        NodeKind.ExecutableFile => 0x8000 | 0x1ED, // S_IFREG | 0755
-        NodeKind.Symlink => 0xA000 | 0x1FF,       // S_IFLNK | 0777
-        _ => 0x8000 | 0x1A4,                      // S_IFREG | 0644
-    };
 
     private static string Utf8(byte* text) => Marshal.PtrToStringUTF8((nint)text) ?? "";
 }

@@ -28,6 +28,7 @@ internal static unsafe partial class LibFuse
         [FieldOffset(24)] public uint Mode;
         [FieldOffset(28)] public uint Uid;
         [FieldOffset(32)] public uint Gid;
+        [FieldOffset(40)] public ulong Rdev;
         [FieldOffset(48)] public long Size;
         [FieldOffset(56)] public long BlockSize;
         [FieldOffset(64)] public long Blocks;
@@ -97,6 +98,19 @@ internal static unsafe partial class LibFuse
 
     [LibraryImport(Library, EntryPoint = "fuse_session_destroy")]
     public static partial void SessionDestroy(nint session);
+
+    /// <summary>struct fuse_ctx: who made the request (uid, gid, pid, umask).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Context
+    {
+        public uint Uid;
+        public uint Gid;
+        public int Pid;
+        public uint Umask;
+    }
+
+    [LibraryImport(Library, EntryPoint = "fuse_req_ctx")]
+    public static partial Context* RequestContext(nint request);
 
     [LibraryImport(Library, EntryPoint = "fuse_req_userdata")]
     public static partial nint RequestUserData(nint request);

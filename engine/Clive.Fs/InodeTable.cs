@@ -37,6 +37,15 @@ internal sealed class InodeTable
         return node;
     }
 
+    /// <summary>Another name for a node (a hard link): from now on the path names it.</summary>
+    public void Name(string path, Node node) => _byPath[path] = node.Inode;
+
+    /// <summary>A name that no longer names the node (a hard link unlinked); the path is free for a new node.</summary>
+    public void Unname(string path, Node node)
+    {
+        if (_byPath.TryGetValue(path, out var inode) && inode == node.Inode) _byPath.Remove(path);
+    }
+
     /// <summary>Whether the node is in the tree and its path names it (not unlinked, renamed over or replaced).</summary>
     public bool IsCurrent(Node node) => node.Exists && _byPath.TryGetValue(node.Path, out var inode) && inode == node.Inode;
 
@@ -48,8 +57,11 @@ internal sealed class InodeTable
         {
             _byPath.Remove(path);
             var moved = _nodes[(int)inode]!;
-            moved.Path = newPath + path[oldPath.Length..];
-            _byPath[moved.Path] = inode;
+            var renamed = newPath + path[oldPath.Length..];
+            // A hard link's other name moves as a name; the node's own path only if it is this one.
+            if (moved.Path == path) moved.Path = renamed;
+            else if (moved.OtherNames.IndexOf(path) is var i and >= 0) moved.OtherNames[i] = renamed;
+            _byPath[renamed] = inode;
         }
         node.Parent = newParent;
         node.Name = newName;

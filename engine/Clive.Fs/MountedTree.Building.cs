@@ -23,7 +23,11 @@ public sealed partial class MountedTree
         {
             if (!dir.Children!.ContainsKey(name))
             {
-                Get(inode).Exists = false;
+                var gone = Get(inode);
+                var path = Join(dir.Path, name);
+                // One name of a hard link gone: the node lives on under its others.
+                if (gone.OtherNames.Count > 0 && (gone.Path == path || gone.OtherNames.Contains(path))) DetachName(gone, path);
+                else gone.Exists = false;
                 result.Entries.Add((dir.Inode, name));
             }
         }
@@ -63,6 +67,7 @@ public sealed partial class MountedTree
                 }
                 implied.Id = ObjectId.Zero;
                 if (implied.Modified == default) implied.Modified = Modified;
+                Restore(implied);
                 children[name] = implied.Inode;
             }
         }
@@ -72,28 +77,32 @@ public sealed partial class MountedTree
             var path = Join(dir.Path, name);
             var entry = _overlay[path];
             if (entry.Kind == OverlayKind.Deleted) continue;
-            var node = _inodes.ForPath(dir.Inode, path, name);
+            var node = LinkedNode(path, KindOf(entry.Kind), entry.Id ?? ObjectId.Zero) ?? _inodes.ForPath(dir.Inode, path, name);
             node.Exists = true;
             if (!node.Overlaid)
             {
                 node.Overlaid = true;
-                node.Kind = entry.Kind switch
-                {
-                    OverlayKind.Directory => NodeKind.Directory,
-                    OverlayKind.Executable => NodeKind.ExecutableFile,
-                    OverlayKind.Symlink => NodeKind.Symlink,
-                    _ => NodeKind.File,
-                };
+                node.Kind = KindOf(entry.Kind);
                 node.Opaque = entry.Kind == OverlayKind.Directory && entry.Id is null;
                 if (entry.Data is not null && node.Content is null) node.Content = new FileBuffer(entry.Data);
                 if (entry.Id is { } id) node.Id = id;
                 node.Size = -1;
                 if (node.Modified == default) node.Modified = Modified;
+                Restore(node);
             }
             children[name] = node.Inode;
         }
+        if (!dir.ReadOnly) FillSpecial(dir, children);
         dir.Children = children;
     }
+
+    private static NodeKind KindOf(OverlayKind kind) => kind switch
+    {
+        OverlayKind.Directory => NodeKind.Directory,
+        OverlayKind.Executable => NodeKind.ExecutableFile,
+        OverlayKind.Symlink => NodeKind.Symlink,
+        _ => NodeKind.File,
+    };
 
     /// <summary>
     /// A root entry named .clive, committed by anyone who can push: never shown, or it would stand
@@ -106,7 +115,6 @@ public sealed partial class MountedTree
     private Node FromTree(Node dir, string name, TreeEntry entry)
     {
         var path = Join(dir.Path, name);
-        var child = _inodes.ForPath(dir.Inode, path, name);
         var kind = entry.Mode switch
         {
             TreeEntry.Directory or TreeEntry.Gitlink => NodeKind.Directory,
@@ -115,15 +123,21 @@ public sealed partial class MountedTree
             _ => NodeKind.File,
         };
         var id = entry.IsGitlink ? ObjectId.Zero : entry.Id;
+        // A name of a hard-link group joins the node its other names show, if it holds the same content.
+        var child = (dir.ReadOnly ? null : LinkedNode(path, kind, id)) ?? _inodes.ForPath(dir.Inode, path, name);
         bool fresh = child.Modified == default;
         bool changed = !fresh && (!child.Exists || child.Kind != kind || child.Id != id || child.Overlaid);
         if (changed && !(child.IsDirectory && kind == NodeKind.Directory))
         {
             // A file whose content changed is replaced, as a checkout replaces it on disk: the path
             // gets a new inode, and descriptors open on the old one keep reading what they opened
-            // (the page cache is per inode).
-            child.Exists = false;
-            child.ReplacedByRefMove = true;
+            // (the page cache is per inode). A hard link's other names keep the old node.
+            if (child.OtherNames.Count > 0) DetachName(child, path);
+            else
+            {
+                child.Exists = false;
+                child.ReplacedByRefMove = true;
+            }
             child = _inodes.Add(dir.Inode, path, name);
             fresh = true;
         }
@@ -143,6 +157,7 @@ public sealed partial class MountedTree
             // own changes are invalidated too; anything else is read on first use.
             if (changed && loaded && _pending is not null) Refill(child, _pending);
             else child.Children = entry.IsGitlink ? [] : null;
+            Restore(child);
         }
         if ((fresh || changed) && _pending is not null) _pending.Entries.Add((dir.Inode, name));
         return child;

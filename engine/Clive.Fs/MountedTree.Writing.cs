@@ -11,7 +11,12 @@ namespace Clive.Fs;
 /// </summary>
 public sealed partial class MountedTree
 {
+    /// <summary>A new file owned by the mount's owner, 0644 or 0755.</summary>
     public (NodeAttributes Attributes, ulong Handle) Create(ulong parent, string name, bool executable)
+        => Create(parent, name, executable ? 0x1EDu : 0x1A4u, Owner);
+
+    /// <summary>creat(2): a new file with the caller's mode (umask applied) and owner, open for writing.</summary>
+    public (NodeAttributes Attributes, ulong Handle) Create(ulong parent, string name, uint mode, Caller caller)
     {
         lock (_gate)
         {
@@ -19,7 +24,7 @@ public sealed partial class MountedTree
             var dir = WritableDirectory(parent);
             CheckName(dir, name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
-            var node = Place(dir, name, executable ? NodeKind.ExecutableFile : NodeKind.File, new FileBuffer([]));
+            var node = Place(dir, name, (mode & PosixMode.OwnerExecute) != 0 ? NodeKind.ExecutableFile : NodeKind.File, new FileBuffer([]), mode, caller);
             // Durable at close (flush), like every write: one fsync per file, not two. Until then
             // an in-memory row (version 0, never committed) keeps it in view through ref moves.
             node.Dirty = true;
@@ -37,7 +42,7 @@ public sealed partial class MountedTree
             if (!file.Writable) throw new FsException(FsError.BadHandle, "not open for writing");
             Writable(file.Node).Write(offset, data);
             file.Node.Dirty = true;
-            file.Node.Modified = DateTimeOffset.UtcNow;
+            Wrote(file.Node);
             return data.Length;
         }
     }
@@ -98,40 +103,6 @@ public sealed partial class MountedTree
         }
     }
 
-    /// <summary>chmod (the exec bit is all git keeps), truncate, utimens.</summary>
-    public NodeAttributes SetAttributes(ulong inode, long? size, bool? executable, DateTimeOffset? modified)
-    {
-        lock (_gate)
-        {
-            var node = Get(inode);
-            if (node.ReadOnly && (size is not null || executable is not null)) throw new FsException(FsError.ReadOnly, $"{node.Path} is a read-only view");
-            bool changed = false;
-            if (size is { } length)
-            {
-                if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
-                Truncate(node, length);
-                changed = true;
-            }
-            if (executable is { } exec && node.Kind is NodeKind.File or NodeKind.ExecutableFile)
-            {
-                var kind = exec ? NodeKind.ExecutableFile : NodeKind.File;
-                if (kind != node.Kind)
-                {
-                    node.Kind = kind;
-                    changed = true;
-                }
-            }
-            if (modified is { } time) node.Modified = time;
-            // An entity file is saved when closed; truncate(2) without an open file is a save of its own.
-            if (changed && IsEntityNode(node))
-            {
-                if (!_open.IsOpenForWriting(node)) SaveOrSetAside(node);
-            }
-            else if (changed) Save(node);
-            return Attributes(node);
-        }
-    }
-
     public void Unlink(ulong parent, string name)
     {
         lock (_gate)
@@ -144,20 +115,23 @@ public sealed partial class MountedTree
             var dir = WritableDirectory(parent);
             var node = Child(dir, name);
             if (node.IsDirectory) throw new FsException(FsError.IsADirectory, node.Path);
-            Remove(dir, node);
+            Remove(dir, node, name);
         }
     }
 
-    public NodeAttributes MakeDirectory(ulong parent, string name)
+    public NodeAttributes MakeDirectory(ulong parent, string name) => MakeDirectory(parent, name, 0x1ED, Owner);
+
+    public NodeAttributes MakeDirectory(ulong parent, string name, uint mode, Caller caller)
     {
         lock (_gate)
         {
             var dir = WritableDirectory(parent);
             CheckName(dir, name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
-            var node = Place(dir, name, NodeKind.Directory, null);
+            var node = Place(dir, name, NodeKind.Directory, null, mode, caller);
             node.Opaque = true;
             node.Children = new(StringComparer.Ordinal);
+            Keep(node);
             Record(new OverlayEntry(node.Path, OverlayKind.Directory, null, null, _overlay.NextVersion()));
             return Attributes(node);
         }
@@ -171,18 +145,20 @@ public sealed partial class MountedTree
             var node = Child(dir, name);
             if (!node.IsDirectory) throw new FsException(FsError.NotADirectory, node.Path);
             if (Directory(node.Inode).Children!.Count > 0) throw new FsException(FsError.NotEmpty, node.Path);
-            Remove(dir, node);
+            Remove(dir, node, name);
         }
     }
 
-    public NodeAttributes Symlink(ulong parent, string name, byte[] target)
+    public NodeAttributes Symlink(ulong parent, string name, byte[] target) => Symlink(parent, name, target, Owner);
+
+    public NodeAttributes Symlink(ulong parent, string name, byte[] target, Caller caller)
     {
         lock (_gate)
         {
             var dir = WritableDirectory(parent);
             CheckName(dir, name);
             if (dir.Children!.ContainsKey(name)) throw new FsException(FsError.Exists, name);
-            var node = Place(dir, name, NodeKind.Symlink, new FileBuffer(target));
+            var node = Place(dir, name, NodeKind.Symlink, new FileBuffer(target), 0x1FF, caller);
             Save(node);
             return Attributes(node);
         }
@@ -210,7 +186,7 @@ public sealed partial class MountedTree
                 if (existing.IsDirectory && !node.IsDirectory) throw new FsException(FsError.IsADirectory, existing.Path);
                 if (!existing.IsDirectory && node.IsDirectory) throw new FsException(FsError.NotADirectory, existing.Path);
                 if (existing.IsDirectory && Directory(existing.Inode).Children!.Count > 0) throw new FsException(FsError.NotEmpty, existing.Path);
-                Remove(to, existing);
+                Remove(to, existing, newName);
             }
             for (var up = to; up.Inode != RootInode; up = Get(up.Parent))
                 if (up == node) throw new FsException(FsError.InvalidArgument, "cannot move a directory into itself");
@@ -218,12 +194,34 @@ public sealed partial class MountedTree
             // What was at the old path goes; the node, with its inode, moves to the new one: the
             // old path's rows and the new path's rows in one transaction, never half a rename.
             var content = Describe(node);
-            var oldPath = node.Path;
+            var oldPath = Join(from.Path, name);
+            var newPath = Join(to.Path, newName);
+            from.Children!.Remove(name);
+            to.Children[newName] = node.Inode;
+            _kept.Move(oldPath, newPath);
+            Own(node).Changed = FileTime.Now;
+            DirectoryChanged(from);
+            if (to != from) DirectoryChanged(to);
+            if (node.IsSpecial || node.OtherNames.Count > 0)
+            {
+                // One name of a hard link, or an entry git never sees: the name moves, the node stays.
+                if (node.Path == oldPath) (node.Path, node.Parent, node.Name) = (newPath, to.Inode, newName);
+                else node.OtherNames[node.OtherNames.IndexOf(oldPath)] = newPath;
+                _inodes.Unname(oldPath, node);
+                _inodes.Name(newPath, node);
+                if (node.IsSpecial)
+                {
+                    Keep(node);
+                    PersistAttributes();
+                    return;
+                }
+                _overlay.Remember(new OverlayEntry(oldPath, OverlayKind.Deleted, null, null, _overlay.NextVersion(), CommitId));
+                Save(node, extra: [_overlay[oldPath]]);
+                return;
+            }
             var moot = _overlay.ForgetBelow(oldPath);
             _overlay.Remember(new OverlayEntry(oldPath, OverlayKind.Deleted, null, null, _overlay.NextVersion(), CommitId));
-            from.Children!.Remove(name);
-            _inodes.Move(node, to.Inode, Join(to.Path, newName), newName);
-            to.Children[newName] = node.Inode;
+            _inodes.Move(node, to.Inode, newPath, newName);
             Save(node, content, extra: [_overlay[oldPath]], removed: moot);
         }
     }
@@ -244,27 +242,44 @@ public sealed partial class MountedTree
     {
         Writable(node).Truncate(length);
         node.Dirty = true;
-        node.Modified = DateTimeOffset.UtcNow;
+        Wrote(node);
     }
 
-    private Node Place(Node dir, string name, NodeKind kind, FileBuffer? content)
+    private Node Place(Node dir, string name, NodeKind kind, FileBuffer? content, uint mode, Caller caller)
     {
         var node = _inodes.Add(dir.Inode, Join(dir.Path, name), name);
         node.Kind = kind;
         node.Content = content;
         node.Overlaid = true;
         node.Modified = DateTimeOffset.UtcNow;
+        node.Posix = NewAttributes(dir, kind, mode, caller);
         dir.Children![name] = node.Inode;
+        DirectoryChanged(dir);
         return node;
     }
 
-    private void Remove(Node dir, Node node)
+    /// <summary>Removes one name from a directory: the node goes with it unless it has other names (a hard link).</summary>
+    private void Remove(Node dir, Node node, string name)
     {
-        dir.Children!.Remove(node.Name);
-        node.Exists = false;
+        var path = Join(dir.Path, name);
+        dir.Children!.Remove(name);
+        DirectoryChanged(dir);
+        _kept.Remove(path);
+        if (node.OtherNames.Count > 0)
+        {
+            DetachName(node, path);
+            Own(node).Changed = FileTime.Now;
+            Keep(node);
+        }
+        else node.Exists = false;
+        if (node.IsSpecial)
+        {
+            PersistAttributes(); // git never saw it: no edit to commit
+            return;
+        }
         // Rows for paths below a removed directory are moot now, in memory and on disk, together.
-        var moot = _overlay.ForgetBelow(node.Path);
-        Record(new OverlayEntry(node.Path, OverlayKind.Deleted, null, null, _overlay.NextVersion()), moot);
+        var moot = _overlay.ForgetBelow(path);
+        Record(new OverlayEntry(path, OverlayKind.Deleted, null, null, _overlay.NextVersion()), moot);
     }
 
     /// <summary>
@@ -282,7 +297,9 @@ public sealed partial class MountedTree
             .. _overlay.Rows.Where(r => r.Path.StartsWith(below, StringComparison.Ordinal)).OrderBy(r => r.Path, StringComparer.Ordinal)];
     }
 
-    private OverlayEntry Entry(Node node)
+    private OverlayEntry Entry(Node node) => Entry(node, node.Path);
+
+    private static OverlayEntry Entry(Node node, string path)
     {
         var kind = node.Kind switch
         {
@@ -292,16 +309,19 @@ public sealed partial class MountedTree
             _ => OverlayKind.File,
         };
         return node.Content is { } content
-            ? new OverlayEntry(node.Path, kind, content.ToArray(), null, 0)
-            : new OverlayEntry(node.Path, kind, null, node.Id, 0);
+            ? new OverlayEntry(path, kind, content.ToArray(), null, 0)
+            : new OverlayEntry(path, kind, null, node.Id, 0);
     }
 
     /// <summary>Saves a node (and, for a moved directory, its subtree) as overlay rows, durably, in one transaction.</summary>
     private void Save(Node node, List<OverlayEntry>? described = null, IEnumerable<OverlayEntry>? extra = null, IEnumerable<string>? removed = null)
     {
-        var rows = described is null ? [Entry(node)] : described.Select(r => r with { Path = node.Path + r.Path[described[0].Path.Length..] }).ToList();
+        // A hard-linked file is committed as each of its names.
+        var rows = described is null ? Names(node).Select(path => Entry(node, path)).ToList()
+            : described.Select(r => r with { Path = node.Path + r.Path[described[0].Path.Length..] }).ToList();
         foreach (var row in rows) _overlay.Remember(row with { Version = _overlay.NextVersion(), Base = CommitId });
-        _overlay.Persist(rows.Select(r => _overlay[r.Path]).Concat(extra ?? []), removed);
+        Keep(node);
+        _overlay.Persist(rows.Select(r => _overlay[r.Path]).Concat(extra ?? []), removed, _kept.TakeStaged());
         node.Dirty = false;
         node.Overlaid = true;
         Saved?.Invoke();
@@ -311,7 +331,7 @@ public sealed partial class MountedTree
     {
         entry = entry with { Base = CommitId };
         _overlay.Remember(entry);
-        _overlay.Persist([entry], removed);
+        _overlay.Persist([entry], removed, _kept.TakeStaged());
         Saved?.Invoke();
     }
 }

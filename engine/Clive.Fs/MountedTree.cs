@@ -33,9 +33,11 @@ public sealed partial class MountedTree : IDisposable
 
     /// <param name="identity">The author and committer of the mount's commits.</param>
     /// <param name="conflicts">Where conflicts are told to the user (the log and .clive/status).</param>
-    public MountedTree(CliveStore store, string repo, string? refName, CommitIdentity identity, ConflictNotices conflicts)
+    /// <param name="owner">Who owns what nobody chowned (the user who mounts); root when not given.</param>
+    public MountedTree(CliveStore store, string repo, string? refName, CommitIdentity identity, ConflictNotices conflicts, Caller? owner = null)
     {
         _store = store;
+        Owner = owner ?? new Caller(0, 0);
         _identity = identity;
         _conflicts = conflicts;
         (Repo, RepoId, RefName, var commitId) = Resolve(store, repo, refName);
@@ -51,6 +53,8 @@ public sealed partial class MountedTree : IDisposable
         // Edits a previous mount saved and did not commit (it may have been killed) come back; if
         // the ref moved since, they meet it as they would have live: conflicts are set aside.
         var loaded = _overlay.Load();
+        _kept.Load(store.Attributes.Load(Repo, RefName));
+        Restore(root);
         foreach (var stale in loaded.Where(e => e.Base is { } b && b != CommitId).Select(e => e.Base!.Value).Distinct().ToList())
         {
             if (store.Objects.TryLocate(stale, out var location) && location.Type == ObjectType.Commit)
@@ -189,15 +193,6 @@ public sealed partial class MountedTree : IDisposable
         var dir = Directory(inode);
         if (dir.ReadOnly) throw new FsException(FsError.ReadOnly, $"{dir.Path} is a read-only view");
         return dir;
-    }
-
-    private NodeAttributes Attributes(Node node)
-    {
-        long size = node.IsDirectory ? 0
-            : node.Content is { } content ? content.Length
-            : node.Size >= 0 ? node.Size
-            : node.Size = _store.Objects.SizeOf(node.Id);
-        return new NodeAttributes(node.Inode, node.Kind, size, node.Modified, node.Synthetic != SyntheticKind.None || node.Path.StartsWith(CliveDirectory + "/", StringComparison.Ordinal));
     }
 
     private static string Join(string directory, string name) => directory.Length == 0 ? name : directory + "/" + name;

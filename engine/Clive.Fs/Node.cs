@@ -1,17 +1,38 @@
 using Clive.Git;
+using Clive.Store.Overlay;
 
 namespace Clive.Fs;
 
-public enum NodeKind { Directory, File, ExecutableFile, Symlink }
+/// <summary>What an entry is. The last four are never committed: git keeps no fifos, sockets or device nodes.</summary>
+public enum NodeKind { Directory, File, ExecutableFile, Symlink, Fifo, Socket, CharDevice, BlockDevice }
 
 /// <summary>The made-up directories and files of .clive/ (<see cref="EntityScratch"/>: an editor's temporary or backup file beside the entity files).</summary>
 internal enum SyntheticKind { None, CliveRoot, RefNamespace, Commits, Status, Entities, EntityFile, EntityScratch }
 
 /// <summary>
-/// What a stat call reports for a node. <see cref="Volatile"/>: part of .clive/, which changes
-/// without the kernel being told (refs move, the status changes), so it must not be cached.
+/// What a stat call reports for a node. <see cref="Mode"/> is the whole st_mode (type and
+/// permissions); <see cref="Links"/> the number of names (st_nlink). <see cref="Volatile"/>: part
+/// of .clive/, which changes without the kernel being told (refs move, the status changes), so it
+/// must not be cached.
 /// </summary>
-public readonly record struct NodeAttributes(ulong Inode, NodeKind Kind, long Size, DateTimeOffset Modified, bool Volatile = false);
+public readonly record struct NodeAttributes(ulong Inode, NodeKind Kind, long Size, uint Mode, uint Uid, uint Gid, ulong Device, uint Links,
+    FileTime Accessed, FileTime Modified, FileTime Changed, bool Volatile = false);
+
+/// <summary>
+/// A node's POSIX attributes once anything set or kept them (a file made or written here, chmod,
+/// chown, utimens, a fifo); nodes without are shown with a checkout's defaults. Kept durably as
+/// <see cref="EntryAttributes"/> rows.
+/// </summary>
+internal sealed class PosixAttributes
+{
+    public uint Permissions { get; set; }
+    public uint Uid { get; set; }
+    public uint Gid { get; set; }
+    public ulong Device { get; set; }
+    public FileTime Accessed { get; set; }
+    public FileTime Modified { get; set; }
+    public FileTime Changed { get; set; }
+}
 
 /// <summary>
 /// One path of the mounted tree. Its inode number is given once per path and never reused, so
@@ -58,5 +79,14 @@ internal sealed class Node(ulong inode, ulong parent, string path, string name)
     /// <summary>Child name to inode, filled from the tree object on first use.</summary>
     public Dictionary<string, ulong>? Children { get; set; }
 
+    /// <summary>Set once the node has attributes of its own (see <see cref="PosixAttributes"/>).</summary>
+    public PosixAttributes? Posix { get; set; }
+
+    /// <summary>The node's other names (hard links), by path; empty for almost every node.</summary>
+    public List<string> OtherNames { get; } = [];
+
     public bool IsDirectory => Kind == NodeKind.Directory;
+
+    /// <summary>A fifo, socket or device node: shown and kept, never committed.</summary>
+    public bool IsSpecial => Kind is NodeKind.Fifo or NodeKind.Socket or NodeKind.CharDevice or NodeKind.BlockDevice;
 }

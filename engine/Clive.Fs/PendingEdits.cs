@@ -65,8 +65,9 @@ internal sealed class PendingEdits(CliveStore store, string repo, string refName
         return below;
     }
 
-    /// <summary>Writes rows and deletes the <paramref name="removed"/> paths' rows in one durable transaction.</summary>
-    public void Persist(IEnumerable<OverlayEntry> rows, IEnumerable<string>? removed = null) => store.Overlay.Save(repo, refName, rows, removed);
+    /// <summary>Writes rows, deletes the <paramref name="removed"/> paths' rows and applies <paramref name="attributes"/> in one durable transaction.</summary>
+    public void Persist(IEnumerable<OverlayEntry> rows, IEnumerable<string>? removed = null, AttributeChanges? attributes = null)
+        => store.Overlay.Save(repo, refName, rows, removed, attributes);
 
     /// <summary>Deletes rows durably (their edits went to a conflict branch).</summary>
     public void Delete(IReadOnlyList<OverlayEntry> rows) => store.Overlay.Remove(repo, refName, rows);

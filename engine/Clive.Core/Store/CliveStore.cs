@@ -13,7 +13,7 @@ namespace Clive.Store;
 /// </summary>
 public sealed class CliveStore : IDisposable
 {
-    private const int SchemaVersion = 10;
+    private const int SchemaVersion = 11;
 
     private CliveStore(string directory, SqliteConnection connection)
     {
@@ -25,6 +25,7 @@ public sealed class CliveStore : IDisposable
         Events = new EventLog(this);
         Access = new Clive.Access.AccessControl(this);
         Overlay = new Overlay.OverlayTable(this);
+        Attributes = new Overlay.EntryAttributesTable(this);
         Cells = new Cells.CellTable(this);
         Entities = new Core.Store.Entities.EntityStore(this);
         EntityTypes = new Core.Store.Entities.EntityTypes(this);
@@ -39,6 +40,8 @@ public sealed class CliveStore : IDisposable
     public EventLog Events { get; }
     public Clive.Access.AccessControl Access { get; }
     public Overlay.OverlayTable Overlay { get; }
+    /// <summary>What mounts keep of their entries beyond what git records: modes, owners, times, special files, hard links.</summary>
+    public Overlay.EntryAttributesTable Attributes { get; }
     public Cells.CellTable Cells { get; }
     public Core.Store.Entities.EntityStore Entities { get; }
     public Core.Store.Entities.EntityTypes EntityTypes { get; }
@@ -156,6 +159,8 @@ public sealed class CliveStore : IDisposable
         if (version < 9) connection.Execute(Clive.Claims.HostTrust.Schema);
         // Version 10: reachability bitmaps, which a clone reads instead of walking the whole history.
         if (version < 10) connection.Execute(Clive.Transfer.ReachabilityIndex.Schema);
+        // Version 11: the mounts' entry attributes (modes, owners, times, fifos, devices, hard links).
+        if (version < 11) connection.Execute(Clive.Store.Overlay.EntryAttributesTable.Schema);
         connection.Execute($"PRAGMA user_version={SchemaVersion}");
         transaction.Commit();
     }

@@ -111,17 +111,22 @@ public static class OverlayCommit
         var overlaidNames = overlaid.Select(r => Name(r.Path)).ToHashSet(StringComparer.Ordinal);
         // Rows below a directory that neither the base tree nor a row provides (its parent was
         // deleted upstream, or a new directory was committed while empty): make it.
+        var implied = new HashSet<string>(StringComparer.Ordinal);
         foreach (var child in touched.Where(t => t.Length > 0 && Parent(t) == path))
         {
             var name = Name(child);
             if (!entries.ContainsKey(name) && !overlaidNames.Contains(name))
+            {
                 Put(entries, name, TreeEntry.Directory, Build(child, null, store, pack, ids, byParent, touched));
+                implied.Add(name);
+            }
         }
         // Base subdirectories with changes somewhere below them are rebuilt; the rest keep their ids.
+        // Those just made are complete already (and only in the new pack, not yet in the store).
         foreach (var (name, entry) in entries.ToList())
         {
             var child = path.Length == 0 ? name : path + "/" + name;
-            if (entry.IsTree && !overlaidNames.Contains(name) && touched.Contains(child))
+            if (entry.IsTree && !overlaidNames.Contains(name) && !implied.Contains(name) && touched.Contains(child))
                 Put(entries, name, TreeEntry.Directory, Build(child, entry.Id, store, pack, ids, byParent, touched));
         }
         if (entries.Count == 0) return null;

@@ -15,6 +15,12 @@ public enum OverlayKind { Deleted = 0, File = 1, Executable = 2, Symlink = 3, Di
 /// </summary>
 public sealed record OverlayEntry(string Path, OverlayKind Kind, byte[]? Data, ObjectId? Id, long Version, ObjectId? Base = null);
 
+/// <summary>Changes to entry attributes that go in one overlay transaction: moves first (a rename), then removals (with what is below them), then rows.</summary>
+public sealed record AttributeChanges(IReadOnlyList<EntryAttributes> Rows, IReadOnlyList<string> Removed, IReadOnlyList<(string From, string To)> Moved)
+{
+    public bool IsEmpty => Rows.Count == 0 && Removed.Count == 0 && Moved.Count == 0;
+}
+
 /// <summary>
 /// The durable overlay of every mount: edits written at fsync and close, before they become a
 /// commit. Keyed by repo and ref, so a new mount of the same ref picks up what a killed one left.
@@ -32,11 +38,17 @@ public sealed class OverlayTable(CliveStore store)
     /// <summary>
     /// Records changes durably (one transaction, synchronous commit): after this, kill -9 loses
     /// nothing. <paramref name="removed"/> paths (rows made moot, e.g. below a deleted directory)
-    /// go in the same transaction, so a rename is never half on disk.
+    /// go in the same transaction, so a rename is never half on disk, and so do the changes of
+    /// <paramref name="attributes"/> (a moved path's attributes move with its content).
     /// </summary>
-    public void Save(string repo, string refName, IEnumerable<OverlayEntry> entries, IEnumerable<string>? removed = null)
+    public void Save(string repo, string refName, IEnumerable<OverlayEntry> entries, IEnumerable<string>? removed = null, AttributeChanges? attributes = null)
     {
         using var transaction = store.BeginWrite();
+        if (attributes is not null)
+        {
+            foreach (var (from, to) in attributes.Moved) store.Attributes.Move(repo, refName, from, to);
+            store.Attributes.Apply(repo, refName, attributes.Rows, attributes.Removed);
+        }
         foreach (var path in removed ?? [])
             store.Connection.Execute("DELETE FROM overlay WHERE repo=$repo AND ref=$ref AND path=$path",
                 ("$repo", repo), ("$ref", refName), ("$path", path));
@@ -52,7 +64,11 @@ public sealed class OverlayTable(CliveStore store)
     }
 
     /// <summary>Forgets every mount's pending edits of a deleted repo, inside the caller's transaction (the objects they name would be kept for ever).</summary>
-    internal void ForgetRepo(string repo) => store.Connection.Execute("DELETE FROM overlay WHERE repo=$repo", ("$repo", repo));
+    internal void ForgetRepo(string repo)
+    {
+        store.Connection.Execute("DELETE FROM overlay WHERE repo=$repo", ("$repo", repo));
+        store.Attributes.ForgetRepo(repo);
+    }
 
     /// <summary>Forgets rows (committed elsewhere), unless a newer version replaced them meanwhile.</summary>
     public void Remove(string repo, string refName, IEnumerable<OverlayEntry> entries)
