@@ -1,4 +1,5 @@
 using Clive.Claims;
+using Clive.Core.Store.Engines;
 using Clive.Dispatch;
 using Clive.Engine.Evaluation;
 using Clive.Engine.Execution;
@@ -18,12 +19,22 @@ namespace Clive.Engine.Remote;
 /// comes this engine, when its own labels fit. A remote engine busy with another job is passed
 /// over when this one fits, so cells spread over both.
 /// </summary>
-internal sealed class Dispatcher(ReactiveEngine engine)
+internal sealed class Dispatcher
 {
+    private readonly ReactiveEngine engine;
     private readonly object _gate = new();
     private readonly Dictionary<RemoteEngine, RemoteSession> _sessions = [];
     private readonly Dictionary<RemoteEngine, DateTimeOffset> _failedAt = [];
-    private readonly ClaimIntake _intake = new(engine.Store);
+    private readonly Dictionary<RemoteEngine, RemoteSessionRecord> _reached = [];
+    private readonly ClaimIntake _intake;
+    private bool _disposed;
+
+    public Dispatcher(ReactiveEngine engine)
+    {
+        this.engine = engine;
+        _intake = new ClaimIntake(engine.Store);
+        engine.RemoteEngines.Changed += () => Task.Run(Redeclared);
+    }
 
     /// <summary>After a session could not be opened, how long before the next cell tries that host again.</summary>
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
@@ -36,8 +47,9 @@ internal sealed class Dispatcher(ReactiveEngine engine)
     /// The cell's result from another engine, stored as this engine's; null when it is to run here.
     /// Throws when it may run nowhere: its labels fit no engine that delivered, this one included.
     /// </summary>
+    /// <param name="dispatched">Told where the cell now runs ("dispatched to build-host (alice@build-host)"), for its status.</param>
     public async Task<CellResult?> RunAsync(RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText, InputLayout layout, long runId,
-        CancellationToken cancel)
+        Action<string> dispatched, CancellationToken cancel)
     {
         var wanted = cell.Command!.Placement;
         bool fitsHere = wanted.All(engine.Labels.Contains);
@@ -61,7 +73,11 @@ internal sealed class Dispatcher(ReactiveEngine engine)
                 Closure = DispatchChannel.Raw(job.Value.Closure),
                 Run = fits,
             };
-            if (fits) engine.Log($"{pipeline}: {cell.Name}: running on {session.Host}");
+            if (fits)
+            {
+                engine.Log($"{pipeline}: {cell.Name}: running on {session.Host}");
+                dispatched($"dispatched to {session.Host} ({remote.Destination.Text})");
+            }
             DispatchReply reply;
             try
             {
@@ -69,6 +85,8 @@ internal sealed class Dispatcher(ReactiveEngine engine)
             }
             catch (DispatchFailure e)
             {
+                lock (_gate)
+                    if (session.Broken) Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, false, session.Host, session.Labels, DateTimeOffset.UtcNow, e.Message));
                 engine.Log($"{pipeline}: {cell.Name}: {e.Message}; trying elsewhere");
                 continue;
             }
@@ -77,7 +95,7 @@ internal sealed class Dispatcher(ReactiveEngine engine)
             {
                 var result = _intake.Accept(pipeline.Repo, cell, key, keyText, job.Value.Commit, reply, runId);
                 engine.Log($"{pipeline}: {cell.Name}: {result.State} on {session.Host} ({(fits ? "ran there" : "its claim reused")}, claim verified)");
-                return result;
+                return result with { Origin = fits ? $"ran on {session.Host} ({remote.Destination.Text})" : $"claim of {session.Host} reused" };
             }
             catch (ClaimRefusedException e)
             {
@@ -101,31 +119,79 @@ internal sealed class Dispatcher(ReactiveEngine engine)
         return pack.ToArray();
     }
 
-    private RemoteSession? SessionFor(RefPipeline pipeline, RemoteEngine remote)
+    private RemoteSession? SessionFor(RefPipeline pipeline, RemoteEngine remote) => SessionFor(pipeline.ToString(), remote, probe: false);
+
+    /// <param name="probe">Opened because the engine was just declared, not for a cell: a failure does not hold the next cell back.</param>
+    private RemoteSession? SessionFor(string who, RemoteEngine remote, bool probe)
     {
         lock (_gate)
         {
+            if (_disposed) return null;
             if (_sessions.TryGetValue(remote, out var open) && !open.Broken) return open;
             if (open is not null)
             {
                 open.Dispose();
                 _sessions.Remove(remote);
             }
-            if (_failedAt.TryGetValue(remote, out var failed) && DateTimeOffset.UtcNow - failed < RetryAfter) return null;
+            if (!probe && _failedAt.TryGetValue(remote, out var failed) && DateTimeOffset.UtcNow - failed < RetryAfter) return null;
             try
             {
                 var session = RemoteSession.Open(remote);
                 _sessions[remote] = session;
                 _failedAt.Remove(remote);
                 engine.Log($"clive up: engine session with {session.Host} ({remote.Destination.Host}/{remote.Repo}): labels {string.Join(", ", session.Labels)}");
+                Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, true, session.Host, session.Labels, DateTimeOffset.UtcNow, null));
                 return session;
             }
             catch (CliveException e)
             {
-                _failedAt[remote] = DateTimeOffset.UtcNow;
-                engine.Log($"{pipeline}: no engine session with {remote.Destination.Host}/{remote.Repo}: {e.Message}");
+                if (!probe) _failedAt[remote] = DateTimeOffset.UtcNow;
+                engine.Log($"{who}: no engine session with {remote.Destination.Host}/{remote.Repo}: {e.Message}");
+                Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, false, null, [], DateTimeOffset.UtcNow, e.Message));
                 return null;
             }
+        }
+    }
+
+    /// <summary>
+    /// The declared engines changed: sessions with engines no longer declared are closed (one that
+    /// a model stopped would only fail later), and new ones are opened now, so `clive engines` can
+    /// say whether they are reachable before a cell needs them.
+    /// </summary>
+    private void Redeclared()
+    {
+        var declared = engine.RemoteEngines.All;
+        lock (_gate)
+        {
+            foreach (var gone in _sessions.Keys.Concat(_reached.Keys).Where(r => !declared.Contains(r)).Distinct().ToList())
+            {
+                if (_sessions.Remove(gone, out var session)) session.Dispose();
+                _failedAt.Remove(gone);
+                _reached.Remove(gone);
+            }
+            WriteReached();
+        }
+        foreach (var remote in declared) SessionFor("clive up", remote, probe: true);
+    }
+
+    /// <summary>Call under the gate.</summary>
+    private void Reached(RemoteEngine remote, RemoteSessionRecord record)
+    {
+        if (!engine.RemoteEngines.All.Contains(remote)) return;
+        _reached[remote] = record;
+        WriteReached();
+    }
+
+    private void WriteReached()
+    {
+        try
+        {
+            RemoteSessions.Write(engine.Store.Store.Directory, _reached.Values);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only `clive engines` reads it: dispatch goes on without it.
+            engine.Log($"clive up: {RemoteSessions.FileName}: {e.Message}");
         }
     }
 
@@ -133,8 +199,11 @@ internal sealed class Dispatcher(ReactiveEngine engine)
     {
         lock (_gate)
         {
+            _disposed = true;
             foreach (var session in _sessions.Values) session.Dispose();
             _sessions.Clear();
+            _reached.Clear();
+            WriteReached();
         }
     }
 }

@@ -29,6 +29,12 @@ public sealed record CellResult(byte[] Key, string Cell, string State, ObjectId?
     /// the key, which is known before the run, but a condition of reusing the result: each must still be at its version.
     /// </summary>
     public IReadOnlyList<KeyField> Followed { get; init; } = [];
+
+    /// <summary>
+    /// Where another engine made it, for status ("ran on build-host", "claim of build-host reused");
+    /// null when made here. Not part of the cache row: which fitting engine ran a cell is not part of what it is.
+    /// </summary>
+    public string? Origin { get; init; }
 }
 
 /// <summary>A cell as `clive status` shows it, for one watched ref.</summary>
