@@ -82,8 +82,8 @@ public sealed class FleetTests : IDisposable
             p.wait()
             """);
         _hostA.Environment["GIT_SSH_COMMAND"] = $"python3 {mitm} {_tamperFlag} {_sshB.SshCommand("alice")}";
-        // B and C say "waiting" every 2 s while they run a job: 6 s of silence is a cut.
-        _hostA.Environment["CLIVE_DISPATCH_SILENCE_MS"] = "6000";
+        // B and C say "waiting" every 2 s while they run a job: 10 s of silence is a cut (on a loaded machine, less is a false one).
+        _hostA.Environment["CLIVE_DISPATCH_SILENCE_MS"] = "10000";
     }
 
     public void Dispose()
