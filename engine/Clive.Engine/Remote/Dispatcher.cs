@@ -21,7 +21,7 @@ namespace Clive.Engine.Remote;
 /// </summary>
 internal sealed class Dispatcher
 {
-    private readonly ReactiveEngine engine;
+    private readonly ReactiveEngine _engine;
     private readonly object _gate = new();
     private readonly Dictionary<RemoteEngine, RemoteSession> _sessions = [];
     private readonly Dictionary<RemoteEngine, DateTimeOffset> _failedAt = [];
@@ -31,9 +31,9 @@ internal sealed class Dispatcher
 
     public Dispatcher(ReactiveEngine engine)
     {
-        this.engine = engine;
-        _intake = new ClaimIntake(engine.Store);
-        engine.RemoteEngines.Changed += () => Task.Run(Redeclared);
+        _engine = engine;
+        _intake = new ClaimIntake(_engine.Store);
+        _engine.RemoteEngines.Changed += () => Task.Run(Redeclared);
     }
 
     /// <summary>After a session could not be opened, how long before the next cell tries that host again.</summary>
@@ -41,7 +41,7 @@ internal sealed class Dispatcher
 
     /// <summary>Whether this cell is dispatched or asked about at all: commands, when other engines are declared for its repo.</summary>
     public bool Concerns(RefPipeline pipeline, CellDefinition cell)
-        => cell.Kind == Clive.Model.CellKind.Command && (cell.Command!.Placement.Count > 0 || engine.RemoteEngines.All.Any(r => r.Repo == pipeline.Repo));
+        => cell.Kind == Clive.Model.CellKind.Command && (cell.Command!.Placement.Count > 0 || _engine.RemoteEngines.All.Any(r => r.Repo == pipeline.Repo));
 
     /// <summary>
     /// The cell's result from another engine, stored as this engine's; null when it is to run here.
@@ -52,10 +52,10 @@ internal sealed class Dispatcher
         Action<string> dispatched, CancellationToken cancel)
     {
         var wanted = cell.Command!.Placement;
-        bool fitsHere = wanted.All(engine.Labels.Contains);
+        bool fitsHere = wanted.All(_engine.Labels.Contains);
         (ObjectId Commit, IReadOnlyList<ObjectId> Closure)? job = null;
         var tried = new List<string>();
-        foreach (var remote in engine.RemoteEngines.All.Where(r => r.Repo == pipeline.Repo))
+        foreach (var remote in _engine.RemoteEngines.All.Where(r => r.Repo == pipeline.Repo))
         {
             var session = await Task.Run(() => SessionFor(pipeline, remote), cancel).ConfigureAwait(false);
             if (session is null) continue;
@@ -63,7 +63,7 @@ internal sealed class Dispatcher
             // Its one job at a time is taken and this engine could run the cell: it runs here instead of queueing (two engines share the work).
             if (fits && fitsHere && session.Busy) continue;
             tried.Add($"{session.Host} ({string.Join(", ", session.Labels)})");
-            job ??= JobAction.Write(engine.Store, cell, layout);
+            job ??= JobAction.Write(_engine.Store, cell, layout);
             var request = new DispatchRequest
             {
                 Kind = DispatchRequest.Job,
@@ -75,7 +75,7 @@ internal sealed class Dispatcher
             };
             if (fits)
             {
-                engine.Log($"{pipeline}: {cell.Name}: running on {session.Host}");
+                _engine.Log($"{pipeline}: {cell.Name}: running on {session.Host}");
                 dispatched($"dispatched to {session.Host} ({remote.Destination.Text})");
             }
             DispatchReply reply;
@@ -87,35 +87,35 @@ internal sealed class Dispatcher
             {
                 lock (_gate)
                     if (session.Broken) Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, false, session.Host, session.Labels, DateTimeOffset.UtcNow, e.Message));
-                engine.Log($"{pipeline}: {cell.Name}: {e.Message}; trying elsewhere");
+                _engine.Log($"{pipeline}: {cell.Name}: {e.Message}; trying elsewhere");
                 continue;
             }
             if (reply.Kind == DispatchReply.None) continue;
             try
             {
                 var result = _intake.Accept(pipeline.Repo, cell, key, keyText, job.Value.Commit, reply, runId);
-                engine.Log($"{pipeline}: {cell.Name}: {result.State} on {session.Host} ({(fits ? "ran there" : "its claim reused")}, claim verified)");
+                _engine.Log($"{pipeline}: {cell.Name}: {result.State} on {session.Host} ({(fits ? "ran there" : "its claim reused")}, claim verified)");
                 return result with { Origin = fits ? $"ran on {session.Host} ({remote.Destination.Text})" : $"claim of {session.Host} reused" };
             }
             catch (ClaimRefusedException e)
             {
-                engine.Log($"{pipeline}: {cell.Name}: {e.Message} (from {session.Host}); trying elsewhere");
+                _engine.Log($"{pipeline}: {cell.Name}: {e.Message} (from {session.Host}); trying elsewhere");
             }
             catch (CliveException e)
             {
                 // A pack that does not verify, say: the same as a refused claim.
-                engine.Log($"{pipeline}: {cell.Name}: claim refused: {e.Message} (from {session.Host}); trying elsewhere");
+                _engine.Log($"{pipeline}: {cell.Name}: claim refused: {e.Message} (from {session.Host}); trying elsewhere");
             }
         }
         if (fitsHere) return null;
-        throw new CliveException($"no engine with the labels {string.Join(", ", wanted)} delivered (this one has {string.Join(", ", engine.Labels)}; "
+        throw new CliveException($"no engine with the labels {string.Join(", ", wanted)} delivered (this one has {string.Join(", ", _engine.Labels)}; "
             + $"remote: {(tried.Count == 0 ? "none reachable" : string.Join("; ", tried))})");
     }
 
     private byte[] PackOf(IReadOnlyList<ObjectId> ids)
     {
         using var pack = new MemoryStream();
-        engine.Store.Use(s => new Clive.Packs.PackWriter(s.Store.Objects).Write(pack, ids, null, null));
+        _engine.Store.Use(s => new Clive.Packs.PackWriter(s.Store.Objects).Write(pack, ids, null, null));
         return pack.ToArray();
     }
 
@@ -139,14 +139,14 @@ internal sealed class Dispatcher
                 var session = RemoteSession.Open(remote);
                 _sessions[remote] = session;
                 _failedAt.Remove(remote);
-                engine.Log($"clive up: engine session with {session.Host} ({remote.Destination.Host}/{remote.Repo}): labels {string.Join(", ", session.Labels)}");
+                _engine.Log($"clive up: engine session with {session.Host} ({remote.Destination.Host}/{remote.Repo}): labels {string.Join(", ", session.Labels)}");
                 Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, true, session.Host, session.Labels, DateTimeOffset.UtcNow, null));
                 return session;
             }
             catch (CliveException e)
             {
                 if (!probe) _failedAt[remote] = DateTimeOffset.UtcNow;
-                engine.Log($"{who}: no engine session with {remote.Destination.Host}/{remote.Repo}: {e.Message}");
+                _engine.Log($"{who}: no engine session with {remote.Destination.Host}/{remote.Repo}: {e.Message}");
                 Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, false, null, [], DateTimeOffset.UtcNow, e.Message));
                 return null;
             }
@@ -160,7 +160,7 @@ internal sealed class Dispatcher
     /// </summary>
     private void Redeclared()
     {
-        var declared = engine.RemoteEngines.All;
+        var declared = _engine.RemoteEngines.All;
         lock (_gate)
         {
             foreach (var gone in _sessions.Keys.Concat(_reached.Keys).Where(r => !declared.Contains(r)).Distinct().ToList())
@@ -177,7 +177,7 @@ internal sealed class Dispatcher
     /// <summary>Call under the gate.</summary>
     private void Reached(RemoteEngine remote, RemoteSessionRecord record)
     {
-        if (!engine.RemoteEngines.All.Contains(remote)) return;
+        if (!_engine.RemoteEngines.All.Contains(remote)) return;
         _reached[remote] = record;
         WriteReached();
     }
@@ -186,12 +186,12 @@ internal sealed class Dispatcher
     {
         try
         {
-            RemoteSessions.Write(engine.Store.Store.Directory, _reached.Values);
+            RemoteSessions.Write(_engine.Store.Store.Directory, _reached.Values);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Only `clive engines` reads it: dispatch goes on without it.
-            engine.Log($"clive up: {RemoteSessions.FileName}: {e.Message}");
+            _engine.Log($"clive up: {RemoteSessions.FileName}: {e.Message}");
         }
     }
 

@@ -170,6 +170,7 @@ public sealed class FleetTests : IDisposable
         _engineA.WaitForCells("demo", CellState.Succeeded, "shout");
         _engineA.WaitForLog("shout: succeeded on fleet-b (ran there, claim verified)");
         Assert.Equal($"ran on fleet-b ({On(B)})", _engineA.Status("demo", "shout")!.Message);
+        Assert.Contains($"ran on fleet-b ({On(B)})", _hostA.Clive("status", "demo").Stdout);
         _hostA.GitOk("", "clone", "-q", GitSandbox.Url("demo"), "from-a");
         Assert.Equal("HELLO\n", _hostA.ShowFetched("from-a", "demo", "refs/clive/cells/main/shout:out/upper.txt"));
 
@@ -197,6 +198,8 @@ public sealed class FleetTests : IDisposable
         int jobsOnB = JobsRun(_hostB);
         Push(Model("""Cells.Command("slow").Files("src/*.txt").On("b-label").Run("if [ \"$(uname -n)\" = fleet-b ]; then sleep 60; fi; cp src/a.txt $CLIVE_OUT/copy");"""));
         _engineA.Wait(() => JobsRun(_hostB) > jobsOnB, "B to run the slow cell", 120);
+        // While it runs there, status and watch say where.
+        _engineA.Wait(() => _hostA.Clive("status", "demo").Stdout.Contains($"dispatched to fleet-b ({On(B)})"), "A's status to show slow dispatched to B");
         _network.CutOff(B);
         _engineA.WaitForCells("demo", CellState.Succeeded, "slow");
         _engineA.WaitForLog("taken for cut off");
