@@ -71,10 +71,13 @@ public sealed class ReactiveEngine : IAsyncDisposable
         Starter = options.ManagesRemoteEngines ? new Remote.RemoteEngineStarter(store.Store.Directory, RemoteEngines, Log) : null;
         Dispatch = new Remote.Dispatcher(this);
         Farm = options.Reapi is { } farm ? new Remote.Reapi.ReapiExecutor(store, farm) : null;
+        // A cell that found no engine with its labels failed (not cached): a new engine may fit it.
+        RemoteEngines.Changed += () => Interlocked.Exchange(ref _remoteEnginesChanged, 1);
         _jobs = new Remote.JobRunner(this, _stopping.Token);
     }
 
     private readonly Remote.JobRunner _jobs;
+    private int _remoteEnginesChanged;
 
     internal EngineStore Store { get; }
     internal ModelLoader Loader { get; }
@@ -128,6 +131,8 @@ public sealed class ReactiveEngine : IAsyncDisposable
                 try { await follower.WaitAsync(wait, cancel).ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
                 last = HandleEvents(last);
+                if (Interlocked.Exchange(ref _remoteEnginesChanged, 0) == 1)
+                    foreach (var pipeline in _pipelines.Values.ToList()) pipeline.Reevaluate(last);
                 while (_reevaluate.TryDequeue(out var again))
                     if (_pipelines.ContainsValue(again)) again.Reevaluate(last);
                 foreach (var id in Board.TakeDropped())
@@ -223,7 +228,7 @@ public sealed class ReactiveEngine : IAsyncDisposable
             {
                 slot.Dispose();
                 var where = farmSource == Remote.Reapi.ReapiSource.CacheHit ? $"action cache hit on {farm.Settings.Endpoint.Name}" : $"ran on {farm.Settings.Endpoint.Name}";
-                var stored = Writer.Save(cell.Name, key, farmOutcome, runId) with { Where = where };
+                var stored = Writer.Save(cell.Name, key, farmOutcome, runId) with { Origin = where };
                 Coordinator.Remember(keyText, stored);
                 var how = farmSource == Remote.Reapi.ReapiSource.CacheHit ? "action cache hit" : "ran there";
                 Log($"{pipeline}: {cell.Name}: {stored.State} on {farm.Settings.Endpoint.Name} ({how}) in {FormatDuration(farmOutcome.Duration)}"
@@ -236,7 +241,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
             CellResult? elsewhere;
             try
             {
-                elsewhere = await Dispatch.RunAsync(pipeline, cell, key, keyText, inputs, runId, cancel).ConfigureAwait(false);
+                elsewhere = await Dispatch.RunAsync(pipeline, cell, key, keyText, inputs, runId,
+                    where => Report(new CellStatus(pipeline.Repo, pipeline.Ref, cell.Name, CellState.Running, key, source, null, null, null, started, null, where, null, null, null)),
+                    cancel).ConfigureAwait(false);
             }
             catch (Exception e) when (e is OperationCanceledException || ErrorPolicy.IsUsersProblem(e))
             {
@@ -274,6 +281,24 @@ public sealed class ReactiveEngine : IAsyncDisposable
             + $"run {(ran - begun).TotalMilliseconds:0.0} ms, result stored {(clock.Elapsed - ran).TotalMilliseconds:0.0} ms");
         Log($"{pipeline}: {cell.Name}: {result.State} in {FormatDuration(outcome.Duration)}{(result.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
         return result;
+    }
+
+    /// <summary>
+    /// A cell that starts engines (<c>.StartsEngines()</c>) has a result: its value is what it wants
+    /// now. A value that is no list of engines is logged with the cell's file and line, and changes nothing.
+    /// </summary>
+    internal void CellResultDeclaresEngines(RefPipeline pipeline, CellDefinition cell, CellResult result)
+    {
+        if (Starter is null || cell.Declaration is not Clive.Model.ComputeCell { DeclaresEngines: true }) return;
+        try
+        {
+            if (Remote.CellWantedEngines.Of(cell, result) is { } wanted)
+                Starter.Declare(Remote.CellWantedEngines.Source(pipeline.ToString(), cell.Name), pipeline.Repo, wanted);
+        }
+        catch (ModelException e)
+        {
+            Log($"{pipeline}: {cell.Name}: {e.Message}");
+        }
     }
 
     /// <summary>

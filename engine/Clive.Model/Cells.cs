@@ -155,6 +155,21 @@ public sealed class ComputeCell : Cell<ComputeCell>
 
     /// <summary>A live reference to this cell's result, to keep in a value; its repo and branch are those of the model that runs.</summary>
     public CellRef<T> Ref<T>() => new(Name, ownModel: true);
+
+    /// <summary>Whether its value is a list of engines it wants on other hosts (<see cref="StartsEngines"/>).</summary>
+    public bool DeclaresEngines { get; private set; }
+
+    /// <summary>
+    /// Its value is the engines it wants on other hosts, a list of <see cref="Engines.Want"/>: after
+    /// each run (or cached result) the evaluating engine starts them as it does the model's own
+    /// <see cref="Engines.On"/>, and stops what the cell no longer wants, or once the cell is gone.
+    /// So a task can start engines for other models, from what it reads (an entity, a file of hosts).
+    /// </summary>
+    public ComputeCell StartsEngines()
+    {
+        DeclaresEngines = true;
+        return this;
+    }
 }
 
 /// <summary>What a compute cell sees: its inputs, other cells' values, and where to write files.</summary>

@@ -17,7 +17,17 @@ public static class Engines
     public static EngineDeclaration On(string destination, string[]? labels = null, string? repo = null, int? jobs = null,
         [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
         => new(destination, labels ?? [], repo, jobs, file, line);
+
+    /// <summary>
+    /// The same wish as a value, declaring nothing by itself: what a cell that
+    /// <see cref="ComputeCell.StartsEngines"/> returns, a list of these.
+    /// </summary>
+    public static EngineRequest Want(string destination, string[]? labels = null, string? repo = null, int? jobs = null)
+        => new(destination, labels ?? [], repo, jobs);
 }
+
+/// <summary>An engine a cell wants on another host (<see cref="Engines.Want"/>), stored in the cell's value and checked as a declaration is.</summary>
+public sealed record EngineRequest(string Destination, IReadOnlyList<string> Labels, string? Repo, int? Jobs);
 
 /// <summary>A declared remote engine, as data: the engine checks every field before it reaches an ssh command line.</summary>
 public sealed class EngineDeclaration

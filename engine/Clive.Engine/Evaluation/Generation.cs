@@ -152,6 +152,7 @@ internal sealed class Generation
         {
             _pipeline.Entities.Followed(cell.Name, cached.Followed);
             Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, cached));
+            _engine.CellResultDeclaresEngines(_pipeline, cell, cached);
             return cached;
         }
 
@@ -168,6 +169,7 @@ internal sealed class Generation
             if (result.Followed.Count > 0 && !_engine.Store.Use(s => EntityRun.StillCurrent(s, _pipeline.Repo, resolved.Entities.CellId, resolved.Entities.Maintained, result.Followed)))
                 _engine.ReevaluateSoon(_pipeline);
             Report(StatusBoard.FromResult(_pipeline.Repo, _pipeline.Ref, Commit, result));
+            _engine.CellResultDeclaresEngines(_pipeline, cell, result);
             return result;
         }
         catch (EntityRaceLost lost)

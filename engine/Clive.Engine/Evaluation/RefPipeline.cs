@@ -105,6 +105,8 @@ internal sealed class RefPipeline
             Entities.Keep(model.Graph.ByName.Keys);
             _engine.EntityTypesDeclared(this, commit, model);
             _engine.Starter?.Declare(ToString(), Repo, model.Engines);
+            _engine.Starter?.Retain(ToString(), model.Graph.Ordered.Where(c => c.Declaration is ComputeCell { DeclaresEngines: true })
+                .Select(c => Remote.CellWantedEngines.Source(ToString(), c.Name)).ToHashSet(StringComparer.Ordinal));
             // The old version unloads once no generation or run holds its functions.
             if (!ReferenceEquals(old, LoadedModel.Empty)) old.Dispose();
         }
@@ -157,5 +159,6 @@ internal sealed class RefPipeline
         _engine.Services.StopMissing(this, new HashSet<string>());
         // The ref is gone: so are the engines its model declared.
         _engine.Starter?.Declare(ToString(), Repo, []);
+        _engine.Starter?.Retain(ToString(), new HashSet<string>());
     }
 }

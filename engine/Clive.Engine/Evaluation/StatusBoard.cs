@@ -109,12 +109,12 @@ public sealed class StatusBoard(EngineStore engineStore) : IDisposable
 
     public static CellStatus FromResult(string repo, string refName, ObjectId source, CellResult result)
         => new(repo, refName, result.Cell, result.State, result.Key, source, result.Output, result.Commit, result.DurationMs,
-            result.Finished.AddMilliseconds(-result.DurationMs), result.Finished, MessageOf(result), null, null, null);
+            result.Finished.AddMilliseconds(-result.DurationMs), result.Finished, Message(result), null, null, null);
 
-    private static string? MessageOf(CellResult result)
+    private static string? Message(CellResult result)
     {
         var exit = result.ExitCode is { } code and not 0 ? $"exit code {code}" : null;
-        return exit is not null && result.Where is not null ? $"{exit}, {result.Where}" : exit ?? result.Where;
+        return result.Origin is { } origin ? exit is null ? origin : $"{origin}; {exit}" : exit;
     }
 
     public void Dispose()

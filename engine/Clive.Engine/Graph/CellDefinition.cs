@@ -72,7 +72,10 @@ public sealed class CellDefinition
         }
         if (cell is ServiceCell service) text.Append("grace ").Append(service.GracePeriod.Ticks).Append('\n');
         if (cell is ComputeCell compute)
+        {
             foreach (var entity in compute.Maintained) text.Append("maintains ").Append(Quote(entity)).Append('\n');
+            if (compute.DeclaresEngines) text.Append("starts-engines\n");
+        }
         if (functionSource is not null) text.Append("function ").Append(functionSource).Append('\n');
         return text.ToString();
     }

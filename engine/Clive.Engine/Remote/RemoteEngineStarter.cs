@@ -49,11 +49,25 @@ public sealed class RemoteEngineStarter : IAsyncDisposable
         }
     }
 
-    /// <summary>At start, once every watched ref has its model: the sources on record that no longer exist declare nothing.</summary>
-    public void Forget(IReadOnlySet<string> liveSources)
+    /// <summary>
+    /// At start, once every watched ref has its model: the sources on record whose ref no longer
+    /// exists declare nothing. A cell's source (<see cref="CellWantedEngines"/>) lives with its ref;
+    /// its cell's next result says what it wants, and <see cref="Retain"/> forgets a removed cell.
+    /// </summary>
+    public void Forget(IReadOnlySet<string> livePipelines)
     {
         List<string> gone;
-        lock (_gate) gone = _records.Select(r => r.Source).Where(s => !liveSources.Contains(s)).Distinct().ToList();
+        lock (_gate) gone = _records.Select(r => r.Source).Where(s => !livePipelines.Contains(CellWantedEngines.PipelineOf(s))).Distinct().ToList();
+        foreach (var source in gone) Declare(source, "", []);
+    }
+
+    /// <summary>A pipeline's model now has these cells that start engines: those of its other cells that did declare nothing any more.</summary>
+    public void Retain(string pipeline, IReadOnlySet<string> cellSources)
+    {
+        List<string> gone;
+        lock (_gate)
+            gone = _records.Select(r => r.Source).Concat(_declaring)
+                .Where(s => s != pipeline && CellWantedEngines.PipelineOf(s) == pipeline && !cellSources.Contains(s)).Distinct().ToList();
         foreach (var source in gone) Declare(source, "", []);
     }
 

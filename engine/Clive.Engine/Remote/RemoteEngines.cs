@@ -7,7 +7,15 @@ namespace Clive.Engine.Remote;
 /// <see cref="Destination"/> (through <c>clive serve</c> there, with the rights of the key this
 /// engine's ssh uses), running the cells of <see cref="Repo"/> there, advertising <see cref="Labels"/>.
 /// </summary>
-public sealed record RemoteEngine(SshDestination Destination, string Repo, IReadOnlyList<string> Labels);
+public sealed record RemoteEngine(SshDestination Destination, string Repo, IReadOnlyList<string> Labels)
+{
+    // By value, labels included: each reconcile declares fresh lists, and the same engine must stay
+    // the same key (its open session, whether it changed at all).
+    public bool Equals(RemoteEngine? other)
+        => other is not null && Destination == other.Destination && Repo == other.Repo && Labels.SequenceEqual(other.Labels);
+
+    public override int GetHashCode() => HashCode.Combine(Destination, Repo, Labels.Count);
+}
 
 /// <summary>
 /// The remote engines this engine knows, by who declared them: a model's <c>Engines.On</c>
@@ -19,7 +27,7 @@ public sealed class RemoteEngines
     private readonly object _gate = new();
     private readonly Dictionary<string, IReadOnlyList<RemoteEngine>> _bySource = new(StringComparer.Ordinal);
 
-    /// <summary>Raised (outside the lock) after a source's declarations changed.</summary>
+    /// <summary>Raised (outside the lock) after a source's declarations changed; not when they were declared again as they were.</summary>
     public event Action? Changed;
 
     /// <summary>Replaces what <paramref name="source"/> (a model's ref, "command line") declares; an empty list forgets it.</summary>
@@ -27,6 +35,8 @@ public sealed class RemoteEngines
     {
         lock (_gate)
         {
+            var before = _bySource.GetValueOrDefault(source) ?? [];
+            if (before.SequenceEqual(engines)) return;
             if (engines.Count == 0) _bySource.Remove(source);
             else _bySource[source] = engines;
         }

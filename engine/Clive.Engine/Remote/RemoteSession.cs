@@ -54,7 +54,7 @@ public sealed class RemoteSession : IDisposable
         var session = new RemoteSession(engine, ssh);
         try
         {
-            var hello = session.Exchange(new DispatchRequest { Kind = DispatchRequest.Hello });
+            var hello = session.Exchange(new DispatchRequest { Kind = DispatchRequest.Hello }, HelloWithin);
             if (hello.Kind != DispatchReply.Hello || hello.Host is not { } host || !Clive.Claims.HostName.IsValid(host))
                 throw new DispatchFailure($"{engine.Destination.Host}: not an engine session's hello");
             session.Host = host;
@@ -114,7 +114,13 @@ public sealed class RemoteSession : IDisposable
         }
     }
 
-    private DispatchReply Exchange(DispatchRequest request)
+    /// <summary>
+    /// The hello waits for ssh's handshake and for the far side to start the process that serves
+    /// the session, seconds on a loaded host: longer than a running session may stay silent.
+    /// </summary>
+    private static TimeSpan HelloWithin => Silence > TimeSpan.FromSeconds(60) ? Silence : TimeSpan.FromSeconds(60);
+
+    private DispatchReply Exchange(DispatchRequest request, TimeSpan? silence = null)
     {
         try
         {
@@ -125,7 +131,7 @@ public sealed class RemoteSession : IDisposable
             Break();
             throw new DispatchFailure($"{Where}: the session is closed ({e.Message})");
         }
-        return Receive();
+        return Receive(silence ?? Silence);
     }
 
     /// <summary>
@@ -133,11 +139,13 @@ public sealed class RemoteSession : IDisposable
     /// take longer than that to arrive, as long as it keeps arriving): the link is taken for cut,
     /// the ssh process is killed.
     /// </summary>
-    private DispatchReply Receive()
+    private DispatchReply Receive() => Receive(Silence);
+
+    private DispatchReply Receive(TimeSpan silence)
     {
         var read = Task.Run(() => DispatchChannel.Read<DispatchReply>(_fromRemote));
         long seen = _fromRemote.Count;
-        while (Task.WhenAny(read, Task.Delay(Silence)).GetAwaiter().GetResult() != read)
+        while (Task.WhenAny(read, Task.Delay(silence)).GetAwaiter().GetResult() != read)
         {
             if (_fromRemote.Count != seen)
             {
@@ -145,7 +153,7 @@ public sealed class RemoteSession : IDisposable
                 continue;
             }
             Break();
-            throw new DispatchFailure($"{Where}: no word for {Silence.TotalSeconds:0.#} s: taken for cut off");
+            throw new DispatchFailure($"{Where}: no word for {silence.TotalSeconds:0.#} s: taken for cut off");
         }
         var reply = read.GetAwaiter().GetResult() ?? throw new DispatchFailure($"{Where}: the session closed");
         if (reply.Kind == DispatchReply.Error)

@@ -32,7 +32,11 @@ public static class CellDeclarations
             message.Placement = command.Placement.ToList();
         }
         if (cell is ServiceCell service) message.GraceTicks = service.GracePeriod.Ticks;
-        if (cell is ComputeCell compute) message.Maintains = compute.Maintained.ToList();
+        if (cell is ComputeCell compute)
+        {
+            message.Maintains = compute.Maintained.ToList();
+            message.StartsEngines = compute.DeclaresEngines;
+        }
         return message;
     }
 
@@ -89,7 +93,7 @@ public static class CellDeclarations
     private static ComputeCell Maintaining(ComputeCell cell, CellMessage message)
     {
         foreach (var entity in message.Maintains) cell.Maintains(entity);
-        return cell;
+        return message.StartsEngines ? cell.StartsEngines() : cell;
     }
 
     private static T WithInputs<T>(T cell, CellMessage message) where T : Cell<T>

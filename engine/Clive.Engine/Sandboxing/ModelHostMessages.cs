@@ -123,6 +123,8 @@ public sealed class CellMessage
     [Key(14)] public List<string> Maintains { get; set; } = [];
     /// <summary>A command cell: the labels of the engines it may run on (<c>.On</c>).</summary>
     [Key(15)] public List<string> Placement { get; set; } = [];
+    /// <summary>A compute cell whose value lists engines it wants on other hosts (<c>.StartsEngines()</c>).</summary>
+    [Key(16)] public bool StartsEngines { get; set; }
 }
 
 [MessagePackObject]

@@ -66,6 +66,8 @@ internal sealed class TypeShape
                 : new TypeShape(type, ValueKind.Unsupported) { Why = "a multi-dimensional array is not a value; use an array of arrays" };
         if (ItemType(type) is { } item) return new TypeShape(type, ValueKind.List) { Items = item };
         if (typeof(IEnumerable).IsAssignableFrom(type)) return new TypeShape(type, ValueKind.List) { Items = typeof(object) };
+        // The model API's own data: what a cell that starts engines returns (its other types, cells and entities, are not values).
+        if (type == typeof(Clive.Model.EngineRequest)) return new TypeShape(type, ValueKind.Object);
         if (IsFramework(type) && !IsTuple(type))
             return new TypeShape(type, ValueKind.Unsupported) { Why = "it is not one of the types clive stores (records, classes, structs, enums, lists, dictionaries, numbers, strings, times)" };
         if (typeof(IDisposable).IsAssignableFrom(type) || typeof(IAsyncDisposable).IsAssignableFrom(type))

@@ -20,16 +20,31 @@ internal static class EnginesCommand
         {
             using var store = GlobalOptions.OpenStore(result);
             var engines = EngineRegistry.List(store);
-            if (result.GetValue(json)) JsonOutput.Write(engines.Select(ToJson).ToList(), EnginesJsonContext.Default.ListEngineEntryJson);
-            else Console.Out.Write(Render(engines, DateTimeOffset.UtcNow) + RenderRemote(StartedEngines.Read(store.Directory)));
+            var remote = RemoteEngineView.Of(StartedEngines.Read(store.Directory), SessionsWhileRunning(store));
+            if (result.GetValue(json))
+                JsonOutput.Write(engines.Select(ToJson).Concat(remote.Select(ToJson)).ToList(), EnginesJsonContext.Default.ListEngineEntryJson);
+            else Console.Out.Write(Render(engines, DateTimeOffset.UtcNow) + RenderRemote(remote));
             return 0;
         });
         return command;
     }
 
-    private static EngineEntryJson ToJson(EngineEntry e) => new(e.Name, e.Advert.Host, e.Advert.Store, e.Advert.Pid, e.Advert.Labels, e.Advert.Jobs,
+    /// <summary>The running engine's sessions; none when no engine runs (what it last wrote is history then).</summary>
+    private static IReadOnlyList<RemoteSessionRecord> SessionsWhileRunning(Clive.Store.CliveStore store)
+        => Clive.Store.Cells.EngineLock.Probe(store.Directory).Running ? RemoteSessions.Read(store.Directory) : [];
+
+    private static EngineEntryJson ToJson(EngineEntry e) => new("local", e.Name, e.Advert.Host, e.Advert.Store, e.Advert.Pid, e.Advert.Labels, e.Advert.Jobs,
         e.Advert.AllRepos ? ["*"] : e.Advert.Repos, e.Running ? "running" : "stopped", JsonOutput.Time(e.Since),
         e.Heartbeat is { } beat ? JsonOutput.Time(beat) : null, e.Why);
+
+    private static EngineEntryJson ToJson(RemoteEngineView r) => new("remote", r.Host ?? r.Destination, null, null, null, r.Labels, r.Jobs, [r.Repo],
+        r.State, JsonOutput.Time(r.At), null, r.Message)
+    {
+        Destination = r.Destination,
+        DeclaredBy = r.DeclaredBy,
+        StartedHere = r.StartedHere,
+        Reachable = r.Reachable,
+    };
 
     private static string Render(IReadOnlyList<EngineEntry> engines, DateTimeOffset now)
     {
@@ -48,20 +63,22 @@ internal static class EnginesCommand
     }
 
     /// <summary>The engines this store's models declared on other hosts (<c>Engines.On</c>), and how starting them went.</summary>
-    private static string RenderRemote(IReadOnlyList<RemoteEngineRecord> records)
+    private static string RenderRemote(IReadOnlyList<RemoteEngineView> engines)
     {
-        if (records.Count == 0) return "";
+        if (engines.Count == 0) return "";
         var text = new StringBuilder("\non other hosts, declared by models here:\n");
-        foreach (var r in records.OrderBy(r => r.Destination, StringComparer.Ordinal).ThenBy(r => r.Repo, StringComparer.Ordinal))
+        foreach (var r in engines)
         {
             var state = r.State switch
             {
-                RemoteEngineState.Up => r.StartedHere ? "started by this store" : "running (started by its owner)",
-                RemoteEngineState.Failed => "not started",
+                RemoteEngineView.Up => r.StartedHere == true ? "started by this store" : "running (started by its owner)",
+                RemoteEngineView.NotStarted => "not started",
+                RemoteEngineView.Given => "given on the command line (--remote)",
                 _ => "no longer declared, not stopped",
             };
-            text.AppendLine($"{r.Destination} for '{r.Repo}': {state}, declared by {r.Source} ({Local(r.At)})");
+            text.AppendLine($"{r.Destination} for '{r.Repo}': {state}{(r.DeclaredBy is { } by ? $", declared by {by}" : "")} ({Local(r.At)})");
             if (r.Labels.Count > 0) text.AppendLine($"  labels {string.Join(", ", r.Labels)}");
+            if (r.Reachable is { } reachable) text.AppendLine(reachable ? $"  reachable: engine session with {r.Host}" : "  not reachable");
             if (r.Message is { } message) text.AppendLine($"  {Clive.Printable.Of(message, 400)}");
         }
         return text.ToString();
@@ -70,8 +87,20 @@ internal static class EnginesCommand
     private static string Local(DateTimeOffset time) => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
 }
 
-internal sealed record EngineEntryJson(string Name, string Host, string Store, int Pid, IReadOnlyList<string> Labels, int Jobs, IReadOnlyList<string> Repos,
-    string State, string Since, string? LastHeartbeat, string? Why);
+/// <summary>
+/// One engine of `clive engines --json`: kind "local" (an engine of this store, from its advert) or
+/// "remote" (one on another host that this store's engine declared or was given: destination,
+/// declared_by, started_here, and reachable while this store's engine runs; its labels are those the
+/// far engine said at hello once reached, else those declared; state up, not-started, stop-failed or given).
+/// </summary>
+internal sealed record EngineEntryJson(string Kind, string Name, string? Host, string? Store, int? Pid, IReadOnlyList<string> Labels, int? Jobs,
+    IReadOnlyList<string> Repos, string State, string Since, string? LastHeartbeat, string? Why)
+{
+    public string? Destination { get; init; }
+    public string? DeclaredBy { get; init; }
+    public bool? StartedHere { get; init; }
+    public bool? Reachable { get; init; }
+}
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]

@@ -20,7 +20,11 @@ public sealed class SshServer : IDisposable
     public static bool Available => File.Exists(SshdPath) && File.Exists("/usr/bin/ssh-keygen");
 
     /// <param name="host">A network namespace to run sshd in, with the address it listens on; null for 127.0.0.1 here.</param>
-    public SshServer(GitSandbox sandbox, (string Namespace, string Address)? host = null, string name = "ssh")
+    /// <param name="hostName">
+    /// The host name sshd and everything it starts see (a UTS namespace of its own): engines started
+    /// through it advertise and sign claims under this name, as a separate machine's would.
+    /// </param>
+    public SshServer(GitSandbox sandbox, (string Namespace, string Address)? host = null, string name = "ssh", string? hostName = null)
     {
         Skip.IfNot(Available, "sshd is not installed (apt-get install openssh-server)");
         _sandbox = sandbox;
@@ -54,6 +58,8 @@ public sealed class SshServer : IDisposable
         File.WriteAllText(Path.Combine(_dir, "authorized_keys"), "");
         Directory.CreateDirectory("/run/sshd"); // privilege separation directory
         string[] sshd = [SshdPath, "-D", "-e", "-f", Path.Combine(_dir, "sshd_config")];
+        // Each step execs the next, so the process started here is sshd itself (killed, and its sockets found, by its pid).
+        if (hostName is not null) sshd = ["unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"", hostName, .. sshd];
         _sshd = host is { } h
             ? ProcessRunner.Start("ip", ["netns", "exec", h.Namespace, .. sshd], sandbox.Root, sandbox.Environment)
             : ProcessRunner.Start(sshd[0], sshd[1..], sandbox.Root, sandbox.Environment);

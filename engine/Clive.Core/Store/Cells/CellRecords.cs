@@ -31,10 +31,10 @@ public sealed record CellResult(byte[] Key, string Cell, string State, ObjectId?
     public IReadOnlyList<KeyField> Followed { get; init; } = [];
 
     /// <summary>
-    /// Where this evaluation got it when not from a run here ("ran on grpc://…", "action cache hit
-    /// on grpc://…"), for the status; null for a local run or a result read back from the store.
+    /// Where another engine made it, for status ("ran on build-host", "claim of build-host reused", "action cache hit on grpc://farm:8980");
+    /// null when made here. Not part of the cache row: which fitting engine ran a cell is not part of what it is.
     /// </summary>
-    public string? Where { get; init; }
+    public string? Origin { get; init; }
 }
 
 /// <summary>A cell as `clive status` shows it, for one watched ref.</summary>
