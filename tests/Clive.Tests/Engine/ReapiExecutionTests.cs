@@ -124,7 +124,7 @@ public sealed class ReapiExecutionTests : IDisposable
         engine.WaitForCells("demo", CellState.Blocked, "after");
         engine.WaitForLog($"broken: failed on {worker.Endpoint} (ran there)");
         engine.WaitForLog("(exit code 3)");
-        Assert.Equal($"exit code 3, ran on {worker.Endpoint}", engine.Status("demo", "broken")!.Message);
+        Assert.Equal($"ran on {worker.Endpoint}; exit code 3", engine.Status("demo", "broken")!.Message);
         Assert.Contains("no such thing", Show(store, "broken", "stderr"));
     }
 
