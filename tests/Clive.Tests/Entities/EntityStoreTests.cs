@@ -137,12 +137,12 @@ public sealed class EntityStoreTests : IDisposable
         using (var store = _sandbox.OpenStore())
             store.Entities.Write("demo", "counter", Counter(1), ObjectId.Zero, Ada, new EntityMessage("one"));
         var before = _sandbox.StoreSnapshot();
-        // Make it what clive 6 left: no entity_types table, no followed entities per cached result, no host trust, user_version 6.
+        // Make it what clive 6 left: no entity_types table, no followed entities per cached result, no host trust, reachability bitmaps or mount attributes, user_version 6.
         using (var raw = new SqliteConnection($"Data Source={Path.Combine(_sandbox.StoreDirectory, "store.db")};Pooling=False"))
         {
             raw.Open();
             using var command = raw.CreateCommand();
-            command.CommandText = "DROP TABLE entity_types; ALTER TABLE cell_results DROP COLUMN followed; DROP TABLE host_trust; DROP TABLE reach_bitmaps; PRAGMA user_version=6;";
+            command.CommandText = "DROP TABLE entity_types; ALTER TABLE cell_results DROP COLUMN followed; DROP TABLE host_trust; DROP TABLE reach_bitmaps; DROP TABLE mount_attributes; PRAGMA user_version=6;";
             command.ExecuteNonQuery();
         }
         using (var store = _sandbox.OpenStore())

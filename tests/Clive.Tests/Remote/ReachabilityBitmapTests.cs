@@ -126,7 +126,7 @@ public sealed class ReachabilityBitmapTests : IDisposable
         {
             raw.Open();
             using var command = raw.CreateCommand();
-            command.CommandText = "DROP TABLE reach_bitmaps; PRAGMA user_version=9;";
+            command.CommandText = "DROP TABLE reach_bitmaps; DROP TABLE mount_attributes; PRAGMA user_version=9;";
             command.ExecuteNonQuery();
         }
 
