@@ -112,7 +112,10 @@ public sealed partial class MountedTree
         {
             var node = Get(inode);
             if (node.IsDirectory) throw new FsException(FsError.NotPermitted, "hard links to directories are not allowed");
-            if (node.ReadOnly || node.Synthetic != SyntheticKind.None) throw new FsException(FsError.ReadOnly, $"{node.Path} is a read-only view");
+            if (node.ReadOnly) throw new FsException(FsError.ReadOnly, $"{node.Path} is a read-only view");
+            // An entity file has one name, as it cannot be renamed (EPERM, not EROFS: a mover such as
+            // .NET's File.Move tries link then rename, and falls back on EPERM only).
+            if (node.Synthetic != SyntheticKind.None) throw new FsException(FsError.NotPermitted, $"{node.Path} is an entity's file: it has one name");
             if (!node.Exists) throw new FsException(FsError.NotFound, node.Path);
             var dir = WritableDirectory(newParent);
             if (dir.Synthetic != SyntheticKind.None) throw new FsException(FsError.NotPermitted, "only entity files live here");
