@@ -295,12 +295,14 @@ public sealed class AuthorizationTests : IDisposable
         var stderr = git.StandardError.ReadToEndAsync();
         // Cut the connection once the far side is receiving the pack (a few MiB of its 48 read): the
         // client's ssh dies mid-transfer.
-        Assert.True(ProcessTree.WaitForBytesRead("serve --identity alice", 4 << 20, TimeSpan.FromSeconds(60)), "the server side never received the pack");
+        // This test's server side is found by its store (other tests' sessions also serve alice).
+        var server = "--store " + _sandbox.StoreDirectory;
+        Assert.True(ProcessTree.WaitForBytesRead(server, 4 << 20, TimeSpan.FromSeconds(60)), "the server side never received the pack");
         ProcessTree.KillNamed(git, "ssh ");
         Assert.True(git.WaitForExit(30_000));
 
         Assert.NotEqual(0, git.ExitCode);
-        Assert.True(ProcessTree.WaitForNone("serve --identity alice", TimeSpan.FromSeconds(20)), "the server side did not end");
+        Assert.True(ProcessTree.WaitForNone(server, TimeSpan.FromSeconds(20)), "the server side did not end: " + string.Join("; ", ProcessTree.Find(server).Select(p => p.Command)));
         Assert.Equal(old, RemoteMain());
         _sandbox.Clive("fsck").EnsureSuccess("fsck after a dropped connection");
         _ssh.GitAs("alice", "src", "push", "-q", _ssh.Url("demo"), "main").EnsureSuccess("the same push, uninterrupted");
