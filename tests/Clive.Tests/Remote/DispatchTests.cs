@@ -132,37 +132,7 @@ public sealed class DispatchTests : IDisposable
         _hostB.Clive("grant", "alice", "run", "demo").EnsureSuccess("grant run on B");
         TrustBOn(_hostA);
         // A man in the middle of the SSH session's output: flips one hex digit of the claim's result id.
-        var mitm = _hostA.PathOf("mitm.py");
-        File.WriteAllText(mitm, """
-            import os, subprocess, sys, threading
-            p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            def up():
-                while True:
-                    d = os.read(0, 65536)
-                    if not d: break
-                    p.stdin.write(d); p.stdin.flush()
-                p.stdin.close()
-            threading.Thread(target=up, daemon=True).start()
-            def readn(n):
-                b = b''
-                while len(b) < n:
-                    c = p.stdout.read(n - len(b))
-                    if not c: return None
-                    b += c
-                return b
-            while True:
-                h = readn(4)
-                if h is None: break
-                body = readn(int.from_bytes(h, 'big'))
-                if body is None: break
-                i = body.find(b'\nresult ')
-                if i >= 0:
-                    j = i + 8
-                    body = body[:j] + (b'0' if body[j:j+1] != b'0' else b'1') + body[j+1:]
-                sys.stdout.buffer.write(h + body); sys.stdout.buffer.flush()
-            p.wait()
-            """);
-        _hostA.Environment["GIT_SSH_COMMAND"] = "python3 " + mitm + " " + _sshB.SshCommand("alice");
+        _hostA.Environment["GIT_SSH_COMMAND"] = ClaimTamperer.SshCommand(_hostA, _sshB.SshCommand("alice"));
         Engine(_hostB, "--label", "b-label");
         PushModelToA(_hostA);
         var engineA = Engine(_hostA, "--remote", RemoteB);

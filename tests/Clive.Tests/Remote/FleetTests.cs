@@ -48,40 +48,7 @@ public sealed class FleetTests : IDisposable
         // A's ssh goes through a man in the middle that, while the flag file exists, flips one hex
         // digit of the result id in every claim an engine session sends back.
         _tamperFlag = _hostA.PathOf("tamper");
-        var mitm = _hostA.PathOf("mitm.py");
-        File.WriteAllText(mitm, """
-            import os, subprocess, sys, threading
-            flag, command = sys.argv[1], sys.argv[2:]
-            if not any('engine-session' in word for word in command):
-                os.execvp(command[0], command)
-            p = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            def up():
-                while True:
-                    d = os.read(0, 65536)
-                    if not d: break
-                    p.stdin.write(d); p.stdin.flush()
-                p.stdin.close()
-            threading.Thread(target=up, daemon=True).start()
-            def readn(n):
-                b = b''
-                while len(b) < n:
-                    c = p.stdout.read(n - len(b))
-                    if not c: return None
-                    b += c
-                return b
-            while True:
-                h = readn(4)
-                if h is None: break
-                body = readn(int.from_bytes(h, 'big'))
-                if body is None: break
-                i = body.find(b'\nresult ')
-                if i >= 0 and os.path.exists(flag):
-                    j = i + 8
-                    body = body[:j] + (b'0' if body[j:j+1] != b'0' else b'1') + body[j+1:]
-                sys.stdout.buffer.write(h + body); sys.stdout.buffer.flush()
-            p.wait()
-            """);
-        _hostA.Environment["GIT_SSH_COMMAND"] = $"python3 {mitm} {_tamperFlag} {_sshB.SshCommand("alice")}";
+        _hostA.Environment["GIT_SSH_COMMAND"] = ClaimTamperer.SshCommand(_hostA, _sshB.SshCommand("alice"), onlyWhileExists: _tamperFlag);
         // B and C say "waiting" every 2 s while they run a job: 10 s of silence is a cut (on a loaded machine, less is a false one).
         _hostA.Environment["CLIVE_DISPATCH_SILENCE_MS"] = "10000";
     }
