@@ -25,6 +25,7 @@ internal sealed class Dispatcher
     private readonly object _gate = new();
     private readonly Dictionary<RemoteEngine, RemoteSession> _sessions = [];
     private readonly Dictionary<RemoteEngine, DateTimeOffset> _failedAt = [];
+    private readonly Dictionary<RemoteEngine, Task<RemoteSession?>> _opening = [];
     private readonly Dictionary<RemoteEngine, RemoteSessionRecord> _reached = [];
     private readonly ClaimIntake _intake;
     private bool _disposed;
@@ -121,9 +122,16 @@ internal sealed class Dispatcher
 
     private RemoteSession? SessionFor(RefPipeline pipeline, RemoteEngine remote) => SessionFor(pipeline.ToString(), remote, probe: false);
 
+    /// <summary>
+    /// The open session with <paramref name="remote"/>, opened now if needed. The opening (ssh's
+    /// handshake and the far side's hello, up to a minute on a loaded host) runs outside the lock,
+    /// once per host at a time: cells bound for other hosts, and the sessions of other engines, do
+    /// not wait behind it; cells for the same host wait for the same opening.
+    /// </summary>
     /// <param name="probe">Opened because the engine was just declared, not for a cell: a failure does not hold the next cell back.</param>
     private RemoteSession? SessionFor(string who, RemoteEngine remote, bool probe)
     {
+        Task<RemoteSession?>? opening;
         lock (_gate)
         {
             if (_disposed) return null;
@@ -133,23 +141,48 @@ internal sealed class Dispatcher
                 open.Dispose();
                 _sessions.Remove(remote);
             }
-            if (!probe && _failedAt.TryGetValue(remote, out var failed) && DateTimeOffset.UtcNow - failed < RetryAfter) return null;
-            try
+            if (!_opening.TryGetValue(remote, out opening))
             {
-                var session = RemoteSession.Open(remote);
-                _sessions[remote] = session;
-                _failedAt.Remove(remote);
-                _engine.Log($"clive up: engine session with {session.Host} ({remote.Destination.Host}/{remote.Repo}): labels {string.Join(", ", session.Labels)}");
-                Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, true, session.Host, session.Labels, DateTimeOffset.UtcNow, null));
-                return session;
+                if (!probe && _failedAt.TryGetValue(remote, out var failed) && DateTimeOffset.UtcNow - failed < RetryAfter) return null;
+                opening = Task.Run(() => Open(who, remote, probe));
+                _opening[remote] = opening;
             }
-            catch (CliveException e)
+        }
+        return opening.GetAwaiter().GetResult();
+    }
+
+    private RemoteSession? Open(string who, RemoteEngine remote, bool probe)
+    {
+        RemoteSession? session = null;
+        string? failure = null;
+        try
+        {
+            session = RemoteSession.Open(remote);
+        }
+        catch (CliveException e)
+        {
+            failure = e.Message;
+        }
+        lock (_gate)
+        {
+            _opening.Remove(remote);
+            if (session is null)
             {
                 if (!probe) _failedAt[remote] = DateTimeOffset.UtcNow;
-                _engine.Log($"{who}: no engine session with {remote.Destination.Host}/{remote.Repo}: {e.Message}");
-                Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, false, null, [], DateTimeOffset.UtcNow, e.Message));
+                _engine.Log($"{who}: no engine session with {remote.Destination.Host}/{remote.Repo}: {failure}");
+                Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, false, null, [], DateTimeOffset.UtcNow, failure));
                 return null;
             }
+            if (_disposed)
+            {
+                session.Dispose();
+                return null;
+            }
+            _sessions[remote] = session;
+            _failedAt.Remove(remote);
+            _engine.Log($"clive up: engine session with {session.Host} ({remote.Destination.Host}/{remote.Repo}): labels {string.Join(", ", session.Labels)}");
+            Reached(remote, new RemoteSessionRecord(remote.Destination.Text, remote.Repo, true, session.Host, session.Labels, DateTimeOffset.UtcNow, null));
+            return session;
         }
     }
 
@@ -171,7 +204,8 @@ internal sealed class Dispatcher
             }
             WriteReached();
         }
-        foreach (var remote in declared) SessionFor("clive up", remote, probe: true);
+        // Each host at once: one slow to answer does not keep the others from being reachable.
+        Task.WaitAll(declared.Select(remote => Task.Run(() => SessionFor("clive up", remote, probe: true))).ToArray());
     }
 
     /// <summary>Call under the gate.</summary>
