@@ -205,37 +205,9 @@ public sealed class ReactiveEngine : IAsyncDisposable
         };
         var begun = clock.Elapsed;
         var inputs = layout();
-        if (Farm is { } farm && farm.Concerns(cell))
-        {
-            var request = new RunRequest(cell, keyText, inputs, values, host, entities);
-            (RunOutcome Outcome, Remote.Reapi.ReapiSource Source)? onFarm = null;
-            try
-            {
-                onFarm = await farm.RunAsync(request, line => Log($"{pipeline}: {cell.Name}: {line}"), cancel).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
-                Log($"{pipeline}: {cell.Name}: cancelled (a newer change made it obsolete)");
-                throw;
-            }
-            catch (Clive.Reapi.ReapiException e)
-            {
-                // The farm failed the cell's run, not the cell: it runs here, as it would without a farm.
-                Log($"{pipeline}: {cell.Name}: {e.Message}; running it here instead");
-            }
-            if (onFarm is var (farmOutcome, farmSource))
-            {
-                slot.Dispose();
-                var where = farmSource == Remote.Reapi.ReapiSource.CacheHit ? $"action cache hit on {farm.Settings.Endpoint.Name}" : $"ran on {farm.Settings.Endpoint.Name}";
-                var stored = Writer.Save(cell.Name, key, farmOutcome, runId) with { Origin = where };
-                Coordinator.Remember(keyText, stored);
-                var how = farmSource == Remote.Reapi.ReapiSource.CacheHit ? "action cache hit" : "ran there";
-                Log($"{pipeline}: {cell.Name}: {stored.State} on {farm.Settings.Endpoint.Name} ({how}) in {FormatDuration(farmOutcome.Duration)}"
-                    + $"{(stored.ExitCode is { } farmCode and not 0 ? $" (exit code {farmCode})" : "")}");
-                return stored;
-            }
-        }
+        if (Farm is { } farm && farm.Concerns(cell)
+            && await RunOnFarmAsync(farm, pipeline, cell, key, keyText, new RunRequest(cell, keyText, inputs, values, host, entities), runId, slot, cancel).ConfigureAwait(false) is { } onFarm)
+            return onFarm;
         if (Dispatch.Concerns(pipeline, cell))
         {
             CellResult? elsewhere;
@@ -281,6 +253,41 @@ public sealed class ReactiveEngine : IAsyncDisposable
             + $"run {(ran - begun).TotalMilliseconds:0.0} ms, result stored {(clock.Elapsed - ran).TotalMilliseconds:0.0} ms");
         Log($"{pipeline}: {cell.Name}: {result.State} in {FormatDuration(outcome.Duration)}{(result.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
         return result;
+    }
+
+    /// <summary>
+    /// The cell run on the Remote Execution API farm and stored as a local run is (its job slot freed
+    /// before storing, as a local run's is); null when the farm failed it (the error is logged): it
+    /// then runs here, as it would without a farm.
+    /// </summary>
+    private async Task<CellResult?> RunOnFarmAsync(Remote.Reapi.ReapiExecutor farm, RefPipeline pipeline, CellDefinition cell, byte[] key, string keyText,
+        RunRequest request, long runId, IDisposable slot, CancellationToken cancel)
+    {
+        RunOutcome outcome;
+        Remote.Reapi.ReapiSource source;
+        try
+        {
+            (outcome, source) = await farm.RunAsync(request, line => Log($"{pipeline}: {cell.Name}: {line}"), cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Store.Write(s => s.Store.Cells.EndRun(runId, CellState.Cancelled, DateTimeOffset.UtcNow));
+            Log($"{pipeline}: {cell.Name}: cancelled (a newer change made it obsolete)");
+            throw;
+        }
+        catch (Clive.Reapi.ReapiException e)
+        {
+            Log($"{pipeline}: {cell.Name}: {e.Message}; running it here instead");
+            return null;
+        }
+        slot.Dispose();
+        bool hit = source == Remote.Reapi.ReapiSource.CacheHit;
+        var endpoint = farm.Settings.Endpoint.Name;
+        var stored = Writer.Save(cell.Name, key, outcome, runId) with { Origin = $"{(hit ? "action cache hit" : "ran")} on {endpoint}" };
+        Coordinator.Remember(keyText, stored);
+        Log($"{pipeline}: {cell.Name}: {stored.State} on {endpoint} ({(hit ? "action cache hit" : "ran there")}) in {FormatDuration(outcome.Duration)}"
+            + $"{(stored.ExitCode is { } code and not 0 ? $" (exit code {code})" : "")}");
+        return stored;
     }
 
     /// <summary>

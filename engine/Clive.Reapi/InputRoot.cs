@@ -33,13 +33,15 @@ public sealed class InputRoot
 public sealed record InputBlob(Digest Digest, byte[]? Bytes, ObjectId? GitBlob);
 
 /// <summary>
-/// Translates Git files into input roots. Both caches live in memory for the engine's lifetime and
-/// are keyed by Git ids: a file's SHA-256 by its blob id (hashing content is the cost), a
-/// directory's translation by the id of the Git tree it equals. A tree met again (an unchanged
+/// Translates Git files into input roots. Both caches live in memory (bounded) and are keyed by
+/// Git ids: a file's SHA-256 by its blob id (hashing content is the cost), a directory's
+/// translation by the id of the Git tree it equals. A tree met again (an unchanged
 /// subdirectory, another cell over the same sources) is translated once.
 /// </summary>
 public sealed class InputRootBuilder(Func<ObjectId, byte[]> readBlob)
 {
+    /// <summary>Past this many entries a cache starts over: an engine that runs for months must not grow without bound.</summary>
+    private const int MaxCached = 200_000;
     private readonly ConcurrentDictionary<ObjectId, Digest> _fileDigests = new();
     private readonly ConcurrentDictionary<ObjectId, TranslatedDirectory> _directories = new();
 
@@ -51,6 +53,8 @@ public sealed class InputRootBuilder(Func<ObjectId, byte[]> readBlob)
     /// <summary>The input root of <paramref name="files"/> (paths relative to the root, '/'-separated, checked by the caller as Git paths).</summary>
     public InputRoot Build(IEnumerable<InputFile> files)
     {
+        if (_fileDigests.Count > MaxCached) _fileDigests.Clear();
+        if (_directories.Count > MaxCached) _directories.Clear();
         var root = Translate(files.Select(f => (f.Path, f.Mode, f.Id)).ToList());
         var blobs = new Dictionary<string, InputBlob>(StringComparer.Ordinal);
         Collect(root, blobs);
